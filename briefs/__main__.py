@@ -1,0 +1,9 @@
+"""``python -m briefs`` is ``python build.py``."""
+
+from __future__ import annotations
+
+import sys
+
+from briefs.cli import main
+
+sys.exit(main())

@@ -1,0 +1,412 @@
+"""One build, top to bottom: load and validate everything, plan, render, and only then write.
+
+No stage keeps global state: each is a plain function over plain values, so tests, the watch loop
+and the scheduler all call the same `build()`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from briefs import __version__
+from briefs.errors import BuildError, InputError, Problem, display_path
+from briefs.load import LoadedAudience, LoadedDataset, load_audience, load_datasets
+from briefs.model import Audience
+from briefs.output import clean_temporaries, output_lock, write_atomic
+from briefs.plan import (
+    FORMATS,
+    STATE_DIR,
+    STATE_FILE,
+    FileHasher,
+    Stamp,
+    Target,
+    asset_files,
+    check_collisions,
+    load_state,
+    section_partials,
+    stamp_for,
+    template_chain,
+    why_stale,
+)
+from briefs.render import TemplateDirs, make_env, render, template_name
+from briefs.select import Brief, select
+
+log = logging.getLogger(__name__)
+
+SHIPPED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the user asked for (the CLI's options, as plain values)."""
+
+    data_dir: Path = Path("data")
+    out_dir: Path = Path("output")
+    templates_dir: Path | None = None
+    shipped_templates: Path = SHIPPED_TEMPLATES
+    datasets: tuple[str, ...] = ()
+    audiences: tuple[str, ...] = ()
+    formats: tuple[str, ...] = ()
+    force: bool = False
+    pdf_variant: str | None = None
+    jobs: int = 1
+
+    @property
+    def dirs(self) -> TemplateDirs:
+        return TemplateDirs(self.shipped_templates, self.templates_dir)
+
+
+@dataclass
+class PlannedTarget:
+    """A target with its stamp and why it is (or is not) stale."""
+
+    target: Target
+    stamp: Stamp
+    reasons: list[str]
+
+    @property
+    def stale(self) -> bool:
+        return bool(self.reasons)
+
+
+@dataclass
+class Plan:
+    """Everything loaded and every target planned; nothing rendered or written yet."""
+
+    options: Options
+    datasets: dict[str, LoadedDataset]
+    audiences: dict[str, LoadedAudience]
+    targets: list[PlannedTarget]
+    state: dict[str, Any]
+
+    def counts(self) -> dict[str, int]:
+        """How many records of each kind were validated."""
+        totals: dict[str, int] = {"datasets": len(self.datasets), "audiences": len(self.audiences)}
+        for loaded in self.datasets.values():
+            ds = loaded.dataset
+            for kind in (
+                "sources",
+                "events",
+                "actors",
+                "figures",
+                "quotes",
+                "sections",
+                "judgments",
+                "recommendations",
+                "indicators",
+                "updates",
+                "corrections",
+            ):
+                totals[kind] = totals.get(kind, 0) + len(getattr(ds, kind))
+        return totals
+
+
+@dataclass
+class TargetResult:
+    """What happened to one target in a build."""
+
+    target: Target
+    status: str  # built | up-to-date | failed
+    reasons: list[str] = field(default_factory=list)
+    error: str | None = None
+    pages: int | None = None
+    dropped: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    """The outcome of a build."""
+
+    results: list[TargetResult]
+    seconds: float
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def failed(self) -> list[TargetResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+    def summary(self) -> str:
+        return (
+            f"{self.count('built')} built, {self.count('up-to-date')} up to date, "
+            f"{self.count('failed')} failed in {self.seconds:.2f} s"
+        )
+
+
+def discover_audiences(dirs: TemplateDirs) -> dict[str, Path]:
+    """Audience files by id; a user folder's file replaces a shipped one of the same name."""
+    found: dict[str, Path] = {}
+    for root in reversed(dirs.searched):  # shipped first, user folder overrides
+        folder = root / "audiences"
+        if folder.is_dir():
+            for path in sorted(folder.glob("*.yaml")):
+                found[path.stem] = path
+    return dict(sorted(found.items()))
+
+
+def load_audiences(dirs: TemplateDirs, only: tuple[str, ...]) -> dict[str, LoadedAudience]:
+    """Load and validate every audience file (or those in ``only``); all problems at once."""
+    if dirs.user is not None and not dirs.user.is_dir():
+        raise InputError(f"{display_path(dirs.user)}: templates folder not found (--templates)")
+    files = discover_audiences(dirs)
+    problems: list[Problem] = []
+    for wanted in only:
+        if wanted not in files:
+            choices = ", ".join(files) or "none"
+            problems.append(Problem("--audience", None, None, "", f"unknown audience {wanted!r}; found: {choices}"))
+    loaded: dict[str, LoadedAudience] = {}
+    for audience_id, path in files.items():
+        if only and audience_id not in only:
+            continue
+        result, found = load_audience(path)
+        problems += found
+        if result is not None:
+            loaded[audience_id] = result
+    if not files:
+        searched = ", ".join(display_path(d / "audiences") for d in dirs.searched)
+        problems.append(Problem(searched, None, None, "", "no audience files found"))
+    if problems:
+        raise InputError(problems)
+    return loaded
+
+
+def make_plan(options: Options) -> Plan:
+    """Load and validate every input, then work out every target's stamp and staleness."""
+    problems: list[Problem] = []
+    for fmt in options.formats:
+        if fmt not in FORMATS:
+            problems.append(
+                Problem("--format", None, None, "", f"unknown format {fmt!r}; expected one of: {', '.join(FORMATS)}")
+            )
+    datasets: dict[str, LoadedDataset] = {}
+    audiences: dict[str, LoadedAudience] = {}
+    try:
+        datasets = {d.dataset.id: d for d in load_datasets(options.data_dir, list(options.datasets) or None)}
+    except InputError as exc:
+        problems += exc.problems
+    try:
+        audiences = load_audiences(options.dirs, options.audiences)
+    except InputError as exc:
+        problems += exc.problems
+    if problems:
+        raise InputError(problems)
+
+    dirs = options.dirs
+    hasher = FileHasher()
+    assets = asset_files(dirs)
+    state = load_state(options.out_dir)
+    build_options = {"pdf_variant": options.pdf_variant or "default"}
+    planned: list[PlannedTarget] = []
+    for dataset_id, loaded in datasets.items():
+        data_files = sorted(p for p in loaded.folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+        for audience_id, aud in audiences.items():
+            formats: list[str] = [f for f in aud.audience.formats if not options.formats or f in options.formats]
+            formats += [f for f in options.formats if f == "html" and f not in formats]
+            for fmt in formats:
+                target = Target(dataset_id, audience_id, fmt, options.out_dir / dataset_id / f"{audience_id}.{fmt}")
+                entry = template_name(dirs, aud.audience.template or audience_id, fmt)
+                chain = template_chain(dirs, entry, section_partials([s.id for s in aud.audience.sections], fmt))
+                stamp = stamp_for(
+                    target,
+                    dataset_files=data_files,
+                    audience_file=aud.path,
+                    templates=chain,
+                    assets=assets,
+                    options=build_options if fmt == "pdf" else {},
+                    hasher=hasher,
+                )
+                previous = state["targets"].get(target.name)
+                reasons = ["--force"] if options.force else why_stale(target, stamp, previous)
+                planned.append(PlannedTarget(target, stamp, reasons))
+    check_collisions([p.target for p in planned])
+    return Plan(options, datasets, audiences, planned, state)
+
+
+@dataclass
+class Rendered:
+    """One group's outputs in memory, ready to write."""
+
+    files: dict[str, bytes]
+    pages: int | None = None
+    dropped: list[str] = field(default_factory=list)
+
+
+def context_for(brief: Brief, fmt: str) -> dict[str, Any]:
+    """The variables every template sees."""
+    return {
+        "brief": brief,
+        "info": brief.info,
+        "audience": brief.audience,
+        "sections": brief.sections,
+        "notes": brief.notes,
+        "fmt": fmt,
+        "tool_version": __version__,
+    }
+
+
+def render_group(
+    loaded: LoadedDataset, audience: Audience, dirs: TemplateDirs, formats: list[str], variant: str | None
+) -> Rendered:
+    """Render one dataset for one audience in ``formats``, trimming to its page limit if it allows."""
+    from briefs.pdf import render_pdf
+
+    dataset = loaded.dataset
+    stem = audience.template or audience.id
+    html_env = make_env(dirs, "html")
+    exclude: frozenset[str] = frozenset()
+    out: dict[str, bytes] = {}
+    pages: int | None = None
+    needs_layout = "pdf" in formats or (audience.limits.pages is not None and audience.overflow == "trim")
+    brief = select(dataset, audience, exclude)
+    if "html" in formats or needs_layout:
+        while True:
+            html_text = render(html_env, template_name(dirs, stem, "html"), dirs, context_for(brief, "html"))
+            if not needs_layout:
+                break
+            pdf = render_pdf(
+                html_text,
+                base_url=dirs.shipped,
+                asset_roots=tuple(dirs.searched),
+                identity=f"{dataset.id}/{audience.id}",
+                variant=variant,
+                template_file=display_path(dirs.shipped / template_name(dirs, stem, "html")),
+            )
+            pages = pdf.pages
+            limit = audience.limits.pages
+            if limit is None or pdf.pages <= limit:
+                out["pdf"] = pdf.data
+                break
+            if audience.overflow != "trim":
+                raise BuildError(f"{dataset.id}/{audience.id}.pdf: {pdf.pages} pages; the audience's limit is {limit}")
+            candidates = [k for k in brief.droppable() if k not in exclude]
+            if not candidates:
+                raise BuildError(
+                    f"{dataset.id}/{audience.id}.pdf: {pdf.pages} pages with nothing left to drop; the limit is {limit}"
+                )
+            exclude = exclude | {candidates[0]}
+            log.info("%s/%s: %d pages > %d, dropping %s", dataset.id, audience.id, pdf.pages, limit, candidates[0])
+            brief = select(dataset, audience, exclude)
+        if "html" in formats:
+            out["html"] = html_text.encode("utf-8")
+        if "pdf" not in formats:
+            out.pop("pdf", None)
+    if "md" in formats:
+        md_env = make_env(dirs, "md")
+        md_text = render(md_env, template_name(dirs, stem, "md"), dirs, context_for(brief, "md"))
+        words = len(md_text.split())
+        if audience.limits.words is not None and words > audience.limits.words:
+            raise BuildError(
+                f"{dataset.id}/{audience.id}.md: {words} words; the audience's limit is {audience.limits.words}"
+            )
+        out["md"] = md_text.encode("utf-8")
+    return Rendered(out, pages, sorted(exclude))
+
+
+Progress = Callable[[TargetResult], None]
+
+
+def refresh_staleness(plan: Plan) -> None:
+    """Re-read the state under the lock: another build may have finished while this one planned."""
+    plan.state = load_state(plan.options.out_dir)
+    for p in plan.targets:
+        previous = plan.state["targets"].get(p.target.name)
+        p.reasons = ["--force"] if plan.options.force else why_stale(p.target, p.stamp, previous)
+
+
+def build(
+    options: Options, explain: Callable[[PlannedTarget], None] | None = None, progress: Progress | None = None
+) -> Report:
+    """Rebuild every stale target; write nothing if any input is bad. Raises InputError for bad input."""
+    started = time.perf_counter()
+    plan = make_plan(options)  # bad input stops here, before the output folder is touched
+    with output_lock(options.out_dir):
+        clean_temporaries(options.out_dir)
+        refresh_staleness(plan)
+        if explain is not None:
+            for p in plan.targets:
+                explain(p)
+        results: list[TargetResult] = []
+        groups: dict[tuple[str, str], list[PlannedTarget]] = {}
+        for p in plan.targets:
+            if p.stale:
+                groups.setdefault((p.target.dataset, p.target.audience), []).append(p)
+            else:
+                results.append(TargetResult(p.target, "up-to-date"))
+                if progress:
+                    progress(results[-1])
+
+        rendered: dict[tuple[str, str], Rendered | BaseException] = {}
+        input_problems: list[Problem] = []
+        for key, members in groups.items():
+            loaded = plan.datasets[key[0]]
+            audience = plan.audiences[key[1]].audience
+            try:
+                rendered[key] = render_group(
+                    loaded, audience, options.dirs, [m.target.fmt for m in members], options.pdf_variant
+                )
+            except InputError as exc:
+                input_problems += exc.problems
+            except BuildError as exc:
+                rendered[key] = exc
+        if input_problems:
+            raise InputError(sorted(set(input_problems), key=str))
+
+        state = plan.state
+        for key, members in groups.items():
+            outcome = rendered[key]
+            for member in members:
+                target = member.target
+                if isinstance(outcome, BaseException):
+                    result = TargetResult(target, "failed", member.reasons, error=str(outcome))
+                else:
+                    write_atomic(target.path, outcome.files[target.fmt])
+                    state["targets"][target.name] = {
+                        "digest": member.stamp.digest,
+                        "inputs": member.stamp.inputs,
+                        "options": member.stamp.options,
+                    }
+                    result = TargetResult(target, "built", member.reasons, pages=outcome.pages, dropped=outcome.dropped)
+                results.append(result)
+                if progress:
+                    progress(result)
+        if groups:
+            import json
+
+            state["tool"] = __version__
+            write_atomic(
+                options.out_dir / STATE_DIR / STATE_FILE,
+                json.dumps(state, indent=1, sort_keys=True).encode("utf-8"),
+            )
+    order = {p.target.name: i for i, p in enumerate(plan.targets)}
+    results.sort(key=lambda r: order[r.target.name])
+    return Report(results, time.perf_counter() - started)
+
+
+def check_templates(plan: Plan) -> None:
+    """Render every planned target's templates (not the PDF layout), so template mistakes surface in `check`."""
+    problems: list[Problem] = []
+    dirs = plan.options.dirs
+    envs = {fmt: make_env(dirs, fmt) for fmt in ("html", "md")}
+    seen: set[tuple[str, str, str]] = set()
+    for p in plan.targets:
+        kind = "md" if p.target.fmt == "md" else "html"
+        key = (p.target.dataset, p.target.audience, kind)
+        if key in seen:
+            continue
+        seen.add(key)
+        audience = plan.audiences[p.target.audience].audience
+        brief = select(plan.datasets[p.target.dataset].dataset, audience)
+        try:
+            render(
+                envs[kind], template_name(dirs, audience.template or audience.id, kind), dirs, context_for(brief, kind)
+            )
+        except InputError as exc:
+            problems += exc.problems
+    if problems:
+        raise InputError(sorted(set(problems), key=str))

@@ -1,0 +1,238 @@
+"""Command line: arguments, logging, exit codes. ``main(argv)`` so tests drive it in-process.
+
+Exit status: 0 done; 2 bad input (data, template, audience file, usage) and nothing written;
+1 a build that failed for another reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from briefs import __version__
+from briefs.build import Options, PlannedTarget, Report, TargetResult, build, make_plan
+from briefs.errors import BriefsError, InputError
+from briefs.pdf import PDF_VARIANTS
+from briefs.plan import FORMATS
+
+log = logging.getLogger("briefs")
+
+COMMANDS = ("build", "check", "list")
+EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as input errors (exit 2) in one line."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise InputError(f"usage: {message} (see {self.prog} --help)")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("inputs and outputs")
+    g.add_argument("--data", type=Path, default=Path("data"), metavar="DIR", help="folder of datasets (default: data/)")
+    g.add_argument(
+        "--templates",
+        type=Path,
+        metavar="DIR",
+        help="your own templates folder, laid out like templates/ and searched first; may add audiences",
+    )
+    g.add_argument("--out", type=Path, default=Path("output"), metavar="DIR", help="output folder (default: output/)")
+    s = parser.add_argument_group("selection (each repeatable; default: all)")
+    s.add_argument("--dataset", action="append", default=[], metavar="ID", help="only this dataset")
+    s.add_argument("--audience", action="append", default=[], metavar="ID", help="only this audience")
+    s.add_argument(
+        "--format",
+        action="append",
+        default=[],
+        metavar="FMT",
+        help=f"only this format: {'|'.join(FORMATS)} (html is the PDF's intermediate, written only when asked)",
+    )
+    o = parser.add_argument_group("logging")
+    o.add_argument("-v", "--verbose", action="store_true", help="say more: every target and why")
+    o.add_argument("-q", "--quiet", action="store_true", help="only errors and the summary line")
+    o.add_argument("--debug", action="store_true", help="debug logging, and tracebacks on errors")
+
+
+def _build_options(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("build")
+    g.add_argument("--force", action="store_true", help="rebuild every target, stale or not")
+    g.add_argument("--explain", action="store_true", help="say why each target is or is not rebuilt")
+    g.add_argument(
+        "--pdf-variant", choices=PDF_VARIANTS, metavar="VARIANT", help=f"PDF variant: {', '.join(PDF_VARIANTS)}"
+    )
+    g.add_argument("--jobs", type=int, default=1, metavar="N", help="build N targets at once (default: 1)")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    """The argument parser; the README's option list is generated from it."""
+    parser = _Parser(
+        prog="build.py",
+        description="Build policy briefing memos (PDF and Markdown) from sourced YAML data and Jinja templates.",
+        epilog="With no command, 'build'. Exit status: 0 done, 2 bad input (nothing written), 1 build failed.",
+    )
+    parser.add_argument("--version", action="version", version=f"briefs {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    p = sub.add_parser("build", help="build every stale brief (the default)", description="Build every stale brief.")
+    _common(p)
+    _build_options(p)
+    p = sub.add_parser(
+        "check",
+        help="validate data, audiences and templates; write nothing",
+        description="Validate everything; write nothing.",
+    )
+    _common(p)
+    p = sub.add_parser(
+        "list",
+        help="show every target, stale or not, and why",
+        description="Show every target and whether it is stale, and why.",
+    )
+    _common(p)
+    p.add_argument("--force", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+def _options(args: argparse.Namespace) -> Options:
+    return Options(
+        data_dir=args.data,
+        out_dir=args.out,
+        templates_dir=args.templates,
+        datasets=tuple(args.dataset),
+        audiences=tuple(args.audience),
+        formats=tuple(args.format),
+        force=getattr(args, "force", False),
+        pdf_variant=getattr(args, "pdf_variant", None),
+        jobs=getattr(args, "jobs", 1),
+    )
+
+
+def _setup_logging(args: argparse.Namespace) -> None:
+    level = logging.DEBUG if (args.debug or args.verbose) else logging.WARNING if args.quiet else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s" if args.debug else "%(message)s"))
+    root = logging.getLogger("briefs")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+def _say(args: argparse.Namespace, text: str) -> None:
+    if not args.quiet:
+        print(text, flush=True)
+
+
+def _explain_line(p: PlannedTarget) -> str:
+    why = "; ".join(p.reasons) if p.reasons else "up to date"
+    return f"{p.target.name}: {'rebuild' if p.stale else 'skip'} — {why}"
+
+
+def _result_line(r: TargetResult) -> str:
+    if r.status == "failed":
+        return f"FAILED {r.target.name}: {r.error}"
+    extra = f" ({r.pages} pages)" if r.pages and r.target.fmt == "pdf" else ""
+    if r.dropped:
+        extra += f"; dropped to fit: {', '.join(r.dropped)}"
+    return f"built {r.target.path}{extra}"
+
+
+def _run_build(args: argparse.Namespace) -> int:
+    options = _options(args)
+    stream_is_tty = sys.stdout.isatty() and not args.quiet
+    progress = None
+    if stream_is_tty:
+        from rich.progress import Progress
+
+        bar = Progress(transient=True)
+
+    def on_result(r: TargetResult) -> None:
+        if r.status == "up-to-date":
+            if args.verbose:
+                _say(args, f"up to date {r.target.path}")
+            return
+        if r.status == "failed":
+            print(_result_line(r), file=sys.stderr, flush=True)
+        else:
+            _say(args, _result_line(r))
+
+    explain = (lambda p: _say(args, _explain_line(p))) if args.explain else None
+    if stream_is_tty:
+        with bar:
+            task = bar.add_task("building", total=None)
+
+            def ticking(r: TargetResult) -> None:
+                bar.advance(task)
+                on_result(r)
+
+            progress = ticking
+            report = build(options, explain=explain, progress=progress)
+    else:
+        report = build(options, explain=explain, progress=on_result)
+    print(_summary(report), flush=True)
+    return EXIT_FAILED if report.failed else EXIT_OK
+
+
+def _summary(report: Report) -> str:
+    line = report.summary()
+    if report.failed:
+        line += "; failed: " + ", ".join(r.target.name for r in report.failed)
+    return line
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    plan = make_plan(_options(args))
+    from briefs.build import check_templates
+
+    check_templates(plan)
+    counts = plan.counts()
+    parts = ", ".join(f"{n} {kind}" for kind, n in counts.items())
+    _say(args, f"ok: {parts}; {len(plan.targets)} targets")
+    return EXIT_OK
+
+
+def _run_list(args: argparse.Namespace) -> int:
+    plan = make_plan(_options(args))
+    for p in plan.targets:
+        status = "stale" if p.stale else "current"
+        why = "; ".join(p.reasons) if p.reasons else "up to date"
+        print(f"{p.target.name:40} {status:8} {why}")
+    stale = sum(1 for p in plan.targets if p.stale)
+    print(f"{len(plan.targets)} targets, {stale} stale")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if not args_list or (args_list[0].startswith("-") and args_list[0] not in ("-h", "--help", "--version")):
+        args_list.insert(0, "build")
+    parser = make_parser()
+    debug = "--debug" in args_list
+    try:
+        args = parser.parse_args(args_list)
+        if args.command is None:
+            args = parser.parse_args(["build", *args_list])
+        _setup_logging(args)
+        runner = {"build": _run_build, "check": _run_check, "list": _run_list}[args.command]
+        return runner(args)
+    except BriefsError as exc:
+        if debug:
+            traceback.print_exc()
+        problems = getattr(exc, "problems", None)
+        lines = [str(p) for p in problems] if problems else [str(exc)]
+        for line in lines:
+            print(f"error: {line}", file=sys.stderr)
+        if isinstance(exc, InputError):
+            print(f"{len(lines)} error{'s' if len(lines) != 1 else ''}; nothing written", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        print(f"error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", file=sys.stderr)
+        return EXIT_FAILED

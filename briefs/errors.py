@@ -1,0 +1,61 @@
+"""The exception hierarchy: input errors (exit 2) versus build errors (exit 1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with an input, located as precisely as known."""
+
+    file: str
+    line: int | None
+    column: int | None
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        key = f" {self.key}:" if self.key else ""
+        return f"{where}:{key} {self.message}"
+
+
+def display_path(path: Path | str) -> str:
+    """A path as the user would type it: relative to the working folder when inside it."""
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p)
+
+
+class BriefsError(Exception):
+    """Base of every error the tool reports without a traceback."""
+
+    exit_code = 1
+
+
+class InputError(BriefsError):
+    """Bad input — data, template, audience file or usage. Exit 2, nothing written."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[Problem] | Problem | str) -> None:
+        if isinstance(problems, str):
+            problems = [Problem("", None, None, "", problems)]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class BuildError(BriefsError):
+    """A target that failed for a reason other than its input (exit 1)."""
+
+    exit_code = 1

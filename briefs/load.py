@@ -1,0 +1,335 @@
+"""YAML -> model: datasets and audience files, validated, with every error at once.
+
+Each problem names its file, line, column and dotted key, says what was expected and what was found.
+Nothing here writes anything.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from briefs.errors import InputError, Problem, display_path
+from briefs.model import ID_PATTERN, Audience, Dataset
+from briefs.yamlfile import Loc, YamlDoc, read_yaml
+
+log = logging.getLogger(__name__)
+
+_ID_RE = re.compile(ID_PATTERN)
+
+
+@dataclass(frozen=True)
+class LoadedDataset:
+    """A validated dataset and the files it was read from."""
+
+    dataset: Dataset
+    folder: Path
+    files: tuple[Path, ...]
+
+
+@dataclass(frozen=True)
+class LoadedAudience:
+    """A validated audience file."""
+
+    audience: Audience
+    path: Path
+
+
+def dataset_folders(data_dir: Path) -> list[Path]:
+    """The dataset folders under ``data_dir``, sorted by id."""
+    if not data_dir.is_dir():
+        raise InputError(f"{display_path(data_dir)}: data folder not found; expected a folder of datasets (--data)")
+    return sorted(p for p in data_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+
+
+def dataset_files(folder: Path) -> list[Path]:
+    """The YAML files of one dataset, sorted."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))
+
+
+def load_dataset(folder: Path) -> tuple[LoadedDataset | None, list[Problem]]:
+    """Read and validate every YAML file of a dataset folder, merged into one Dataset."""
+    problems: list[Problem] = []
+    files = dataset_files(folder)
+    name = folder.name
+    if not _ID_RE.match(name):
+        problems.append(
+            Problem(display_path(folder), None, None, "", f"dataset id {name!r}: expected [a-z0-9][a-z0-9-]*")
+        )
+    if not files:
+        problems.append(Problem(display_path(folder), None, None, "", "no .yaml files in this dataset folder"))
+        return None, problems
+    merged: dict[str, Any] = {"id": name}
+    owner: dict[str, YamlDoc] = {}
+    for path in files:
+        doc, found = read_yaml(path)
+        problems += found
+        if doc is None or doc.value is None:
+            continue
+        if not isinstance(doc.value, dict):
+            problems.append(doc.problem((), f"expected a mapping of sections, found {_kind(doc.value)}"))
+            continue
+        for key, value in doc.value.items():
+            if key in owner:
+                first = owner[key]
+                line, _ = first.position((key,))
+                problems.append(doc.problem((key,), f"section given twice: also in {first.name}:{line}"))
+                continue
+            if key == "id":
+                problems.append(doc.problem((key,), "the dataset id is its folder name; remove this key"))
+                continue
+            owner[key] = doc
+            merged[key] = value
+    if problems:
+        return None, problems
+    dataset, found = validate(Dataset, merged, lambda loc: owner.get(str(loc[0])) if loc else None, folder)
+    problems += found
+    if dataset is None:
+        return None, problems
+    problems += check_references(dataset, lambda loc: owner.get(str(loc[0])), folder)
+    if problems:
+        return None, problems
+    return LoadedDataset(dataset, folder, tuple(files)), []
+
+
+M = typing.TypeVar("M", bound=BaseModel)
+
+
+def validate(
+    model: type[M], value: Any, doc_for: typing.Callable[[Loc], YamlDoc | None], where: Path
+) -> tuple[M | None, list[Problem]]:
+    """Validate ``value`` against ``model``; every schema error becomes a located Problem."""
+    try:
+        return model.model_validate(value), []
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_url=False):
+            loc: Loc = tuple(err["loc"])
+            doc = doc_for(loc)
+            message = _describe(model, err)
+            if doc is None:
+                problems.append(Problem(display_path(where), None, None, _dotted(loc), message))
+            else:
+                problems.append(doc.problem(loc, message))
+        return None, sorted(problems, key=lambda p: (p.file, p.line or 0, p.column or 0))
+
+
+def _dotted(loc: Loc) -> str:
+    from briefs.yamlfile import dotted
+
+    return dotted(loc)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a boolean)"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, (int, float)):
+        return f"{value!r} (a number)"
+    text = str(value)
+    return repr(text if len(text) <= 60 else text[:57] + "...")
+
+
+def _describe(model: type[BaseModel], err: Any) -> str:
+    """Pydantic's message as 'expected …, found …'."""
+    kind = err["type"]
+    loc = tuple(err["loc"])
+    found = _kind(err.get("input"))
+    if kind == "extra_forbidden":
+        allowed = sorted(_fields_at(model, loc[:-1]))
+        hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        guess = f" (did you mean {hint[0]!r}?)" if hint else ""
+        return f"unknown key{guess}; expected one of: {', '.join(allowed)}"
+    if kind == "missing":
+        return "required key missing"
+    msg: str = err["msg"]
+    msg = re.sub(r"^(Input|Value|String) should (be|have|match) ", "expected ", msg)
+    msg = re.sub(r"^Value error, ", "expected ", msg)
+    msg = msg.replace("expected pattern", "expected text matching").replace("expected valid", "expected a valid")
+    return f"{msg}, found {found}"
+
+
+def _fields_at(model: type[BaseModel], loc: Loc) -> set[str]:
+    """The keys allowed at ``loc`` inside ``model``."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return set()
+        field = current.model_fields.get(str(part))
+        if field is None:
+            return set()
+        current = _model_in(field.annotation)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return set(current.model_fields)
+    return set()
+
+
+def _model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def check_references(dataset: Dataset, doc_for: typing.Callable[[Loc], YamlDoc | None], folder: Path) -> list[Problem]:
+    """Ids unique per kind; every citation, actor, theme and record reference resolves."""
+    problems: list[Problem] = []
+
+    def problem(loc: Loc, message: str) -> None:
+        doc = doc_for(loc)
+        if doc is None:
+            problems.append(Problem(display_path(folder), None, None, _dotted(loc), message))
+        else:
+            problems.append(doc.problem(loc, message))
+
+    kinds = (
+        "sources",
+        "themes",
+        "actors",
+        "events",
+        "figures",
+        "quotes",
+        "sections",
+        "judgments",
+        "recommendations",
+        "indicators",
+        "updates",
+        "corrections",
+    )
+    all_ids: dict[str, str] = {}
+    for kind in kinds:
+        seen: dict[str, int] = {}
+        for i, record in enumerate(getattr(dataset, kind)):
+            rid = record.id
+            if rid in seen:
+                problem(
+                    (kind, i, "id"), f"duplicate id {rid!r}; expected ids unique among {kind} (first at [{seen[rid]}])"
+                )
+            else:
+                seen[rid] = i
+            all_ids.setdefault(rid, kind)
+
+    sources = {s.id: s for s in dataset.sources}
+    for i, source in enumerate(dataset.sources):
+        numbers = [p.n for p in source.paragraphs]
+        if numbers and numbers != list(range(1, len(numbers) + 1)):
+            problem(
+                ("sources", i, "paragraphs"),
+                f"expected paragraphs numbered 1..{len(numbers)} in order, found {numbers}",
+            )
+        if source.text_file is not None:
+            text_path = (folder / source.text_file).resolve()
+            if not text_path.is_relative_to(folder.resolve()) or not text_path.is_file():
+                problem(
+                    ("sources", i, "text_file"),
+                    f"expected a file inside the dataset folder, found {source.text_file!r}",
+                )
+
+    def check_cite(loc: Loc, cite: str) -> None:
+        sid, _, para = cite.partition("#")
+        source = sources.get(sid)
+        if source is None:
+            near = difflib.get_close_matches(sid, list(sources), n=1)
+            guess = f" (did you mean {near[0]!r}?)" if near else ""
+            problem(loc, f"cites unknown source {sid!r}{guess}; expected one of the ids in sources")
+        elif para and not any(p.n == int(para) for p in source.paragraphs):
+            count = len(source.paragraphs)
+            problem(loc, f"cites paragraph {para} of {sid!r}, which has paragraphs 1..{count}")
+
+    themes = {t.id for t in dataset.themes}
+    actors = {a.id for a in dataset.actors}
+
+    def check_ref(loc: Loc, ref: str | None, pool: set[str] | dict[str, str], what: str) -> None:
+        if ref is not None and ref not in pool:
+            near = difflib.get_close_matches(ref, list(pool), n=1)
+            guess = f" (did you mean {near[0]!r}?)" if near else ""
+            problem(loc, f"unknown {what} {ref!r}{guess}")
+
+    for kind in kinds:
+        for i, record in enumerate(getattr(dataset, kind)):
+            for j, cite in enumerate(getattr(record, "cites", [])):
+                check_cite((kind, i, "cites", j), cite)
+            if hasattr(record, "theme"):
+                check_ref((kind, i, "theme"), record.theme, themes, "theme")
+            for j, actor in enumerate(getattr(record, "actors", [])):
+                check_ref((kind, i, "actors", j), actor, actors, "actor")
+    for i, section in enumerate(dataset.sections):
+        for j, claim in enumerate(section.claims):
+            for k, cite in enumerate(claim.cites):
+                check_cite(("sections", i, "claims", j, "cites", k), cite)
+    for field in ("key_points", "implications"):
+        for j, claim in enumerate(getattr(dataset.info, field)):
+            for k, cite in enumerate(claim.cites):
+                check_cite(("info", field, j, "cites", k), cite)
+    for i, quote in enumerate(dataset.quotes):
+        check_ref(("quotes", i, "speaker"), quote.speaker, actors, "actor")
+    for i, update in enumerate(dataset.updates):
+        for j, ref in enumerate(update.about):
+            check_ref(("updates", i, "about", j), ref, all_ids, "record")
+    for i, correction in enumerate(dataset.corrections):
+        check_cite(("corrections", i, "location"), correction.location)
+    return problems
+
+
+def load_datasets(data_dir: Path, only: list[str] | None = None) -> list[LoadedDataset]:
+    """Load every dataset (or those in ``only``); raise InputError with all problems at once."""
+    folders = dataset_folders(data_dir)
+    known = {f.name: f for f in folders}
+    problems: list[Problem] = []
+    if only:
+        for wanted in only:
+            if wanted not in known:
+                choices = ", ".join(known) or "none"
+                problems.append(
+                    Problem(
+                        display_path(data_dir), None, None, "--dataset", f"unknown dataset {wanted!r}; found: {choices}"
+                    )
+                )
+        folders = [known[w] for w in dict.fromkeys(only) if w in known]
+    if not folders and not problems:
+        problems.append(Problem(display_path(data_dir), None, None, "", "no datasets found; expected data/<id>/*.yaml"))
+    loaded = []
+    for folder in folders:
+        result, found = load_dataset(folder)
+        problems += found
+        if result is not None:
+            loaded.append(result)
+    if problems:
+        raise InputError(problems)
+    return loaded
+
+
+def load_audience(path: Path) -> tuple[LoadedAudience | None, list[Problem]]:
+    """Read and validate one audience file."""
+    doc, problems = read_yaml(path)
+    if doc is None or problems:
+        return None, problems
+    value = doc.value
+    if not isinstance(value, dict):
+        return None, [doc.problem((), f"expected a mapping of audience settings, found {_kind(value)}")]
+    audience_id = path.name.removesuffix(".yaml").removesuffix(".yml")
+    if not _ID_RE.match(audience_id):
+        return None, [doc.problem((), f"audience id {audience_id!r}: expected [a-z0-9][a-z0-9-]*")]
+    if "id" in value:
+        return None, [doc.problem(("id",), "the audience id is its file name; remove this key")]
+    audience, problems = validate(Audience, {"id": audience_id, **value}, lambda loc: doc, path)
+    if audience is None:
+        return None, problems
+    return LoadedAudience(audience, path), []

@@ -1,0 +1,113 @@
+"""HTML -> PDF with WeasyPrint: a locked-down fetcher, metadata from the HTML, deterministic bytes.
+
+WeasyPrint is imported inside the functions that need it: a build with no stale PDF never pays for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+
+from briefs.errors import BuildError, InputError, Problem
+
+if TYPE_CHECKING:
+    import weasyprint
+
+log = logging.getLogger(__name__)
+
+PDF_VARIANTS = ("pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/ua-1")
+
+
+@dataclass(frozen=True)
+class RenderedPdf:
+    """A PDF in memory with its page count."""
+
+    data: bytes
+    pages: int
+
+
+class FetchRefusedError(Exception):
+    """A resource outside the allowed folders, or on the network."""
+
+
+def _allowed_path(url: str, roots: tuple[Path, ...]) -> Path:
+    parts = urlsplit(url)
+    if parts.scheme != "file":
+        raise FetchRefusedError(f"refused to fetch {url!r}: only files in the template folders may be loaded")
+    path = Path(unquote(parts.path)).resolve()
+    if not any(path.is_relative_to(root) for root in roots):
+        raise FetchRefusedError(f"refused to fetch {url!r}: outside the template folders")
+    if not path.is_file():
+        raise FetchRefusedError(f"resource not found: {url!r}")
+    return path
+
+
+def make_fetcher(roots: tuple[Path, ...], refused: list[str]) -> Any:
+    """A WeasyPrint URL fetcher that serves only files under ``roots`` and records what it refused."""
+    import weasyprint.urls
+
+    resolved = tuple(r.resolve() for r in roots)
+
+    class LockedFetcher(weasyprint.urls.URLFetcher):  # type: ignore[misc]
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if url.startswith("data:"):
+                return super().fetch(url, headers)
+            try:
+                path = _allowed_path(url, resolved)
+            except FetchRefusedError as exc:
+                refused.append(str(exc))
+                raise
+            return weasyprint.urls.URLFetcherResponse(path.as_uri(), path.read_bytes())
+
+    return LockedFetcher(allowed_protocols=("file", "data"), allow_redirects=False, timeout=1)
+
+
+_font_config: Any = None
+
+
+def _font_configuration() -> Any:
+    """One font configuration per process: reused across targets."""
+    global _font_config
+    if _font_config is None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        _font_config = FontConfiguration()
+    return _font_config
+
+
+def render_pdf(
+    html: str,
+    *,
+    base_url: Path,
+    asset_roots: tuple[Path, ...],
+    identity: str,
+    variant: str | None = None,
+    template_file: str = "<html>",
+) -> RenderedPdf:
+    """Lay out ``html`` and write it to PDF bytes; the same input always gives the same bytes."""
+    import weasyprint
+
+    refused: list[str] = []
+    fetcher = make_fetcher(asset_roots, refused)
+    document: weasyprint.Document
+    try:
+        document = weasyprint.HTML(string=html, base_url=base_url.resolve().as_uri() + "/", url_fetcher=fetcher).render(
+            font_config=_font_configuration(), pdf_tags=True, pdf_variant=variant
+        )
+    except Exception as exc:  # WeasyPrint raises many kinds; none is the user's input
+        raise BuildError(f"{template_file}: WeasyPrint failed: {exc}") from exc
+    if refused:
+        raise InputError([Problem(template_file, None, None, "", r) for r in dict.fromkeys(refused)])
+    identifier = hashlib.sha256(identity.encode()).hexdigest()[:32].encode()
+    data = document.write_pdf(
+        pdf_identifier=identifier,
+        pdf_variant=variant,
+        pdf_tags=True,
+        font_config=_font_configuration(),
+    )
+    assert data is not None
+    return RenderedPdf(data, len(document.pages))

@@ -1,0 +1,193 @@
+"""Targets (dataset × audience × format), what each one reads, and whether it is stale and why.
+
+An output's stamp is a content hash of exactly what it read: the dataset's files, the audience file,
+every template in its inheritance and include chain, the assets PDFs load, the tool's version and the
+options that change output. Modification times are never trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import jinja2.meta
+
+from briefs import __version__
+from briefs.errors import InputError, Problem, display_path
+from briefs.render import SHIPPED_PREFIX, TemplateDirs, make_loader, template_name
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("pdf", "md", "html")
+EXTENSIONS = {"pdf": "pdf", "md": "md", "html": "html"}
+STATE_DIR = ".briefs"
+STATE_FILE = "state.json"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One output file: a dataset rendered for an audience in a format."""
+
+    dataset: str
+    audience: str
+    fmt: str
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return f"{self.dataset}/{self.audience}.{EXTENSIONS[self.fmt]}"
+
+
+@dataclass
+class Stamp:
+    """What a target read, each input with its content hash, plus the options that shape it."""
+
+    inputs: dict[str, str]
+    options: dict[str, str]
+    digest: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        h = hashlib.sha256(json.dumps([self.inputs, self.options], sort_keys=True).encode())
+        self.digest = h.hexdigest()
+
+
+class FileHasher:
+    """Hashes each file once per build."""
+
+    def __init__(self) -> None:
+        self.cache: dict[Path, str] = {}
+
+    def __call__(self, path: Path) -> str:
+        digest = self.cache.get(path)
+        if digest is None:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            self.cache[path] = digest
+        return digest
+
+
+def template_chain(dirs: TemplateDirs, entry: str, extra: list[str]) -> list[Path]:
+    """Every template file ``entry`` (and the named ``extra`` partials) can load, found statically.
+
+    Names computed at run time cannot be seen by parsing; the section partials are such names, so
+    the caller passes them in ``extra``.
+    """
+    loader = make_loader(dirs)
+    env = jinja2.Environment(loader=loader)
+    seen: dict[str, Path] = {}
+    todo = [entry, *extra]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        try:
+            source, filename, _ = loader.get_source(env, name)
+        except jinja2.TemplateNotFound:
+            continue  # reported when rendering, with the folders searched
+        seen[name] = Path(filename or name)
+        try:
+            ast = env.parse(source)
+        except jinja2.TemplateSyntaxError:
+            continue  # reported when rendering, with file and line
+        for ref in jinja2.meta.find_referenced_templates(ast):
+            if ref is not None:
+                todo.append(ref)
+    return sorted(set(seen.values()))
+
+
+def section_partials(kinds: list[str], fmt: str) -> list[str]:
+    """The partial templates an audience's sections render with."""
+    ext = "html" if fmt in ("html", "pdf") else "md"
+    return [f"base/sections/{k}.{ext}.j2" for k in kinds]
+
+
+def asset_files(dirs: TemplateDirs) -> list[Path]:
+    """Files PDFs may load (fonts, images): everything in the template folders but templates and audiences."""
+    out = []
+    for root in dirs.searched:
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and path.suffix not in (".j2", ".yaml", ".yml", ".md") and "audiences" not in path.parts:
+                out.append(path)
+    return out
+
+
+def stamp_for(
+    target: Target,
+    *,
+    dataset_files: list[Path],
+    audience_file: Path,
+    templates: list[Path],
+    assets: list[Path],
+    options: dict[str, str],
+    hasher: FileHasher,
+) -> Stamp:
+    """The content stamp of one target."""
+    files = [*dataset_files, audience_file, *templates]
+    if target.fmt in ("pdf", "html"):
+        files += assets
+    inputs = {display_path(p): hasher(p) for p in files}
+    return Stamp(inputs, {"tool": __version__, "format": target.fmt, **options})
+
+
+def why_stale(target: Target, stamp: Stamp, previous: dict[str, Any] | None) -> list[str]:
+    """Reasons the target must be rebuilt; empty when it is up to date."""
+    if not target.path.is_file():
+        return ["output missing"]
+    if previous is None:
+        return ["no record of a previous build"]
+    if previous.get("digest") == stamp.digest:
+        return []
+    reasons = []
+    old_inputs: dict[str, str] = previous.get("inputs", {})
+    for path, digest in stamp.inputs.items():
+        if path not in old_inputs:
+            reasons.append(f"{path} is new")
+        elif old_inputs[path] != digest:
+            reasons.append(f"{path} changed")
+    for path in old_inputs:
+        if path not in stamp.inputs:
+            reasons.append(f"{path} no longer read")
+    old_options: dict[str, str] = previous.get("options", {})
+    for key, value in stamp.options.items():
+        if old_options.get(key) != value:
+            reasons.append(f"{key} changed ({old_options.get(key)} -> {value})")
+    return reasons or ["stamp changed"]
+
+
+def load_state(out_dir: Path) -> dict[str, Any]:
+    """The record of previous builds in ``out_dir``; empty when there is none or it is unreadable."""
+    path = out_dir / STATE_DIR / STATE_FILE
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"targets": {}}
+    if not isinstance(state, dict) or not isinstance(state.get("targets"), dict):
+        return {"targets": {}}
+    return state
+
+
+def entry_template(dirs: TemplateDirs, stem: str | None, fmt: str) -> str:
+    """The template a target starts from."""
+    return template_name(dirs, stem, fmt)
+
+
+def check_collisions(targets: list[Target]) -> None:
+    """Two targets must never write one path (pelican's FileOverwriteFailedError)."""
+    seen: dict[Path, Target] = {}
+    problems = []
+    for t in targets:
+        key = t.path.resolve()
+        if key in seen:
+            problems.append(
+                Problem(display_path(t.path), None, None, "", f"written by both {seen[key].name} and {t.name}")
+            )
+        seen[key] = t
+    if problems:
+        raise InputError(problems)
+
+
+__all__ = ["FORMATS", "SHIPPED_PREFIX", "FileHasher", "Stamp", "Target"]

@@ -1,0 +1,93 @@
+"""Shared fixtures: a small valid dataset written inline, and the CLI driven in-process."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from briefs.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+SHIPPED_DATA = REPO / "data"
+SHIPPED_TEMPLATES = REPO / "templates"
+
+MINI = {
+    "dataset.yaml": """\
+        info:
+          title: Mini brief on Testland
+          subject: Testland after the floods
+          as_of: 2022-06-30
+          summary: Testland had *floods* in May.
+          bluf: Floods hit Testland; aid is needed.
+          keywords: [Testland, floods]
+          key_points:
+            - text: The river rose 4 metres.
+              cites: [report#2]
+        """,
+    "sources.yaml": """\
+        sources:
+          - id: report
+            title: Floods in Testland
+            publisher: Test Institute
+            date: 2022-06
+            url: https://example.org/floods
+            paragraphs:
+              - {n: 1, gist: Title, substantive: false}
+              - {n: 2, gist: The river rose 4 metres in May.}
+        """,
+    "records.yaml": """\
+        events:
+          - id: flood
+            date: 2022-05-13
+            title: The river Test floods
+            cites: [report#2]
+        figures:
+          - id: rise
+            label: River rise
+            value: 4
+            unit: metres
+            period: May 2022
+            measures: Peak rise of the river Test.
+            key: true
+            cites: [report#2]
+        recommendations:
+          - id: aid
+            text: Send flood aid.
+            origin: stated
+            basis: The report calls for aid.
+            cites: [report#2]
+        """,
+}
+
+
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    """Write ``files`` (relative path -> text, dedented) under ``root``."""
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def mini_data(tmp_path: Path) -> Path:
+    """A data folder holding one small valid dataset, `mini`."""
+    return write_tree(tmp_path / "data", {f"mini/{k}": v for k, v in MINI.items()})
+
+
+RunCli = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str]) -> RunCli:
+    """Run ``main(argv)`` in-process; returns (exit status, stdout, stderr)."""
+
+    def run(*argv: str | Path) -> tuple[int, str, str]:
+        code = main([str(a) for a in argv])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
