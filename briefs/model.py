@@ -105,7 +105,11 @@ class Actor(Record):
     kind: Literal["person", "state", "organization"] = "person"
     role: Text
     country: Text | None = None
-    aliases: list[Text] = Field(default_factory=list, description="Other spellings, including wrong ones in sources.")
+    aliases: list[Text] = Field(default_factory=list, description="Other correct spellings (transliterations).")
+    misspellings: list[Text] = Field(
+        default_factory=list,
+        description="Wrong spellings found in sources, kept so they can be recognised; never shown in a brief.",
+    )
     cites: list[Cite] = Field(default_factory=list)
 
 

@@ -244,5 +244,13 @@ def _items(dataset: Dataset, audience: Audience, spec: SectionSpec, actors: dict
 
 
 def _event_order(event: Event) -> tuple[dt.date, int]:
-    rank = {"early": 0, None: 1, "about": 1, "by": 1, "mid": 2, "late": 3}
-    return parse_partial_date(event.date), rank.get(event.qualifier, 1)
+    """Sort key: a month-only date sits where its qualifier puts it ('mid May' after 9 May)."""
+    day = parse_partial_date(event.date)
+    if event.date.count("-") == 1:  # month precision
+        approx = {"early": 5, "mid": 15, "late": 25, "by": 28}.get(event.qualifier or "", 1)
+        day = day.replace(day=approx)
+    elif event.date.count("-") == 0:  # year precision
+        approx_month = {"early": 2, "mid": 6, "late": 10, "by": 12}.get(event.qualifier or "", 1)
+        day = day.replace(month=approx_month)
+    rank = {"early": 0, None: 1, "about": 1, "by": 2, "mid": 1, "late": 1}
+    return day, rank.get(event.qualifier, 1)

@@ -27,9 +27,10 @@ WRONG_SPELLINGS = {
     "Nursultan (the capital)": r"\bNursultan\b(?!\s+Nazarbayev)",
     "Are you considering": r"Are you considering",
 }
-# The only places a wrong spelling may appear: verbatim quotes of the source and known aliases.
+# The only places a wrong spelling may appear: verbatim quotes of the source, known aliases and the
+# recorded misspellings (which no template shows).
 VERBATIM_FIELDS = re.compile(
-    r"^corrections\[\d+\]\.source_says$|^actors\[\d+\]\.aliases\[\d+\]$|^sections\[\d+\]\.source_heading$"
+    r"^corrections\[\d+\]\.source_says$|^actors\[\d+\]\.(aliases|misspellings)\[\d+\]$|^sections\[\d+\]\.source_heading$"
 )
 
 
