@@ -72,15 +72,17 @@ class Source(Record):
     """A document the data cites."""
 
     id: Id
-    title: Text
-    publisher: Text
+    title: Text = Field(description="The document's title as published.")
+    publisher: Text = Field(description="Who published it (and through whom, if republished).")
     kind: Literal["article", "news", "official", "reference", "dataset"] = "article"
     author: Text | None = Field(default=None, description="Leave out when unknown: never invent one.")
     date: PartialDate | None = Field(default=None, description="Publication date, as precise as known.")
     date_note: Text | None = Field(default=None, description="How the date was established, when not printed.")
-    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
-    accessed: dt.date | None = None
-    note: Prose | None = None
+    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = Field(
+        default=None, description="Where a reader can find it; endnotes link to it."
+    )
+    accessed: dt.date | None = Field(default=None, description="When the URL was last checked.")
+    note: Prose | None = Field(default=None, description="What the source was used for, caveats.")
     text_file: Text | None = Field(
         default=None,
         description="The source's text as received, relative to the dataset folder; one paragraph per non-blank line.",
@@ -103,8 +105,8 @@ class Actor(Record):
     id: Id
     name: Text = Field(description="The one spelling every brief uses.")
     kind: Literal["person", "state", "organization"] = "person"
-    role: Text
-    country: Text | None = None
+    role: Text = Field(description="Who they are, in the brief's words: 'Foreign Minister of Kazakhstan'.")
+    country: Text | None = Field(default=None, description="The country they belong to or act for.")
     aliases: list[Text] = Field(default_factory=list, description="Other correct spellings (transliterations).")
     misspellings: list[Text] = Field(
         default_factory=list,
@@ -147,10 +149,10 @@ class Quote(Cited):
     """Words someone said, with who and when."""
 
     id: Id
-    speaker: Id
-    date: PartialDate | None = None
-    text: Text
-    context: Prose | None = None
+    speaker: Id = Field(description="The actor who said it.")
+    date: PartialDate | None = Field(default=None, description="When it was said.")
+    text: Text = Field(description="The words, as reported (no quotation marks).")
+    context: Prose | None = Field(default=None, description="Where and how it was said; other reported wordings.")
 
 
 class Claim(Cited):
@@ -181,11 +183,11 @@ class Judgment(Cited):
     id: Id
     theme: Id | None = None
     text: Prose
-    confidence: Confidence
+    confidence: Confidence = Field(description="How sure: `low`, `moderate` or `high`, as the evidence warrants.")
     by: Literal["article", "analyst"] = Field(
         default="article", description="`article` when the source makes it, `analyst` when we do."
     )
-    basis: Prose | None = None
+    basis: Prose | None = Field(default=None, description="The evidence the judgment rests on.")
     priority: Priority = 3
 
 
@@ -207,9 +209,9 @@ class Indicator(Cited):
 
     id: Id
     text: Prose
-    signals: Literal["toward-moscow", "away-from-moscow", "either"]
-    status: Literal["not-observed", "watching", "observed", "mixed"]
-    last_checked: dt.date
+    signals: Literal["toward-moscow", "away-from-moscow", "either"] = Field(description="What seeing it would mean.")
+    status: Literal["not-observed", "watching", "observed", "mixed"] = Field(description="What has been seen so far.")
+    last_checked: dt.date = Field(description="When the status was last checked.")
     note: Prose | None = None
     priority: Priority = 3
 
@@ -229,25 +231,27 @@ class Correction(Cited):
 
     id: Id
     location: Cite = Field(description="Where the mistake is: `source-id#paragraph`.")
-    kind: Literal["name", "pronoun", "heading", "residue", "fact", "wording", "date"]
-    source_says: Text
-    correct: Text
-    evidence: Prose
+    kind: Literal["name", "pronoun", "heading", "residue", "fact", "wording", "date"] = Field(
+        description="What sort of mistake."
+    )
+    source_says: Text = Field(description="The source's words, verbatim.")
+    correct: Text = Field(description="What is right instead (what the briefs say).")
+    evidence: Prose = Field(description="Why: the sources or reasoning that settle it.")
 
 
 class DatasetInfo(Record):
     """What the dataset is about and as of when."""
 
-    title: Text
-    subtitle: Text | None = None
+    title: Text = Field(description="The brief's title.")
+    subtitle: Text | None = Field(default=None, description="A line under the title.")
     subject: Text = Field(description="One line for memo SUBJECT lines and PDF metadata.")
     as_of: dt.date = Field(description="The date the facts are current to (the main source's date).")
-    as_of_note: Text | None = None
+    as_of_note: Text | None = Field(default=None, description="How the as-of date was established.")
     keywords: list[Text] = Field(default_factory=list)
     language: Text = "en"
     summary: Prose = Field(description="A paragraph: the situation and why it matters.")
     bluf: Prose = Field(description="Bottom line up front: at most four lines.")
-    key_points: list[Claim] = Field(default_factory=list)
+    key_points: list[Claim] = Field(default_factory=list, description="The few things a reader must know.")
     implications: list[Claim] = Field(default_factory=list, description="What it means for US policy.")
 
 
@@ -304,6 +308,9 @@ class SectionSpec(Record):
     origin: list[Literal["stated", "derived"]] | None = Field(
         default=None, description="Recommendations only: which origins to show."
     )
+    max_claim_priority: Priority | None = Field(
+        default=None, description="Analysis only: within each part, only claims with priority ≤ this."
+    )
     trim: bool = Field(default=True, description="May the overflow policy drop items of this section?")
 
 
@@ -355,6 +362,13 @@ class Audience(Record):
     )
     visuals: Visuals = Field(default_factory=Visuals)
     sections: list[SectionSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _action_memo_needs_a_date(self) -> Audience:
+        """An action memo asks for a decision, so it needs a memo header and a decide-by date."""
+        if self.memo_type == "action" and (self.decide_by is None or self.memo is None):
+            raise ValueError("memo_type: action needs `memo:` (to, from) and `decide_by:` (a date)")
+        return self
 
     @model_validator(mode="before")
     @classmethod

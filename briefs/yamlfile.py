@@ -21,8 +21,11 @@ MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_NODES = 200_000
 
 
-class _Loader(yaml.SafeLoader):
+class SafeLoaderKeepingDates(yaml.SafeLoader):
     """The safe loader without implicit timestamps: dates stay text until the schema reads them."""
+
+
+_Loader = SafeLoaderKeepingDates
 
 
 _Loader.yaml_implicit_resolvers = {
