@@ -230,11 +230,12 @@ def make_plan(options: Options) -> Plan:
 
 @dataclass
 class Rendered:
-    """One group's outputs in memory, ready to write."""
+    """One group's outputs in memory, ready to write; a format in ``errors`` failed and is not written."""
 
     files: dict[str, bytes]
     pages: int | None = None
     dropped: list[str] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
 
 
 def context_for(brief: Brief, fmt: str) -> dict[str, Any]:
@@ -250,20 +251,50 @@ def context_for(brief: Brief, fmt: str) -> dict[str, Any]:
     }
 
 
+def _next_to_drop(brief: Brief, exclude: frozenset[str], what: str, limit: int, audience: Audience) -> str:
+    """The least important item still in the brief, or a BuildError when nothing is left to drop."""
+    candidates = [k for k in brief.droppable() if k not in exclude]
+    if not candidates:
+        raise BuildError(f"{what} with nothing left to drop; audience {audience.id!r} allows {limit} (overflow: trim)")
+    return candidates[0]
+
+
 def render_group(
     loaded: LoadedDataset, audience: Audience, dirs: TemplateDirs, formats: list[str], variant: str | None
 ) -> Rendered:
-    """Render one dataset for one audience in ``formats``, trimming to its page limit if it allows."""
+    """Render one dataset for one audience in ``formats``, trimming to its limits if it allows.
+
+    Trimming never depends on which formats were asked for, so a PDF and a Markdown brief built at
+    different times from the same inputs hold the same items (issue 4).
+    """
     from briefs.pdf import render_pdf
 
     dataset = loaded.dataset
     stem = audience.template or audience.id
-    html_env = make_env(dirs, "html")
+    trim = audience.overflow == "trim"
+    html_env, md_env = make_env(dirs, "html"), make_env(dirs, "md")
     exclude: frozenset[str] = frozenset()
     out: dict[str, bytes] = {}
+    errors: dict[str, str] = {}
     pages: int | None = None
-    needs_layout = "pdf" in formats or (audience.limits.pages is not None and audience.overflow == "trim")
     brief = select(dataset, audience, exclude)
+
+    def render_md() -> tuple[str, int]:
+        text = render(md_env, template_name(dirs, stem, "md"), dirs, context_for(brief, "md"))
+        return text, len(text.split())
+
+    word_limit = audience.limits.words
+    if "md" in formats or (word_limit is not None and trim):
+        md_text, words = render_md()
+        while word_limit is not None and words > word_limit and trim:
+            drop = _next_to_drop(brief, exclude, f"{words} words", word_limit, audience)
+            log.info("%s/%s: %d words > %d, dropping %s", dataset.id, audience.id, words, word_limit, drop)
+            exclude = exclude | {drop}
+            brief = select(dataset, audience, exclude)
+            md_text, words = render_md()
+
+    page_limit = audience.limits.pages
+    needs_layout = "pdf" in formats or (page_limit is not None and trim)
     if "html" in formats or needs_layout:
         while True:
             html_text = render(html_env, template_name(dirs, stem, "html"), dirs, context_for(brief, "html"))
@@ -278,34 +309,32 @@ def render_group(
                 template_file=display_path(dirs.shipped / template_name(dirs, stem, "html")),
             )
             pages = pdf.pages
-            limit = audience.limits.pages
-            if limit is None or pdf.pages <= limit:
+            if page_limit is None or pdf.pages <= page_limit:
                 out["pdf"] = pdf.data
                 break
-            if audience.overflow != "trim":
-                raise BuildError(f"{dataset.id}/{audience.id}.pdf: {pdf.pages} pages; the audience's limit is {limit}")
-            candidates = [k for k in brief.droppable() if k not in exclude]
-            if not candidates:
-                raise BuildError(
-                    f"{dataset.id}/{audience.id}.pdf: {pdf.pages} pages with nothing left to drop; the limit is {limit}"
+            if not trim:
+                # Only the PDF target fails; the Markdown brief has no page limit (issue 4).
+                errors["pdf"] = (
+                    f"{pdf.pages} pages; audience {audience.id!r} allows {page_limit} "
+                    "(overflow: fail; set `overflow: trim` in its audience file to drop low-priority items)"
                 )
-            exclude = exclude | {candidates[0]}
-            log.info("%s/%s: %d pages > %d, dropping %s", dataset.id, audience.id, pdf.pages, limit, candidates[0])
+                break
+            drop = _next_to_drop(brief, exclude, f"{pdf.pages} pages", page_limit, audience)
+            log.info("%s/%s: %d pages > %d, dropping %s", dataset.id, audience.id, pdf.pages, page_limit, drop)
+            exclude = exclude | {drop}
             brief = select(dataset, audience, exclude)
         if "html" in formats:
             out["html"] = html_text.encode("utf-8")
         if "pdf" not in formats:
             out.pop("pdf", None)
+            errors.pop("pdf", None)
     if "md" in formats:
-        md_env = make_env(dirs, "md")
-        md_text = render(md_env, template_name(dirs, stem, "md"), dirs, context_for(brief, "md"))
-        words = len(md_text.split())
-        if audience.limits.words is not None and words > audience.limits.words:
-            raise BuildError(
-                f"{dataset.id}/{audience.id}.md: {words} words; the audience's limit is {audience.limits.words}"
-            )
-        out["md"] = md_text.encode("utf-8")
-    return Rendered(out, pages, sorted(exclude))
+        md_text, words = render_md()  # the brief may have lost items to the page limit since
+        if word_limit is not None and words > word_limit:
+            errors["md"] = f"{words} words; audience {audience.id!r} allows {word_limit} (overflow: fail)"
+        else:
+            out["md"] = md_text.encode("utf-8")
+    return Rendered(out, pages, sorted(exclude), errors)
 
 
 Progress = Callable[[TargetResult], None]
@@ -348,7 +377,11 @@ def build(
             audience = plan.audiences[key[1]].audience
             try:
                 rendered[key] = render_group(
-                    loaded, audience, options.dirs, [m.target.fmt for m in members], options.pdf_variant
+                    loaded,
+                    audience,
+                    options.dirs,
+                    [m.target.fmt for m in members],
+                    options.pdf_variant,
                 )
             except InputError as exc:
                 input_problems += exc.problems
@@ -364,6 +397,9 @@ def build(
                 target = member.target
                 if isinstance(outcome, BaseException):
                     result = TargetResult(target, "failed", member.reasons, error=str(outcome))
+                elif target.fmt in outcome.errors:
+                    error = outcome.errors[target.fmt]
+                    result = TargetResult(target, "failed", member.reasons, error=error, pages=outcome.pages)
                 else:
                     write_atomic(target.path, outcome.files[target.fmt])
                     state["targets"][target.name] = {

@@ -44,6 +44,10 @@ DEFAULT_TITLES: dict[str, str] = {
 }
 
 
+UNDROPPABLE = frozenset({"bluf", "summary", "sources", "changes"})
+"""Section kinds the overflow policy never trims."""
+
+
 @dataclass(frozen=True)
 class Note:
     """One numbered endnote: a source, optionally a paragraph of it."""
@@ -114,10 +118,20 @@ class Brief:
         return next((s for s in self.sections if s.kind == kind), None)
 
     def droppable(self) -> list[str]:
-        """Keys of items the overflow policy may drop, least important first."""
-        candidates = [
-            (item.priority, index, item.key) for s in self.sections if s.spec.trim for index, item in enumerate(s.items)
-        ]
+        """Keys of items the overflow policy may drop, least important first.
+
+        An analysis part offers its claims one by one (the part goes when its last claim does);
+        the endnotes and the BLUF/summary paragraphs are never dropped: notes follow what cites them.
+        """
+        candidates: list[tuple[int, int, str]] = []
+        for s in self.sections:
+            if not s.spec.trim or s.kind in UNDROPPABLE:
+                continue
+            for index, item in enumerate(s.items):
+                if item.children:
+                    candidates += [(c.priority, j, c.key) for j, c in enumerate(item.children)]
+                else:
+                    candidates.append((item.priority, index, item.key))
         return [key for _, _, key in sorted(candidates, key=lambda c: (-c[0], -c[1]))]
 
 
@@ -169,6 +183,8 @@ def select(dataset: Dataset, audience: Audience, exclude: frozenset[str] = froze
     for spec in audience.sections:
         items = _items(dataset, audience, spec, actors)
         items = [i for i in items if i.key not in exclude]
+        if spec.id == "analysis":
+            items = _keep_claims(items, spec.max_claim_priority, exclude)
         if spec.max_priority is not None:
             items = [i for i in items if i.priority <= spec.max_priority]
         if spec.max is not None:
@@ -187,6 +203,19 @@ def select(dataset: Dataset, audience: Audience, exclude: frozenset[str] = froze
             section.items = [Item(f"note:{n.n}", n) for n in notes.notes]
     sections = [s for s in sections if s.items or s.kind in ("bluf", "summary")]
     return Brief(dataset, audience, sections, notes.notes, actors, brief_date(dataset), sorted(exclude))
+
+
+def _keep_claims(parts: list[Item], max_priority: int | None, exclude: frozenset[str]) -> list[Item]:
+    """Analysis parts with only the claims kept; a part left with no claims goes too."""
+    kept = []
+    for part in parts:
+        part.children = [
+            c for c in part.children if c.key not in exclude and (max_priority is None or c.priority <= max_priority)
+        ]
+        if part.children:
+            part.priority = min(c.priority for c in part.children)
+            kept.append(part)
+    return kept
 
 
 def _claim_item(key: str, claim: Claim) -> Item:
