@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from briefs import __version__
+from briefs.editions import Changes, plan_edition
 from briefs.errors import BuildError, InputError, Problem, display_path
 from briefs.load import LoadedAudience, LoadedDataset, load_audience, load_datasets
 from briefs.model import Audience
@@ -55,6 +56,7 @@ class Options:
     force: bool = False
     pdf_variant: str | None = None
     jobs: int = 1
+    lock_wait: float | None = None  # seconds to wait for another build's lock; None waits as long as it takes
 
     @property
     def dirs(self) -> TemplateDirs:
@@ -260,7 +262,12 @@ def _next_to_drop(brief: Brief, exclude: frozenset[str], what: str, limit: int, 
 
 
 def render_group(
-    loaded: LoadedDataset, audience: Audience, dirs: TemplateDirs, formats: list[str], variant: str | None
+    loaded: LoadedDataset,
+    audience: Audience,
+    dirs: TemplateDirs,
+    formats: list[str],
+    variant: str | None,
+    changes: Changes | None = None,
 ) -> Rendered:
     """Render one dataset for one audience in ``formats``, trimming to its limits if it allows.
 
@@ -277,7 +284,7 @@ def render_group(
     out: dict[str, bytes] = {}
     errors: dict[str, str] = {}
     pages: int | None = None
-    brief = select(dataset, audience, exclude)
+    brief = select(dataset, audience, exclude, changes)
 
     def render_md() -> tuple[str, int]:
         text = render(md_env, template_name(dirs, stem, "md"), dirs, context_for(brief, "md"))
@@ -290,7 +297,7 @@ def render_group(
             drop = _next_to_drop(brief, exclude, f"{words} words", word_limit, audience)
             log.info("%s/%s: %d words > %d, dropping %s", dataset.id, audience.id, words, word_limit, drop)
             exclude = exclude | {drop}
-            brief = select(dataset, audience, exclude)
+            brief = select(dataset, audience, exclude, changes)
             md_text, words = render_md()
 
     page_limit = audience.limits.pages
@@ -322,7 +329,7 @@ def render_group(
             drop = _next_to_drop(brief, exclude, f"{pdf.pages} pages", page_limit, audience)
             log.info("%s/%s: %d pages > %d, dropping %s", dataset.id, audience.id, pdf.pages, page_limit, drop)
             exclude = exclude | {drop}
-            brief = select(dataset, audience, exclude)
+            brief = select(dataset, audience, exclude, changes)
         if "html" in formats:
             out["html"] = html_text.encode("utf-8")
         if "pdf" not in formats:
@@ -354,7 +361,7 @@ def build(
     """Rebuild every stale target; write nothing if any input is bad. Raises InputError for bad input."""
     started = time.perf_counter()
     plan = make_plan(options)  # bad input stops here, before the output folder is touched
-    with output_lock(options.out_dir):
+    with output_lock(options.out_dir, options.lock_wait):
         clean_temporaries(options.out_dir)
         refresh_staleness(plan)
         if explain is not None:
@@ -371,6 +378,11 @@ def build(
                     progress(results[-1])
 
         rendered: dict[tuple[str, str], Rendered | BaseException] = {}
+        # Each brief's edition is settled before rendering: its "What changed" section depends on it.
+        editions = {
+            key: plan_edition(options.out_dir, plan.datasets[key[0]].dataset, plan.audiences[key[1]].audience)
+            for key in groups
+        }
         input_problems: list[Problem] = []
         for key, members in groups.items():
             loaded = plan.datasets[key[0]]
@@ -382,6 +394,7 @@ def build(
                     options.dirs,
                     [m.target.fmt for m in members],
                     options.pdf_variant,
+                    editions[key].changes,
                 )
             except InputError as exc:
                 input_problems += exc.problems
@@ -411,6 +424,9 @@ def build(
                 results.append(result)
                 if progress:
                     progress(result)
+            if any(r.status == "built" for r in results[-len(members) :]):
+                # After the outputs, before the state: a build killed in between records it next time.
+                editions[key].record()
         if groups:
             import json
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from briefs import __version__
@@ -21,7 +23,7 @@ from briefs.plan import FORMATS
 
 log = logging.getLogger("briefs")
 
-COMMANDS = ("build", "check", "list")
+COMMANDS = ("build", "check", "list", "watch", "schedule")
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 
 
@@ -93,6 +95,25 @@ def make_parser() -> argparse.ArgumentParser:
     )
     _common(p)
     p.add_argument("--force", action="store_true", help=argparse.SUPPRESS)
+    p = sub.add_parser(
+        "watch",
+        help="build what is stale, then rebuild whenever data or templates change",
+        description="Build what is stale, then rebuild on every change to data/, templates/ and --templates. "
+        "Bad input is reported and the last good outputs kept; Ctrl-C or SIGTERM stops it (exit 0).",
+    )
+    _common(p)
+    _build_options(p)
+    p = sub.add_parser(
+        "schedule",
+        help="rebuild what is stale on a timetable: --every 30m or --cron '0 7 * * 1-5'",
+        description="A long-running process that at each tick builds what is stale and logs one line. "
+        "A tick skips when another build holds the output folder. SIGTERM or Ctrl-C stops it (exit 0).",
+    )
+    _common(p)
+    _build_options(p)
+    t = p.add_argument_group("timetable (one of)")
+    t.add_argument("--every", metavar="DURATION", help="tick now and then every DURATION: 90s, 30m, 2h, 1d, 1h30m")
+    t.add_argument("--cron", metavar="LINE", help='tick at the times of a cron line, local time: "0 7 * * 1-5"')
     return parser
 
 
@@ -194,13 +215,74 @@ def _run_check(args: argparse.Namespace) -> int:
 
 
 def _run_list(args: argparse.Namespace) -> int:
-    plan = make_plan(_options(args))
+    from briefs.editions import latest_edition
+
+    options = _options(args)
+    plan = make_plan(options)
+    editions: dict[tuple[str, str], str] = {}
     for p in plan.targets:
         status = "stale" if p.stale else "current"
         why = "; ".join(p.reasons) if p.reasons else "up to date"
-        print(f"{p.target.name:40} {status:8} {why}")
+        key = (p.target.dataset, p.target.audience)
+        if key not in editions:
+            edition = latest_edition(options.out_dir, *key)
+            editions[key] = edition.label if edition else "no edition yet"
+        print(f"{p.target.name:40} {status:8} {editions[key]:28} {why}")
     stale = sum(1 for p in plan.targets if p.stale)
     print(f"{len(plan.targets)} targets, {stale} stale")
+    return EXIT_OK
+
+
+def _stop_on_sigterm() -> tuple[threading.Event, Callable[[], None]]:
+    """An event SIGTERM sets (a second SIGTERM interrupts at once), and a function that restores the handler."""
+    stop = threading.Event()
+
+    def on_term(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous)
+
+    return stop, restore
+
+
+def _run_watch(args: argparse.Namespace) -> int:
+    from briefs.watch import watch
+
+    options = _options(args)
+
+    def on_result(r: TargetResult) -> None:
+        if r.status == "failed":
+            print(_result_line(r), file=sys.stderr, flush=True)
+        elif r.status == "built":
+            _say(args, _result_line(r))
+
+    stop, restore = _stop_on_sigterm()
+    try:
+        watch(options, stop, progress=on_result, on_report=lambda report: _say(args, _summary(report)))
+    except KeyboardInterrupt:
+        log.info("stopped watching")
+    finally:
+        restore()
+    return EXIT_OK
+
+
+def _run_schedule(args: argparse.Namespace) -> int:
+    from briefs.watch import Timetable, schedule
+
+    timetable = Timetable.parse(args.every, args.cron)
+    options = _options(args)
+    stop, restore = _stop_on_sigterm()
+    try:
+        schedule(options, timetable, stop)
+    except KeyboardInterrupt:
+        log.info("schedule stopped")
+    finally:
+        restore()
     return EXIT_OK
 
 
@@ -216,7 +298,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             args = parser.parse_args(["build", *args_list])
         _setup_logging(args)
-        runner = {"build": _run_build, "check": _run_check, "list": _run_list}[args.command]
+        runner = {
+            "build": _run_build,
+            "check": _run_check,
+            "list": _run_list,
+            "watch": _run_watch,
+            "schedule": _run_schedule,
+        }[args.command]
         return runner(args)
     except BriefsError as exc:
         if debug:

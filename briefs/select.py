@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from briefs.model import (
     Actor,
@@ -20,6 +20,9 @@ from briefs.model import (
     SectionSpec,
     Source,
 )
+
+if TYPE_CHECKING:
+    from briefs.editions import Changes
 
 log = logging.getLogger(__name__)
 
@@ -175,13 +178,23 @@ def parse_partial_date(value: str) -> dt.date:
     return dt.date(parts[0], parts[1], parts[2])
 
 
-def select(dataset: Dataset, audience: Audience, exclude: frozenset[str] = frozenset()) -> Brief:
-    """Choose and order what ``audience`` sees of ``dataset``; items whose key is in ``exclude`` are left out."""
+def select(
+    dataset: Dataset, audience: Audience, exclude: frozenset[str] = frozenset(), changes: Changes | None = None
+) -> Brief:
+    """Choose and order what ``audience`` sees of ``dataset``; items whose key is in ``exclude`` are left out.
+
+    ``changes`` (from `briefs.editions.plan_edition`) fills the "What changed" section; without it (a
+    first edition) that section is left out.
+    """
     notes = _Notes({s.id: s for s in dataset.sources})
     actors = {a.id: a for a in dataset.actors}
     sections: list[BriefSection] = []
     for spec in audience.sections:
-        items = _items(dataset, audience, spec, actors)
+        if spec.id == "changes":
+            found = changes.items if changes else []
+            items = [Item(f"changes:{n}", c, priority=c.priority) for n, c in enumerate(found)]
+        else:
+            items = _items(dataset, audience, spec, actors)
         items = [i for i in items if i.key not in exclude]
         if spec.id == "analysis":
             items = _keep_claims(items, spec.max_claim_priority, exclude)
@@ -195,7 +208,7 @@ def select(dataset: Dataset, audience: Audience, exclude: frozenset[str] = froze
                 item.notes = notes.number(list(getattr(item.record, "cites", []) or []))
                 for child in item.children:
                     child.notes = notes.number(list(child.record.cites))
-        title = spec.title or DEFAULT_TITLES[spec.id]
+        title = spec.title or (changes.title if spec.id == "changes" and changes else DEFAULT_TITLES[spec.id])
         sections.append(BriefSection(spec.id, title, items, spec))
     # Notes are numbered as sections appear; the sources section lists them all.
     for section in sections:
