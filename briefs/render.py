@@ -10,7 +10,7 @@ Markdown and a sanitiser first.
 from __future__ import annotations
 
 import datetime as dt
-import html
+import json
 import logging
 import re
 from collections.abc import Callable
@@ -18,14 +18,15 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
 import markdown as md_lib
 import nh3
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 from markupsafe import Markup
 
-from briefs.errors import InputError, Problem, display_path
+from briefs.errors import BriefsError, InputError, Problem, display_path
 
 log = logging.getLogger(__name__)
 
@@ -51,30 +52,49 @@ class MarkdownSafe(str):
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def md_escape(value: Any) -> str:
     """Plain text made inert in Markdown: every character Markdown or HTML would act on is escaped."""
     if isinstance(value, MarkdownSafe):
         return value
-    text = re.sub(r"\s*\n\s*", " ", str(value))  # inline text: a newline would end a table row or a list item
+    # Inline text: any line ending (CommonMark counts a lone CR too) would end a table row or a list item.
+    text = re.sub(r"\s*[\r\n]\s*", " ", str(value))
     text = _MD_SPECIAL.sub(r"\\\1", text)
     text = text.replace("&", "&amp;")
-    # A leading "1." or "-" would start a list; a leading "=" or "+" could too.
-    text = re.sub(r"^(\s*)(\d+)\.(\s)", r"\1\2\\.\3", text)
+    # A leading "1." or "1)" would start a list; a leading "-", "+" or "=" could too.
+    text = re.sub(r"^(\s*)(\d+)([.)])(\s|$)", r"\1\2\\\3\4", text)
     text = re.sub(r"^(\s*)([-+=])", r"\1\\\2", text)
     return MarkdownSafe(text)
 
 
 _ALLOWED_TAGS = {"em", "strong", "code", "a", "br"}
 _ALLOWED_ATTRS = {"a": {"href", "title"}}
-_md = md_lib.Markdown(extensions=[], output_format="html")
+_AMP = "\x01"  # stands for "&" while Markdown runs; control characters are removed from the input first
+
+
+def _prose_markdown() -> md_lib.Markdown:
+    """Python-Markdown with raw HTML and character references switched off: ``<b>`` and ``&lt;`` stay text."""
+    md = md_lib.Markdown(extensions=[], output_format="html")
+    md.preprocessors.deregister("html_block")
+    md.inlinePatterns.deregister("html")
+    md.inlinePatterns.deregister("entity")
+    return md
+
+
+_md = _prose_markdown()
 
 
 def prose_html(text: str) -> Markup:
-    """Inline Markdown to sanitised HTML: emphasis, code and http(s) links; nothing else survives."""
+    """Inline Markdown to sanitised HTML: emphasis, code and http(s) links; nothing else survives.
+
+    Raw HTML and entities in the text are shown as typed (never parsed); image syntax is shown as typed
+    (``![`` is escaped before Markdown sees it); nh3 then keeps only the allowed tags and http(s) hrefs.
+    """
+    source = _CONTROL.sub("", str(text)).replace("&", _AMP).replace("![", "!\\[")
     _md.reset()
-    rendered = _md.convert(html.escape(text, quote=False).replace("&amp;", "&"))
+    rendered = _md.convert(source).replace(_AMP, "&amp;")
     rendered = re.sub(r"</p>\s*<p>", "<br>", rendered)
     rendered = re.sub(r"^<p>|</p>$", "", rendered.strip())
     clean = nh3.clean(
@@ -87,6 +107,11 @@ def prose_html(text: str) -> Markup:
     return Markup(clean)
 
 
+def md_href(url: str) -> str:
+    """A URL made safe as a Markdown link destination or autolink: no spaces, brackets, parens, quotes or pipes."""
+    return quote(url, safe=":/?#@!$&'*+,;=%-._~")
+
+
 class _HtmlToMarkdown(HTMLParser):
     """Turns the few tags `prose_html` allows back into Markdown."""
 
@@ -94,6 +119,7 @@ class _HtmlToMarkdown(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.out: list[str] = []
         self.href: list[str | None] = []
+        self.code: list[str] | None = None  # text of the code span being read
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "em":
@@ -101,26 +127,42 @@ class _HtmlToMarkdown(HTMLParser):
         elif tag == "strong":
             self.out.append("**")
         elif tag == "code":
-            self.out.append("`")
+            self.code = []
         elif tag == "br":
             self.out.append(" ")
         elif tag == "a":
-            self.href.append(dict(attrs).get("href"))
-            self.out.append("[")
+            href = dict(attrs).get("href")
+            self.href.append(href)
+            if href:  # a bare "[text]" would be a reference link or, as "[^1]", a footnote reference
+                self.out.append("[")
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "em":
             self.out.append("*")
         elif tag == "strong":
             self.out.append("**")
-        elif tag == "code":
-            self.out.append("`")
+        elif tag == "code" and self.code is not None:
+            self.out.append(_code_span("".join(self.code)))
+            self.code = None
         elif tag == "a":
             href = self.href.pop() if self.href else None
-            self.out.append(f"]({href.replace(')', '%29').replace(' ', '%20')})" if href else "]")
+            if href:
+                self.out.append(f"]({md_href(href)})")
 
     def handle_data(self, data: str) -> None:
-        self.out.append(md_escape(data))
+        if self.code is not None:
+            self.code.append(data)
+        else:
+            self.out.append(md_escape(data))
+
+
+def _code_span(text: str) -> str:
+    """A Markdown code span holding ``text`` literally (backslashes do nothing inside one)."""
+    text = re.sub(r"\s*[\r\n]\s*", " ", text).replace("|", "\\|")  # GFM reads \| as | even in code in a table
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def prose_md(text: str) -> MarkdownSafe:
@@ -167,18 +209,20 @@ def figure_text(figure: Any) -> str:
 
 
 def md_url(value: Any) -> MarkdownSafe:
-    """A URL for a Markdown autolink ``<…>``: only http(s), with no spaces or angle brackets."""
+    """A URL for a Markdown autolink ``<…>``: only http(s), percent-encoded so nothing in it is Markdown."""
     url = str(value)
     if not re.match(r"^https?://", url):
         return MarkdownSafe("")
-    return MarkdownSafe(re.sub(r"[\s<>]", lambda m: f"%{ord(m.group()):02X}", url))
+    return MarkdownSafe(md_href(url))
 
 
 def yaml_string(value: Any) -> MarkdownSafe:
-    """A value as a double-quoted YAML scalar, for front matter."""
-    import json
-
-    return MarkdownSafe(json.dumps(str(value), ensure_ascii=False))
+    """A value as a double-quoted YAML scalar, for front matter: one line, no character YAML would refuse."""
+    text = json.dumps(str(value), ensure_ascii=False)
+    # JSON leaves DEL, C1 controls, line/paragraph separators, BOM and surrogates raw; YAML refuses or folds them.
+    return MarkdownSafe(
+        re.sub(r"[\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]", lambda m: f"\\u{ord(m.group()):04x}", text)
+    )
 
 
 def cite_html(numbers: list[int]) -> Markup:
@@ -206,17 +250,75 @@ class TemplateDirs:
         return [p for p in (self.user, self.shipped) if p is not None]
 
 
+class _FolderLoader(jinja2.FileSystemLoader):
+    """A FileSystemLoader that refuses a file whose real path (symlinks followed) is outside its folders.
+
+    A user's templates folder is untrusted: a symlink in it must not let ``{% include %}`` copy
+    ``~/.ssh/id_rsa`` or ``/etc/passwd`` into a brief.
+    """
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        source, filename, uptodate = super().get_source(environment, template)
+        real = Path(filename).resolve()
+        if not any(real.is_relative_to(Path(root).resolve()) for root in self.searchpath):
+            raise InputError(
+                Problem(
+                    display_path(filename), None, None, "", f"template {template!r} links outside its folder, to {real}"
+                )
+            )
+        return source, filename, uptodate
+
+
 def make_loader(dirs: TemplateDirs) -> jinja2.BaseLoader:
     """User folder, then shipped folder; `!shipped/<name>` always means the shipped file."""
-    search = jinja2.FileSystemLoader([str(p) for p in dirs.searched])
-    shipped = jinja2.FileSystemLoader(str(dirs.shipped))
+    search = _FolderLoader([str(p) for p in dirs.searched])
+    shipped = _FolderLoader(str(dirs.shipped))
     return jinja2.ChoiceLoader([jinja2.PrefixLoader({SHIPPED_PREFIX: shipped}, delimiter="/"), search])
+
+
+MAX_SEQUENCE = 1_000_000
+"""The longest string or list ``*`` may build in a template."""
+MAX_EXPONENT = 64
+"""The largest power ``**`` may raise to in a template."""
+MAX_INT_BITS = 65_536
+"""The largest integer (in bits) ``*`` and ``**`` may build: ``((2**64)**64)**64…`` grows doubly exponentially."""
+
+
+class TemplateSandbox(ImmutableSandboxedEnvironment):
+    """Jinja's sandbox, immutable (a template cannot change the data other targets share), with arithmetic bounded.
+
+    The sandbox refuses attribute access to internals (``__class__``, ``__globals__``, ``mro``…) and
+    calls of unsafe callables; the immutable variant also refuses ``list.append``, ``dict.update`` and
+    the like. ``*`` and ``**`` are intercepted because Jinja folds constants while compiling, so
+    ``{{ 9**9**9 }}`` would otherwise hang before any time limit could name the template.
+    """
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, (int, float)):
+            bits = left.bit_length() if isinstance(left, int) else 1
+            if abs(right) > MAX_EXPONENT or bits * abs(right) > MAX_INT_BITS:
+                raise jinja2.exceptions.SecurityError(f"'**' with exponent {right!r} would build too large a number")
+        if operator == "*":
+            if (
+                isinstance(left, int)
+                and isinstance(right, int)
+                and left.bit_length() + right.bit_length() > MAX_INT_BITS
+            ):
+                raise jinja2.exceptions.SecurityError("'*' would build too large a number")
+            for seq, times in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(times, int) and len(seq) * times > MAX_SEQUENCE:
+                    raise jinja2.exceptions.SecurityError(
+                        f"'*' would build {len(seq) * times:,} items (at most {MAX_SEQUENCE:,})"
+                    )
+        return super().call_binop(context, operator, left, right)
 
 
 def make_env(dirs: TemplateDirs, fmt: str) -> SandboxedEnvironment:
     """The sandboxed environment for one output format: ``html`` (escaped HTML) or ``md``."""
     is_html = fmt == "html"
-    env = SandboxedEnvironment(
+    env = TemplateSandbox(
         loader=make_loader(dirs),
         undefined=jinja2.StrictUndefined,
         autoescape=is_html,
@@ -226,6 +328,7 @@ def make_env(dirs: TemplateDirs, fmt: str) -> SandboxedEnvironment:
         auto_reload=False,
         finalize=None if is_html else md_escape,
     )
+    env.globals.pop("lipsum", None)  # lipsum(n=10**9) would build gigabytes of text; no brief needs it
     env.globals["cite"] = cite_html if is_html else cite_md
     env.filters.update(
         prose=prose_html if is_html else prose_md,
@@ -250,26 +353,55 @@ def template_name(dirs: TemplateDirs, stem: str | None, fmt: str) -> str:
 
 
 def render(env: SandboxedEnvironment, name: str, dirs: TemplateDirs, context: dict[str, Any]) -> str:
-    """Render one template; template mistakes become InputErrors with the template's file and line."""
+    """Render one template; template mistakes become InputErrors with the template's file and line.
+
+    Anything a template raises is the template's fault (a user's template may divide by zero or recurse
+    forever), so every exception but the tool's own errors is reported as an input error, in one line.
+    """
     try:
         template = env.get_template(name)
         return template.render(context)
+    except BriefsError:
+        raise
     except jinja2.TemplateNotFound as exc:
         missing = exc.name or name
         searched = ", ".join(display_path(p) for p in dirs.searched)
+        file, line = _template_frame(exc, dirs)  # an include or extends names its own file and line
+        if line is None:
+            file = display_path(name)
         raise InputError(
-            Problem(display_path(name), None, None, "", f"template {missing!r} not found; searched: {searched}")
+            Problem(file, line, None, "", f"template {_one_line(str(missing))!r} not found; searched: {searched}")
         ) from exc
     except jinja2.TemplateSyntaxError as exc:
         raise InputError(
             Problem(
-                _template_file(exc.filename, exc.name, dirs), exc.lineno, None, "", f"template syntax: {exc.message}"
+                _template_file(exc.filename, exc.name, dirs),
+                exc.lineno,
+                None,
+                "",
+                f"template syntax: {_one_line(exc.message or str(exc))}",
             )
         ) from exc
-    except (jinja2.UndefinedError, jinja2.exceptions.SecurityError, TypeError, AttributeError) as exc:
+    except jinja2.exceptions.SecurityError as exc:
         file, line = _template_frame(exc, dirs)
-        kind = "refused by the sandbox" if isinstance(exc, jinja2.exceptions.SecurityError) else "template error"
-        raise InputError(Problem(file, line, None, "", f"{kind}: {exc}")) from exc
+        raise InputError(Problem(file, line, None, "", f"refused by the sandbox: {_one_line(str(exc))}")) from exc
+    except jinja2.UndefinedError as exc:
+        file, line = _template_frame(exc, dirs)
+        raise InputError(Problem(file, line, None, "", f"template error: {_one_line(str(exc))}")) from exc
+    except RecursionError as exc:
+        file, line = _template_frame(exc, dirs)
+        raise InputError(Problem(file, line, None, "", "template error: recursion too deep")) from exc
+    except Exception as exc:
+        file, line = _template_frame(exc, dirs)
+        raise InputError(
+            Problem(file, line, None, "", f"template error: {type(exc).__name__}: {_one_line(str(exc))}")
+        ) from exc
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    """A message as one line of bounded length: a template's text may hold newlines and be huge."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _template_file(filename: str | None, name: str | None, dirs: TemplateDirs) -> str:

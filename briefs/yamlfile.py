@@ -8,6 +8,8 @@ errors, timestamps stay strings (the schema parses them) and alias expansion is 
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,15 +62,24 @@ class YamlDoc:
         return Problem(self.name, line, column, dotted(loc), message)
 
 
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
 def dotted(loc: Loc) -> str:
-    """``('events', 3, 'date')`` as ``events[3].date``."""
+    """``('events', 3, 'date')`` as ``events[3].date``; an odd key is quoted, so a message stays one line."""
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif not _PLAIN_KEY.match(part):
+            out += f"[{json.dumps(part[:60])}]"
         else:
             out += f".{part}" if out else str(part)
     return out
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_PLAIN_TAGS = frozenset(f"tag:yaml.org,2002:{kind}" for kind in ("str", "int", "float", "bool", "null", "seq", "map"))
 
 
 class _Builder:
@@ -77,39 +88,70 @@ class _Builder:
         self.loader = loader
         self.problems: list[Problem] = []
         self.count = 0
+        self.current: yaml.Node | None = None  # the node being built, to locate a RecursionError
 
     def build(self, node: yaml.Node, loc: Loc) -> Any:
         self.count += 1
+        self.current = node
         if self.count > MAX_NODES:
             raise _TooBigError(node)
+        if node.tag not in _PLAIN_TAGS:
+            # Only the plain types: a `!!python/…` tag is refused, never silently read as its content.
+            self.problems.append(_at(self.doc, node, loc, f"unsupported YAML tag {node.tag!r}; expected plain values"))
+            return None
         if isinstance(node, yaml.MappingNode):
-            self.loader.flatten_mapping(node)  # resolves `<<` merge keys
-            result: dict[str, Any] = {}
-            for key_node, value_node in node.value:
-                key_loc = (*loc, str(key_node.value))
-                if not isinstance(key_node, yaml.ScalarNode):
-                    self.problems.append(_at(self.doc, key_node, loc, "expected a plain key, found a collection"))
-                    continue
-                key = self.loader.construct_object(key_node)
-                if not isinstance(key, str):
-                    key = str(key_node.value)
-                key_loc = (*loc, key)
-                if key in result:
-                    first = self.doc.positions[key_loc]
-                    self.problems.append(
-                        _at(self.doc, key_node, key_loc, f"duplicate key (first given at line {first[0]})")
-                    )
-                    continue
-                self.doc.positions[key_loc] = _mark(key_node)
-                result[key] = self.build(value_node, key_loc)
-            return result
+            return self._mapping(node, loc)
         if isinstance(node, yaml.SequenceNode):
             items = []
             for i, item in enumerate(node.value):
                 self.doc.positions[(*loc, i)] = _mark(item)
                 items.append(self.build(item, (*loc, i)))
             return items
-        return self.loader.construct_object(node)
+        try:
+            return self.loader.construct_object(node)
+        except yaml.constructor.ConstructorError:
+            raise
+        except (ValueError, TypeError, OverflowError) as exc:  # `!!int abc`, a 5,000-digit number, …
+            message = " ".join(str(exc).split(";")[0].split())[:120]
+            self.problems.append(
+                _at(self.doc, node, loc, f"cannot read {node.tag.rsplit(':', 1)[-1]} value: {message}")
+            )
+            return None
+
+    def _mapping(self, node: yaml.MappingNode, loc: Loc) -> dict[str, Any]:
+        # Merge keys (`<<: *defaults`) are resolved here rather than by PyYAML's flatten_mapping, which
+        # copies the merged entries eagerly: nested merges of merges would grow exponentially before any
+        # count could stop them. Built values are counted like any other, and keys given explicitly win.
+        result: dict[str, Any] = {}
+        merged: list[dict[str, Any]] = []
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.problems.append(_at(self.doc, key_node, loc, "expected a plain key, found a collection"))
+                continue
+            if key_node.tag == _MERGE_TAG:
+                sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                for source in sources:
+                    if not isinstance(source, yaml.MappingNode):
+                        self.problems.append(_at(self.doc, source, loc, "expected a mapping to merge with '<<'"))
+                        continue
+                    merged.append(self._mapping(source, loc))
+                continue
+            key = self.loader.construct_object(key_node)
+            if not isinstance(key, str):
+                key = str(key_node.value)
+            key_loc = (*loc, key)
+            if key in result:
+                first = self.doc.positions[key_loc]
+                self.problems.append(
+                    _at(self.doc, key_node, key_loc, f"duplicate key (first given at line {first[0]})")
+                )
+                continue
+            self.doc.positions[key_loc] = _mark(key_node)
+            result[key] = self.build(value_node, key_loc)
+        for extra in merged:
+            for key, value in extra.items():
+                result.setdefault(key, value)
+        return result
 
 
 class _TooBigError(Exception):
@@ -142,19 +184,29 @@ def read_yaml(path: Path) -> tuple[YamlDoc | None, list[Problem]]:
         line = raw[: exc.start].count(b"\n") + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         return None, [Problem(name, line, col, "", f"expected UTF-8 text, found byte 0x{raw[exc.start]:02x}")]
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # checks every character is one YAML allows
+    except yaml.reader.ReaderError as exc:
+        # A character YAML does not allow (NUL, most control characters): locate it from its offset.
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        return None, [Problem(name, line, col, "", f"expected printable text, found character U+{ord(char):04X}")]
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         at_line = mark.line + 1 if mark else None
         at_col = mark.column + 1 if mark else None
-        what = exc.problem or str(exc)
-        if "\t" in what or "found character '\\t'" in what:
+        what = " ".join(str(exc.problem or exc).split())
+        if "'\\t'" in what or "\t" in what:
             what = "tab used for indentation; YAML indents with spaces"
         return None, [Problem(name, at_line, at_col, "", f"YAML syntax: {what}")]
     except yaml.YAMLError as exc:
-        return None, [Problem(name, None, None, "", f"YAML syntax: {exc}")]
+        return None, [Problem(name, None, None, "", f"YAML syntax: {' '.join(str(exc).split())}")]
+    except RecursionError:
+        mark = loader.get_mark()
+        return None, [Problem(name, mark.line + 1, mark.column + 1, "", "YAML nests too deeply")]
     finally:
         loader.dispose()
     if node is None:
@@ -175,5 +227,7 @@ def read_yaml(path: Path) -> tuple[YamlDoc | None, list[Problem]]:
             )
         ]
     except RecursionError:
-        return None, [Problem(name, None, None, "", "YAML nests too deeply")]
+        if builder.current is None:
+            return None, [Problem(name, None, None, "", "YAML nests too deeply")]
+        return None, [_at(doc, builder.current, (), "YAML nests too deeply (or an alias refers to itself)")]
     return doc, builder.problems
