@@ -195,14 +195,17 @@ def select(
             items = [Item(f"changes:{n}", c, priority=c.priority) for n, c in enumerate(found)]
         else:
             items = _items(dataset, audience, spec, actors)
-        items = [i for i in items if i.key not in exclude]
         if spec.id == "analysis":
-            items = _keep_claims(items, spec.max_claim_priority, exclude)
+            items = _keep_claims(items, spec.max_claim_priority, frozenset())
         if spec.max_priority is not None:
             items = [i for i in items if i.priority <= spec.max_priority]
         if spec.max is not None:
             ranked = sorted(range(len(items)), key=lambda k: (items[k].priority, k))[: spec.max]
             items = [items[k] for k in sorted(ranked)]
+        # Trimming takes items out of what the audience would see; it never lets in one `max` left out.
+        items = [i for i in items if i.key not in exclude]
+        if spec.id == "analysis" and exclude:
+            items = _keep_claims(items, None, exclude)
         if spec.id != "sources":
             for item in items:
                 item.notes = notes.number(list(getattr(item.record, "cites", []) or []))
