@@ -16,6 +16,7 @@ from typing import Any
 from briefs import __version__
 from briefs.editions import Changes, plan_edition
 from briefs.errors import BuildError, InputError, Problem, display_path
+from briefs.limits import DEFAULT_SECONDS, time_limit
 from briefs.load import LoadedAudience, LoadedDataset, load_audience, load_datasets
 from briefs.model import Audience
 from briefs.output import clean_temporaries, output_lock, write_atomic
@@ -57,6 +58,7 @@ class Options:
     pdf_variant: str | None = None
     jobs: int = 1
     lock_wait: float | None = None  # seconds to wait for another build's lock; None waits as long as it takes
+    time_limit: float | None = DEFAULT_SECONDS  # seconds per brief (dataset × audience); None: no limit
 
     @property
     def dirs(self) -> TemplateDirs:
@@ -344,6 +346,21 @@ def render_group(
     return Rendered(out, pages, sorted(exclude), errors)
 
 
+def _write_refused(path: Path, out_dir: Path, data: bytes) -> str | None:
+    """Write one output atomically; say why not instead of raising, so one bad path costs only its target.
+
+    The folder the file lands in must really be inside ``out_dir``: a symlinked ``output/<dataset>``
+    pointing elsewhere is refused, so nothing is ever written outside --out (issue 7).
+    """
+    if not path.parent.resolve().is_relative_to(out_dir.resolve()):
+        return f"refused to write {display_path(path)}: its folder leads outside {display_path(out_dir)}"
+    try:
+        write_atomic(path, data)
+    except OSError as exc:
+        return f"cannot write {display_path(path)}: {exc.strerror or exc}"
+    return None
+
+
 Progress = Callable[[TargetResult], None]
 
 
@@ -388,18 +405,22 @@ def build(
             loaded = plan.datasets[key[0]]
             audience = plan.audiences[key[1]].audience
             try:
-                rendered[key] = render_group(
-                    loaded,
-                    audience,
-                    options.dirs,
-                    [m.target.fmt for m in members],
-                    options.pdf_variant,
-                    editions[key].changes,
-                )
+                with time_limit(options.time_limit, f"{key[0]}/{key[1]}"):
+                    rendered[key] = render_group(
+                        loaded,
+                        audience,
+                        options.dirs,
+                        [m.target.fmt for m in members],
+                        options.pdf_variant,
+                        editions[key].changes,
+                    )
             except InputError as exc:
                 input_problems += exc.problems
             except BuildError as exc:
                 rendered[key] = exc
+            except Exception as exc:  # a crash in one brief must not cost the others (issue 7)
+                log.debug("%s/%s failed", *key, exc_info=True)
+                rendered[key] = BuildError(f"{type(exc).__name__}: {exc}")
         if input_problems:
             raise InputError(sorted(set(input_problems), key=str))
 
@@ -413,8 +434,9 @@ def build(
                 elif target.fmt in outcome.errors:
                     error = outcome.errors[target.fmt]
                     result = TargetResult(target, "failed", member.reasons, error=error, pages=outcome.pages)
+                elif (refusal := _write_refused(target.path, options.out_dir, outcome.files[target.fmt])) is not None:
+                    result = TargetResult(target, "failed", member.reasons, error=refusal)
                 else:
-                    write_atomic(target.path, outcome.files[target.fmt])
                     state["targets"][target.name] = {
                         "digest": member.stamp.digest,
                         "inputs": member.stamp.inputs,

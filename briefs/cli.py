@@ -18,6 +18,7 @@ from pathlib import Path
 from briefs import __version__
 from briefs.build import Options, PlannedTarget, Report, TargetResult, build, make_plan
 from briefs.errors import BriefsError, InputError
+from briefs.limits import DEFAULT_SECONDS
 from briefs.pdf import PDF_VARIANTS
 from briefs.plan import FORMATS
 
@@ -68,6 +69,13 @@ def _build_options(parser: argparse.ArgumentParser) -> None:
         "--pdf-variant", choices=PDF_VARIANTS, metavar="VARIANT", help=f"PDF variant: {', '.join(PDF_VARIANTS)}"
     )
     g.add_argument("--jobs", type=int, default=1, metavar="N", help="build N targets at once (default: 1)")
+    g.add_argument(
+        "--time-limit",
+        type=float,
+        default=DEFAULT_SECONDS,
+        metavar="SECONDS",
+        help=f"stop rendering a brief after this long: it fails, others go on (default: {DEFAULT_SECONDS:g}; 0: none)",
+    )
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -128,6 +136,7 @@ def _options(args: argparse.Namespace) -> Options:
         force=getattr(args, "force", False),
         pdf_variant=getattr(args, "pdf_variant", None),
         jobs=getattr(args, "jobs", 1),
+        time_limit=getattr(args, "time_limit", DEFAULT_SECONDS) or None,
     )
 
 

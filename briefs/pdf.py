@@ -34,16 +34,43 @@ class FetchRefusedError(Exception):
     """A resource outside the allowed folders, or on the network."""
 
 
+MAX_ASSET_BYTES = 32 * 1024 * 1024
+"""The largest file a template may load (fonts are ~0.5 MB): a bigger one is refused, not read into memory."""
+
+
+def _shown(url: str) -> str:
+    """A URL as quoted in a message: one line, bounded (a data: or crafted URL may be huge)."""
+    text = repr(url)
+    return text if len(text) <= 160 else text[:150] + "…'"
+
+
 def _allowed_path(url: str, roots: tuple[Path, ...]) -> Path:
+    """The local file ``url`` names, if it is inside one of ``roots`` (after following symlinks)."""
     parts = urlsplit(url)
     if parts.scheme != "file":
-        raise FetchRefusedError(f"refused to fetch {url!r}: only files in the template folders may be loaded")
+        raise FetchRefusedError(f"refused to fetch {_shown(url)}: only files in the template folders may be loaded")
+    if parts.netloc not in ("", "localhost"):  # file://host/share is a network path on some systems
+        raise FetchRefusedError(f"refused to fetch {_shown(url)}: not a local file")
     path = Path(unquote(parts.path)).resolve()
     if not any(path.is_relative_to(root) for root in roots):
-        raise FetchRefusedError(f"refused to fetch {url!r}: outside the template folders")
+        raise FetchRefusedError(f"refused to fetch {_shown(url)}: outside the template folders")
     if not path.is_file():
-        raise FetchRefusedError(f"resource not found: {url!r}")
+        raise FetchRefusedError(f"resource not found: {_shown(url)}")
+    if path.stat().st_size > MAX_ASSET_BYTES:
+        raise FetchRefusedError(f"refused to fetch {_shown(url)}: larger than {MAX_ASSET_BYTES:,} bytes")
     return path
+
+
+def _attachments(document: Any) -> list[str]:
+    """Files the document would embed in the PDF (``<link rel=attachment>``, ``<a rel=attachment>``): refused."""
+    found = [
+        "refused a <link rel=attachment>: files are never attached to a brief" for _ in document.metadata.attachments
+    ]
+    for page in document.pages:
+        for link in page.links:
+            if link[0] == "attachment":
+                found.append(f"refused to attach {_shown(str(link[1]))}: files are never attached to a brief")
+    return found
 
 
 def make_fetcher(roots: tuple[Path, ...], refused: list[str]) -> Any:
@@ -100,6 +127,7 @@ def render_pdf(
         )
     except Exception as exc:  # WeasyPrint raises many kinds; none is the user's input
         raise BuildError(f"{template_file}: WeasyPrint failed: {exc}") from exc
+    refused += _attachments(document)
     if refused:
         raise InputError([Problem(template_file, None, None, "", r) for r in dict.fromkeys(refused)])
     identifier = hashlib.sha256(identity.encode()).hexdigest()[:32].encode()
