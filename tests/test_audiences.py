@@ -1,0 +1,268 @@
+"""Audiences (issue 4): the four shipped briefs, user folders, limits, template mistakes, and the doc's walk-through."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+from pathlib import Path
+
+import pypdf
+import pytest
+import yaml
+
+from briefs.cli import main
+from tests.conftest import REPO, SHIPPED_DATA, SHIPPED_TEMPLATES, RunCli, write_tree
+
+SHIPPED = ("congress", "desk", "principal", "public")
+DOC = REPO / "docs" / "audiences.md"
+DATASET = "kazakhstan-2022"
+
+
+def pdf_text(path: Path) -> tuple[str, int]:
+    reader = pypdf.PdfReader(path)
+    return "\n".join(page.extract_text() for page in reader.pages), len(reader.pages)
+
+
+@pytest.fixture(scope="module")
+def shipped_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every shipped audience built once from the shipped data, as PDF and Markdown."""
+    out = tmp_path_factory.mktemp("out")
+    code = main(["--data", str(SHIPPED_DATA), "--out", str(out), "-q"])
+    assert code == 0
+    return out / DATASET
+
+
+def page_limit(audience: str) -> int | None:
+    spec = yaml.safe_load((SHIPPED_TEMPLATES / "audiences" / f"{audience}.yaml").read_text(encoding="utf-8"))
+    limit = (spec.get("limits") or {}).get("pages")
+    return int(limit) if limit is not None else None
+
+
+@pytest.mark.parametrize("audience", SHIPPED)
+def test_shipped_audience_builds_within_its_page_limit(shipped_out: Path, audience: str) -> None:
+    text, pages = pdf_text(shipped_out / f"{audience}.pdf")
+    limit = page_limit(audience)
+    assert limit is None or pages <= limit, f"{audience}: {pages} pages > {limit}"
+    # The title, or (a State memo has no title) the subject line.
+    assert "How Russia's invasion of Ukraine" in text or "SUBJECT: (U) Kazakhstan: balancing Russia" in text
+    md = (shipped_out / f"{audience}.md").read_text(encoding="utf-8")
+    assert md.startswith("---\n") and "[^1]:" in md
+
+
+def test_page_limits_are_the_issues(shipped_out: Path) -> None:
+    assert {a: page_limit(a) for a in SHIPPED} == {"principal": 2, "congress": 2, "public": 4, "desk": None}
+
+
+DISTINCTIVE = {
+    "principal": ["UNCLASSIFIED", "INFORMATION MEMO FOR THE SECRETARY", "TO:", "FROM:", "SUBJECT:", "(U)", "BLUF:"],
+    "desk": ["UNCLASSIFIED", "Timeline", "Judgments", "Indicators to watch", "Corrections to the source"],
+    "congress": ["Background", "Issues for Congress", "Options Congress may consider", "Whether to"],
+    "public": ["Policy Brief", "Key takeaways", "Recommendations", "Analysis", "Sources"],
+}
+
+
+@pytest.mark.parametrize("audience", SHIPPED)
+def test_distinctive_parts_in_pdf_and_markdown(shipped_out: Path, audience: str) -> None:
+    text, _ = pdf_text(shipped_out / f"{audience}.pdf")
+    md = (shipped_out / f"{audience}.md").read_text(encoding="utf-8")
+    flat = " ".join(text.split()).lower()  # CSS may set a kicker in capitals
+    for phrase in DISTINCTIVE[audience]:
+        assert phrase.lower() in flat, f"{audience}.pdf lacks {phrase!r}"
+        assert phrase in md, f"{audience}.md lacks {phrase!r}"
+
+
+@pytest.mark.parametrize("audience", SHIPPED)
+def test_every_audience_says_where_a_recommendation_comes_from(shipped_out: Path, audience: str) -> None:
+    text, _ = pdf_text(shipped_out / f"{audience}.pdf")
+    flat = " ".join(text.split()).lower()
+    # The article makes one recommendation (stated); the rest are the analyst's (derived).
+    assert re.search(r"stated by the article|the article's recommendation|recommended by the source article", flat)
+    assert re.search(r"derived by the analyst|our inference, not the article's", flat)
+
+
+def test_public_brief_has_no_government_marking(shipped_out: Path) -> None:
+    text, _ = pdf_text(shipped_out / "public.pdf")
+    md = (shipped_out / "public.md").read_text(encoding="utf-8")
+    for out in (text, md):
+        assert "UNCLASSIFIED" not in out
+        assert "(U)" not in out
+
+
+def test_principal_marking_and_date_share_the_first_line(shipped_out: Path) -> None:
+    reader = pypdf.PdfReader(shipped_out / "principal.pdf")
+    first = reader.pages[0].extract_text(extraction_mode="layout").strip().splitlines()[0]
+    assert re.search(r"UNCLASSIFIED\s+\w+ \d{1,2}, \d{4}$", first), first
+
+
+def test_principal_bluf_is_at_most_four_lines(shipped_out: Path) -> None:
+    reader = pypdf.PdfReader(shipped_out / "principal.pdf")
+    lines = [ln.strip() for ln in reader.pages[0].extract_text(extraction_mode="layout").splitlines() if ln.strip()]
+    start = next(i for i, ln in enumerate(lines) if ln.startswith("BLUF:"))
+    end = next(i for i, ln in enumerate(lines) if ln.startswith("Information as of"))
+    assert 1 <= end - start <= 4, lines[start:end]
+
+
+def test_list_shows_every_dataset_audience_and_format(mini_data: Path, tmp_path: Path, run_cli: RunCli) -> None:
+    user = write_tree(tmp_path / "mine", {"audiences/extra.yaml": "title: Extra\nsections: [bluf, sources]\n"})
+    code, out, err = run_cli("list", "--data", mini_data, "--templates", user, "--out", tmp_path / "out")
+    assert code == 0, err
+    for audience in (*SHIPPED, "extra"):
+        for fmt in ("pdf", "md"):
+            assert f"mini/{audience}.{fmt}" in out
+    assert "10 targets" in out
+
+
+def copy_audience(user: Path, shipped_id: str, new_id: str, **changes: object) -> Path:
+    """A user-folder copy of a shipped audience file with some top-level keys changed."""
+    spec = yaml.safe_load((SHIPPED_TEMPLATES / "audiences" / f"{shipped_id}.yaml").read_text(encoding="utf-8"))
+    spec.update(changes)
+    if new_id != shipped_id:
+        spec.setdefault("template", shipped_id)
+    path = user / "audiences" / f"{new_id}.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_action_memo_by_a_setting(tmp_path: Path, run_cli: RunCli) -> None:
+    user = tmp_path / "mine"
+    copy_audience(user, "principal", "principal", memo_type="action", decide_by="2022-07-15")
+    out = tmp_path / "out"
+    code, _, err = run_cli("--data", SHIPPED_DATA, "--templates", user, "--out", out, "--audience", "principal")
+    assert code == 0, err
+    text, pages = pdf_text(out / DATASET / "principal.pdf")
+    md = (out / DATASET / "principal.md").read_text(encoding="utf-8")
+    flat = " ".join(text.split())
+    assert pages <= 2
+    assert "ACTION MEMO FOR THE SECRETARY" in flat and "INFORMATION MEMO" not in flat
+    assert "Recommendation: (U) That you consider steps" in flat
+    assert re.search(r"Approve _+ Disapprove _+", flat)
+    assert "July 15, 2022" in flat
+    assert "**Recommendation:** (U) That you consider steps" in md
+    assert "Approve \\_\\_" in md and "July 15, 2022" in md
+
+
+def test_action_memo_without_a_date_is_an_input_error(tmp_path: Path, run_cli: RunCli) -> None:
+    user = tmp_path / "mine"
+    copy_audience(user, "principal", "principal", memo_type="action")
+    code, _, err = run_cli("check", "--data", SHIPPED_DATA, "--templates", user)
+    assert code == 2
+    # A rule across keys has no single line to point at: the file and the keys are named.
+    assert "mine/audiences/principal.yaml: " in err and "decide_by" in err
+
+
+def test_unknown_section_names_file_and_line(mini_data: Path, tmp_path: Path, run_cli: RunCli) -> None:
+    user = write_tree(tmp_path / "mine", {"audiences/bad.yaml": "title: Bad\nsections:\n  - bluf\n  - sumary\n"})
+    code, _, err = run_cli("check", "--data", mini_data, "--templates", user)
+    assert code == 2
+    assert re.search(r"audiences/bad\.yaml:4:\d+: sections\[1\]\.id: .*found 'sumary'", err), err
+
+
+def test_over_the_page_limit_fails_the_pdf_with_the_numbers(tmp_path: Path, run_cli: RunCli) -> None:
+    user = tmp_path / "mine"
+    copy_audience(user, "public", "tiny", limits={"pages": 1}, overflow="fail")
+    out = tmp_path / "out"
+    code, _, err = run_cli("--data", SHIPPED_DATA, "--templates", user, "--out", out, "--audience", "tiny")
+    assert code == 1
+    assert re.search(r"FAILED kazakhstan-2022/tiny\.pdf: [2-9] pages; audience 'tiny' allows 1", err), err
+    assert not (out / DATASET / "tiny.pdf").exists()
+    assert (out / DATASET / "tiny.md").is_file()  # the Markdown brief has no page limit
+
+
+def test_overflow_trim_drops_items_until_it_fits_and_says_which(tmp_path: Path, run_cli: RunCli) -> None:
+    user = tmp_path / "mine"
+    copy_audience(user, "principal", "tiny", limits={"pages": 1}, overflow="trim")
+    out = tmp_path / "out"
+    code, stdout, err = run_cli("--data", SHIPPED_DATA, "--templates", user, "--out", out, "--audience", "tiny")
+    assert code == 0, err
+    dropped = re.search(r"tiny\.pdf \(1 pages?\); dropped to fit: (.+)", stdout)
+    assert dropped, stdout
+    keys = dropped.group(1).split(", ")
+    text, pages = pdf_text(out / DATASET / "tiny.pdf")
+    assert pages == 1
+    assert "BLUF:" in text  # never dropped
+    assert all(k.split(":")[0] in {"key_points", "implications", "recommendations", "updates"} for k in keys)
+    # The Markdown brief holds what the PDF holds: the dropped items are gone from both.
+    md = (out / DATASET / "tiny.md").read_text(encoding="utf-8")
+    assert md.count("(U)") == text.count("(U)")
+
+
+def test_template_typo_is_exit_2_with_file_and_line(mini_data: Path, tmp_path: Path, run_cli: RunCli) -> None:
+    user = write_tree(
+        tmp_path / "mine",
+        {
+            "audiences/desk.html.j2": """\
+                {% extends "!shipped/audiences/desk.html.j2" %}
+                {% block memo_header %}
+                <p>{{ info.titel }}</p>
+                {% endblock %}
+                """
+        },
+    )
+    out = tmp_path / "out"
+    code, _, err = run_cli("--data", mini_data, "--templates", user, "--out", out, "--audience", "desk")
+    assert code == 2
+    assert re.search(r"mine/audiences/desk\.html\.j2:3: .*titel", err), err
+    assert not out.exists() or not any(out.rglob("*.pdf"))
+
+
+def test_missing_template_lists_the_folders_searched(mini_data: Path, tmp_path: Path, run_cli: RunCli) -> None:
+    user = write_tree(tmp_path / "mine", {"audiences/desk.html.j2": '{% extends "base/layuot.html.j2" %}\n'})
+    code, _, err = run_cli("check", "--data", mini_data, "--templates", user)
+    assert code == 2
+    assert "'base/layuot.html.j2' not found; searched:" in err
+    assert str(user.name) in err and "templates" in err
+
+
+# --- docs/audiences.md, done exactly as it says ------------------------------------------------------
+
+
+def doc_files() -> dict[str, str]:
+    """The files the doc asks the reader to create: fenced blocks whose first line names the file."""
+    files = {}
+    for block in re.findall(r"```(?:yaml|jinja)\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.S):
+        first = block.splitlines()[0]
+        named = re.fullmatch(r"(?:#|\{#) (my-templates/\S+)(?: #\})?", first.strip())
+        if named:
+            files[named.group(1)] = block
+    return files
+
+
+def doc_commands() -> list[list[str]]:
+    """The commands the doc asks the reader to run, as argument lists after `python build.py`."""
+    commands = []
+    for block in re.findall(r"```sh\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.S):
+        for line in block.splitlines():
+            if line.startswith("python build.py"):
+                commands.append(shlex.split(line)[2:])
+    return commands
+
+
+def test_doc_walkthrough_adds_an_audience_and_overrides_a_block(
+    tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = doc_files()
+    assert set(files) == {"my-templates/audiences/astana.yaml", "my-templates/audiences/desk.html.j2"}
+    assert len(doc_commands()) == 4
+    # The reader works in a checkout: data/ and templates/ beside their own my-templates/.
+    shutil.copytree(SHIPPED_DATA, tmp_path / "data")
+    write_tree(tmp_path, files)
+    monkeypatch.chdir(tmp_path)
+    outputs = []
+    for argv in doc_commands():
+        code, out, err = run_cli(*argv)
+        assert code == 0, (argv, err)
+        outputs.append(out)
+    check, listing, astana, _ = outputs
+    assert check.startswith("ok:")
+    assert "astana.pdf (1 page" in astana
+    assert "kazakhstan-2022/astana.pdf" in listing and "kazakhstan-2022/astana.md" in listing
+    text, pages = pdf_text(tmp_path / "output" / DATASET / "astana.pdf")
+    assert pages == 1
+    assert "INFORMATION MEMO FOR AMBASSADOR, US EMBASSY ASTANA" in " ".join(text.split())
+    html = (tmp_path / "output" / DATASET / "desk.html").read_text(encoding="utf-8")
+    assert "Prepared for the political section, US Embassy Astana." in html
+    assert "Prepared for the Central Asia desk." in html  # super() kept the shipped block
+    desk_text, _ = pdf_text(tmp_path / "output" / DATASET / "desk.pdf")
+    assert "US Embassy Astana" in " ".join(desk_text.split())
