@@ -272,7 +272,7 @@ def _run_watch(args: argparse.Namespace) -> int:
 
     stop, restore = _stop_on_sigterm()
     try:
-        watch(options, stop, progress=on_result, on_report=lambda report: _say(args, _summary(report)))
+        watch(options, stop, progress=on_result, on_report=lambda report: print(_summary(report), flush=True))
     except KeyboardInterrupt:
         log.info("stopped watching")
     finally:

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 SETTLE_MS = 200  # quiet time after the last change before a rebuild starts
 MAX_BURST_MS = 1600  # a steady stream of changes still rebuilds this often
+IDLE_WAKE_MS = 500  # how often an idle watcher wakes (to notice it is ready, and stop)
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -84,8 +85,9 @@ def watch(
     import watchfiles
 
     folders = watched_folders(options)
-    log.info("watching %s (Ctrl-C to stop)", ", ".join(display_path(f) for f in folders))
-    _report(run_build(options, progress), on_report)
+    started = False
+    # The first build runs on the watcher's first wake-up (a timeout when all is quiet), so the watcher
+    # is already listening during it: an edit saved while it builds is picked up, not lost.
     for changes in watchfiles.watch(
         *folders,
         watch_filter=_relevant(options.out_dir),
@@ -93,9 +95,18 @@ def watch(
         debounce=MAX_BURST_MS,
         stop_event=stop,
         raise_interrupt=False,
+        rust_timeout=IDLE_WAKE_MS,
+        yield_on_timeout=True,
     ):
-        changed = sorted({display_path(path) for _, path in changes})
-        log.info("changed: %s", ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else ""))
+        if not started:
+            started = True
+            log.info("watching %s (Ctrl-C to stop)", ", ".join(display_path(f) for f in folders))
+        elif not changes:
+            continue  # an idle wake-up
+        else:
+            changed = sorted({display_path(path) for _, path in changes})
+            more = f" and {len(changed) - 5} more" if len(changed) > 5 else ""
+            log.info("changed: %s%s", ", ".join(changed[:5]), more)
         _report(run_build(options, progress), on_report)
         if stop.is_set():
             break
