@@ -27,6 +27,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 from markupsafe import Markup
 
 from briefs.errors import BriefsError, InputError, Problem, display_path
+from briefs.visuals import timeline_svg
 
 log = logging.getLogger(__name__)
 
@@ -330,6 +331,8 @@ def make_env(dirs: TemplateDirs, fmt: str) -> SandboxedEnvironment:
     )
     env.globals.pop("lipsum", None)  # lipsum(n=10**9) would build gigabytes of text; no brief needs it
     env.globals["cite"] = cite_html if is_html else cite_md
+    if is_html:
+        env.globals["timeline_svg"] = timeline_svg  # pictures drawn from the data (issue 5)
     env.filters.update(
         prose=prose_html if is_html else prose_md,
         date=format_date,
