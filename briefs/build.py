@@ -7,8 +7,10 @@ and the scheduler all call the same `build()`.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ from briefs.plan import (
     FileHasher,
     Stamp,
     Target,
+    TemplateGraph,
     asset_files,
     check_collisions,
     load_state,
@@ -183,6 +186,8 @@ def load_audiences(dirs: TemplateDirs, only: tuple[str, ...]) -> dict[str, Loade
 def make_plan(options: Options) -> Plan:
     """Load and validate every input, then work out every target's stamp and staleness."""
     problems: list[Problem] = []
+    if options.jobs < 1:
+        problems.append(Problem("--jobs", None, None, "", f"expected a number of processes ≥ 1, found {options.jobs}"))
     for fmt in options.formats:
         if fmt not in FORMATS:
             problems.append(
@@ -203,6 +208,7 @@ def make_plan(options: Options) -> Plan:
 
     dirs = options.dirs
     hasher = FileHasher()
+    graph = TemplateGraph(dirs)  # each template parsed once, not once per target
     assets = asset_files(dirs)
     state = load_state(options.out_dir)
     build_options = {"pdf_variant": options.pdf_variant or "default"}
@@ -215,7 +221,8 @@ def make_plan(options: Options) -> Plan:
             for fmt in formats:
                 target = Target(dataset_id, audience_id, fmt, options.out_dir / dataset_id / f"{audience_id}.{fmt}")
                 entry = template_name(dirs, aud.audience.template or audience_id, fmt)
-                chain = template_chain(dirs, entry, section_partials([s.id for s in aud.audience.sections], fmt))
+                partials = section_partials([s.id for s in aud.audience.sections], fmt)
+                chain = template_chain(dirs, entry, partials, graph)
                 stamp = stamp_for(
                     target,
                     dataset_files=data_files,
@@ -346,6 +353,92 @@ def render_group(
     return Rendered(out, pages, sorted(exclude), errors)
 
 
+GroupCall = tuple[LoadedDataset, Audience, TemplateDirs, list[str], str | None, Changes | None, float | None]
+"""The arguments of `render_isolated` for one (dataset, audience) group: plain, picklable values."""
+
+GroupOutcome = Rendered | BuildError | list[Problem]
+"""A group's outputs, its failure, or its input problems (which stop the whole build: exit 2)."""
+
+
+def render_isolated(
+    loaded: LoadedDataset,
+    audience: Audience,
+    dirs: TemplateDirs,
+    formats: list[str],
+    variant: str | None,
+    changes: Changes | None,
+    seconds: float | None,
+) -> GroupOutcome:
+    """`render_group` under the time limit, its failure returned rather than raised (in a worker or not).
+
+    A crash in one brief must not cost the others (issue 7), and a pool worker hands back values, not
+    exceptions, so the building process sorts outcomes the same way whether it rendered them or not.
+    """
+    what = f"{loaded.dataset.id}/{audience.id}"
+    try:
+        with time_limit(seconds, what):
+            return render_group(loaded, audience, dirs, formats, variant, changes)
+    except InputError as exc:
+        return list(exc.problems)
+    except BuildError as exc:
+        return BuildError(str(exc))
+    except Exception as exc:
+        log.debug("%s failed", what, exc_info=True)
+        return BuildError(f"{type(exc).__name__}: {exc}")
+
+
+def default_jobs() -> int:
+    """How many briefs to render at once by default: the CPUs this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+_pools: dict[int, ProcessPoolExecutor] = {}
+"""One pool per worker count, kept for the life of the process: a watch loop's workers stay warm
+(WeasyPrint imported, fonts loaded) from one rebuild to the next (issue 8)."""
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    if workers not in _pools:
+        import multiprocessing
+
+        # fork: a worker starts in milliseconds with briefs imported and logging set up as in the parent;
+        # each imports WeasyPrint itself on its first PDF, in parallel with the others.
+        _pools[workers] = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    return _pools[workers]
+
+
+def _render_all(calls: dict[tuple[str, str], GroupCall], jobs: int) -> dict[tuple[str, str], GroupOutcome]:
+    """Every group's outcome, rendered here or by ``jobs`` worker processes; the same outcome either way.
+
+    A pool is used only when two or more groups are stale: one brief (a watch rebuild after an edit to
+    one audience) renders here, where WeasyPrint is already warm. Outputs never depend on ``jobs``:
+    each group is rendered from the same values alone, and the caller writes them in plan order.
+    """
+    workers = min(jobs, len(calls))
+    if workers <= 1:
+        return {key: render_isolated(*call) for key, call in calls.items()}
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool = _pool(workers)
+    futures: dict[tuple[str, str], Future[GroupOutcome]] = {
+        key: pool.submit(render_isolated, *call) for key, call in calls.items()
+    }
+    outcomes: dict[tuple[str, str], GroupOutcome] = {}
+    for key, future in futures.items():
+        try:
+            outcomes[key] = future.result()
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory): its briefs fail, and the next build starts a new pool.
+            _pools.pop(workers, None)
+            outcomes[key] = BuildError(f"{key[0]}/{key[1]}: the worker process rendering it died")
+        except Exception as exc:  # an outcome that could not be sent back (pickling) fails its brief only
+            outcomes[key] = BuildError(f"{key[0]}/{key[1]}: {type(exc).__name__}: {exc}")
+    return outcomes
+
+
 def _write_refused(path: Path, out_dir: Path, data: bytes) -> str | None:
     """Write one output atomically; say why not instead of raising, so one bad path costs only its target.
 
@@ -401,26 +494,23 @@ def build(
             for key in groups
         }
         input_problems: list[Problem] = []
-        for key, members in groups.items():
-            loaded = plan.datasets[key[0]]
-            audience = plan.audiences[key[1]].audience
-            try:
-                with time_limit(options.time_limit, f"{key[0]}/{key[1]}"):
-                    rendered[key] = render_group(
-                        loaded,
-                        audience,
-                        options.dirs,
-                        [m.target.fmt for m in members],
-                        options.pdf_variant,
-                        editions[key].changes,
-                    )
-            except InputError as exc:
-                input_problems += exc.problems
-            except BuildError as exc:
-                rendered[key] = exc
-            except Exception as exc:  # a crash in one brief must not cost the others (issue 7)
-                log.debug("%s/%s failed", *key, exc_info=True)
-                rendered[key] = BuildError(f"{type(exc).__name__}: {exc}")
+        calls = {
+            key: (
+                plan.datasets[key[0]],
+                plan.audiences[key[1]].audience,
+                options.dirs,
+                [m.target.fmt for m in members],
+                options.pdf_variant,
+                editions[key].changes,
+                options.time_limit,
+            )
+            for key, members in groups.items()
+        }
+        for key, done in _render_all(calls, options.jobs).items():
+            if isinstance(done, list):
+                input_problems += done
+            else:
+                rendered[key] = done
         if input_problems:
             raise InputError(sorted(set(input_problems), key=str))
 

@@ -1,0 +1,72 @@
+"""--jobs: a process pool renders the briefs; the outputs never depend on how many processes did (issue 8).
+
+No timings here: speed is measured by `python -m bench` (docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from tests.conftest import RunCli, write_tree
+
+
+def outputs(out: Path) -> dict[str, bytes]:
+    """Every brief under ``out`` (not the build's own records), by relative path."""
+    return {
+        str(p.relative_to(out)): p.read_bytes()
+        for p in sorted(out.rglob("*"))
+        if p.is_file() and p.suffix in (".pdf", ".md", ".html") and not any(part.startswith(".") for part in p.parts)
+    }
+
+
+def test_jobs_2_writes_the_same_bytes_as_jobs_1(mini_data: Path, tmp_path: Path, run_cli: RunCli) -> None:
+    shutil.copytree(mini_data / "mini", mini_data / "mini-two")  # two datasets × every audience: several groups
+    built = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out-{jobs}"
+        argv = ("--data", mini_data, "--out", out, "--jobs", jobs, "--format", "pdf", "--format", "md")
+        code, _, stderr = run_cli(*argv, "--format", "html")
+        assert code == 0, stderr
+        built[jobs] = outputs(out)
+    assert len(built["1"]) >= 2 * 3 * 2, sorted(built["1"])  # every audience of both datasets, each format
+    assert built["1"].keys() == built["2"].keys()
+    different = [name for name in built["1"] if built["1"][name] != built["2"][name]]
+    assert not different
+
+
+def test_input_error_in_a_worker_exits_2_and_writes_nothing(mini_data: Path, tmp_path: Path, run_cli: RunCli) -> None:
+    # A template mistake shows only when the brief renders, i.e. inside a worker process.
+    templates = write_tree(tmp_path / "tpl", {"audiences/desk.md.j2": "{{ no_such_variable }}\n"})
+    out = tmp_path / "out"
+    code, _, stderr = run_cli("--data", mini_data, "--templates", templates, "--out", out, "--jobs", "2")
+    assert code == 2, stderr
+    assert "desk.md.j2:1" in stderr and "'no_such_variable' is undefined" in stderr
+    assert "nothing written" in stderr
+    assert not (out / "mini").exists()
+
+
+def test_a_failing_brief_in_a_worker_costs_only_itself(mini_data: Path, tmp_path: Path, run_cli: RunCli) -> None:
+    slow = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+    templates = write_tree(
+        tmp_path / "tpl",
+        {
+            "audiences/slow.yaml": "title: Slow\nformats: [md]\nsections: [summary]\n",
+            "audiences/slow.md.j2": slow,
+        },
+    )
+    out = tmp_path / "out"
+    argv = ("--data", mini_data, "--templates", templates, "--out", out, "--format", "md", "--time-limit", "1")
+    code, _, stderr = run_cli(*argv, "--jobs", "2")
+    assert code == 1, stderr
+    assert "FAILED mini/slow.md" in stderr and "time limit" in stderr
+    assert not (out / "mini" / "slow.md").exists()
+    assert (out / "mini" / "desk.md").read_text(encoding="utf-8").strip()
+    assert (out / "mini" / "principal.md").is_file()
+
+
+def test_jobs_below_1_is_bad_usage(mini_data: Path, tmp_path: Path, run_cli: RunCli) -> None:
+    code, _, stderr = run_cli("--data", mini_data, "--out", tmp_path / "out", "--jobs", "0")
+    assert code == 2
+    assert "--jobs" in stderr and "found 0" in stderr
+    assert not (tmp_path / "out").exists()
