@@ -70,33 +70,54 @@ class FileHasher:
         return digest
 
 
-def template_chain(dirs: TemplateDirs, entry: str, extra: list[str]) -> list[Path]:
-    """Every template file ``entry`` (and the named ``extra`` partials) can load, found statically.
+class TemplateGraph:
+    """Which template files each template name loads, parsed once per plan and shared by its targets."""
 
-    Names computed at run time cannot be seen by parsing; the section partials are such names, so
-    the caller passes them in ``extra``.
-    """
-    loader = make_loader(dirs)
-    env = jinja2.Environment(loader=loader)
-    seen: dict[str, Path] = {}
-    todo = [entry, *extra]
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        try:
-            source, filename, _ = loader.get_source(env, name)
-        except jinja2.TemplateNotFound:
-            continue  # reported when rendering, with the folders searched
-        seen[name] = Path(filename or name)
-        try:
-            ast = env.parse(source)
-        except jinja2.TemplateSyntaxError:
-            continue  # reported when rendering, with file and line
-        for ref in jinja2.meta.find_referenced_templates(ast):
-            if ref is not None:
-                todo.append(ref)
-    return sorted(set(seen.values()))
+    def __init__(self, dirs: TemplateDirs) -> None:
+        self.loader = make_loader(dirs)
+        self.env = jinja2.Environment(loader=self.loader)
+        self.parsed: dict[str, tuple[Path, list[str]] | None] = {}
+
+    def node(self, name: str) -> tuple[Path, list[str]] | None:
+        """The file ``name`` resolves to and the names it references; None when it is not found."""
+        if name not in self.parsed:
+            try:
+                source, filename, _ = self.loader.get_source(self.env, name)
+            except jinja2.TemplateNotFound:
+                self.parsed[name] = None  # reported when rendering, with the folders searched
+                return None
+            refs: list[str] = []
+            try:
+                ast = self.env.parse(source)
+                refs = [r for r in jinja2.meta.find_referenced_templates(ast) if r is not None]
+            except jinja2.TemplateSyntaxError:
+                pass  # reported when rendering, with file and line
+            self.parsed[name] = (Path(filename or name), refs)
+        return self.parsed[name]
+
+    def chain(self, entry: str, extra: list[str]) -> list[Path]:
+        """Every template file ``entry`` (and the named ``extra`` partials) can load, found statically.
+
+        Names computed at run time cannot be seen by parsing; the section partials are such names, so
+        the caller passes them in ``extra``.
+        """
+        seen: dict[str, Path] = {}
+        todo = [entry, *extra]
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            node = self.node(name)
+            if node is None:
+                continue
+            seen[name] = node[0]
+            todo += node[1]
+        return sorted(set(seen.values()))
+
+
+def template_chain(dirs: TemplateDirs, entry: str, extra: list[str], graph: TemplateGraph | None = None) -> list[Path]:
+    """Every template file ``entry`` (and the named ``extra`` partials) can load; see `TemplateGraph.chain`."""
+    return (graph or TemplateGraph(dirs)).chain(entry, extra)
 
 
 def section_partials(kinds: list[str], fmt: str) -> list[str]:
