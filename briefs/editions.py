@@ -27,14 +27,14 @@ import nh3
 from briefs.model import Audience, Dataset
 from briefs.output import write_atomic
 from briefs.render import figure_text, format_date, prose_html
-from briefs.select import brief_date
+from briefs.select import brief_date, select
 
 log = logging.getLogger(__name__)
 
 EDITIONS_DIR = ".editions"
 _FILE = re.compile(r"^(\d{4,})\.json$")
 
-# Which records each section kind draws on. Kinds a brief does not show are not part of its edition:
+# Which records each section kind shows. Records a brief does not show are not part of its edition:
 # a quote added to the data is no news to a reader whose brief has no quotes.
 SECTION_RECORDS: dict[str, str] = {
     "bluf": "bluf",
@@ -155,21 +155,26 @@ def _strip(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def snapshot(dataset: Dataset, audience: Audience) -> Records:
-    """The records ``audience``'s brief draws on, keyed by kind and record id, as JSON values."""
-    kinds = {SECTION_RECORDS[s.id] for s in audience.sections if s.id in SECTION_RECORDS}
+    """The records ``audience``'s brief shows (before any overflow trimming), by kind and id, as JSON values.
+
+    What the audience's sections select decides: a record its filters (`max`, `max_priority`, a
+    recommendation's `audiences`) leave out is not part of its edition, and one they let in is "added".
+    """
     info = dataset.info
-    out: Records = {}
-    for kind in sorted(kinds):
+    # Every kind the audience lists, even when empty, so a first record of a kind reads as "added".
+    out: Records = {SECTION_RECORDS[s.id]: {} for s in audience.sections if s.id in SECTION_RECORDS}
+    for section in select(dataset, audience).sections:
+        kind = SECTION_RECORDS.get(section.kind)
+        if kind is None:
+            continue
+        found = out.setdefault(kind, {})
         if kind in ("bluf", "summary"):
-            out[kind] = {kind: {"text": getattr(info, kind)}}
-        elif kind in ("key_points", "implications"):
+            found[kind] = {"text": getattr(info, kind)}
+            continue
+        for item in section.items:
+            record = item.record.model_dump(mode="json")
             # Claims have no ids: keyed by their text, so a rewording reads as one removed and one added.
-            out[kind] = {c.text: _strip(c.model_dump(mode="json")) for c in getattr(info, kind)}
-        else:
-            records = list(getattr(dataset, kind))
-            if kind == "recommendations":
-                records = [r for r in records if not r.audiences or audience.id in r.audiences]
-            out[kind] = {r.id: _strip(r.model_dump(mode="json")) for r in records}
+            found[str(record.get("id") or record.get("text"))] = _strip(record)
     return out
 
 

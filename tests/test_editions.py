@@ -135,3 +135,17 @@ def test_same_records_make_no_new_edition(mini_data: Path, tpl: Path, tmp_path: 
     assert code == 0 and "1 built" in stdout
     assert [p.name for p in (out / "mini" / ".editions" / "watcher").iterdir()] == ["0001.json"]
     assert "What changed" not in (out / "mini" / "watcher.md").read_text(encoding="utf-8")
+
+
+def test_an_edition_holds_only_what_the_brief_shows(mini_data: Path) -> None:
+    audience = Audience.model_validate(
+        {"id": "top", "title": "Top", "sections": ["bluf", {"id": "key_points", "max_priority": 2}]}
+    )
+    (before,) = load_datasets(mini_data)
+    assert snapshot(before.dataset, audience)["key_points"] == {}  # priority 3: filtered out of this brief
+    edit(
+        mini_data / "mini" / "dataset.yaml", "      cites: [report#2]\n", "      cites: [report#2]\n      priority: 1\n"
+    )
+    (after,) = load_datasets(mini_data)
+    lines = [c.text for c in diff(snapshot(before.dataset, audience), snapshot(after.dataset, audience))]
+    assert lines == ["Added key point: The river rose 4 metres."]  # new to this reader
