@@ -312,6 +312,9 @@ def _changed(kind: str, old: dict[str, Any], new: dict[str, Any]) -> str:
         return f"Revised the {noun}: {describe(new)}"
     if kind == "figures":
         before, after = figure_text(_Figure(old)), figure_text(_Figure(new))
+        if before == after and (old.get("value"), old.get("unit")) != (new.get("value"), new.get("unit")):
+            # The value moved but its `display` text did not: show the numbers, not two equal strings.
+            before, after = (figure_text(_Figure({**r, "display": None})) for r in (old, new))
         if before != after:
             return f"Changed figure {new.get('label')}: {before} → {after}"
         return f"Revised figure: {describe(new)}"
