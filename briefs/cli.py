@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from briefs import __version__
-from briefs.build import Options, PlannedTarget, Report, TargetResult, build, make_plan
+from briefs.build import Options, PlannedTarget, Report, TargetResult, build, default_jobs, make_plan
 from briefs.errors import BriefsError, InputError
 from briefs.limits import DEFAULT_SECONDS
 from briefs.pdf import PDF_VARIANTS
@@ -68,7 +68,12 @@ def _build_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--pdf-variant", choices=PDF_VARIANTS, metavar="VARIANT", help=f"PDF variant: {', '.join(PDF_VARIANTS)}"
     )
-    g.add_argument("--jobs", type=int, default=1, metavar="N", help="build N targets at once (default: 1)")
+    g.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="render N briefs at once, in worker processes (default: the number of CPUs)",
+    )
     g.add_argument(
         "--time-limit",
         type=float,
@@ -135,7 +140,7 @@ def _options(args: argparse.Namespace) -> Options:
         formats=tuple(args.format),
         force=getattr(args, "force", False),
         pdf_variant=getattr(args, "pdf_variant", None),
-        jobs=getattr(args, "jobs", 1),
+        jobs=default_jobs() if getattr(args, "jobs", None) is None else args.jobs,
         time_limit=getattr(args, "time_limit", DEFAULT_SECONDS) or None,
     )
 
