@@ -1,0 +1,72 @@
+"""Golden text of every shipped Markdown brief (issue 5): a diff shows exactly what a change did to the output.
+
+The goldens live in ``tests/golden/<dataset>/<audience>.md``. After a deliberate change to the data,
+an audience file or a template, refresh them with ONE command, then read the diff before committing:
+
+    BRIEFS_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_golden.py
+
+Markdown is the text of the brief; the PDF's look is guarded by tests/test_pdf.py and by looking at it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+
+import pytest
+
+from briefs.cli import main
+from tests.conftest import REPO, SHIPPED_DATA, SHIPPED_TEMPLATES
+
+GOLDEN = REPO / "tests" / "golden"
+UPDATE = os.environ.get("BRIEFS_UPDATE_GOLDEN") == "1"
+REFRESH = "BRIEFS_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_golden.py"
+
+
+def shipped_briefs() -> list[tuple[str, str]]:
+    datasets = sorted(p.name for p in SHIPPED_DATA.iterdir() if p.is_dir() and not p.name.startswith("."))
+    audiences = sorted(p.stem for p in (SHIPPED_TEMPLATES / "audiences").glob("*.yaml"))
+    return [(d, a) for d in datasets for a in audiences]
+
+
+@pytest.fixture(scope="module")
+def markdown(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every shipped brief as Markdown, built from scratch (a first edition: no 'What changed' section)."""
+    out = tmp_path_factory.mktemp("out")
+    assert main(["--data", str(SHIPPED_DATA), "--out", str(out), "--format", "md", "-q"]) == 0
+    return out
+
+
+@pytest.mark.parametrize(("dataset", "audience"), shipped_briefs())
+def test_markdown_matches_golden(markdown: Path, dataset: str, audience: str) -> None:
+    built = (markdown / dataset / f"{audience}.md").read_text(encoding="utf-8")
+    golden = GOLDEN / dataset / f"{audience}.md"
+    if UPDATE:
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(built, encoding="utf-8")
+        return
+    assert golden.is_file(), f"no golden for {dataset}/{audience}; create it with: {REFRESH}"
+    expected = golden.read_text(encoding="utf-8")
+    if built != expected:
+        diff = "".join(
+            difflib.unified_diff(
+                expected.splitlines(keepends=True),
+                built.splitlines(keepends=True),
+                f"golden/{dataset}/{audience}.md",
+                "built",
+                n=1,
+            )
+        )
+        pytest.fail(f"{dataset}/{audience}.md differs from its golden; if intended, run: {REFRESH}\n{diff[:6000]}")
+
+
+def test_no_stale_goldens() -> None:
+    """A golden whose brief no longer exists would guard nothing."""
+    expected = {f"{d}/{a}.md" for d, a in shipped_briefs()}
+    found = {p.relative_to(GOLDEN).as_posix() for p in GOLDEN.rglob("*.md")}
+    if UPDATE:
+        for stale in found - expected:
+            (GOLDEN / stale).unlink()
+        return
+    assert found <= expected, f"goldens without a brief: {sorted(found - expected)}; run: {REFRESH}"
