@@ -10,10 +10,9 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from briefs import __version__
 from briefs.editions import Changes, plan_edition
@@ -40,6 +39,9 @@ from briefs.plan import (
 )
 from briefs.render import TemplateDirs, make_env, render, template_name
 from briefs.select import Brief, select
+
+if TYPE_CHECKING:  # the pool's modules cost ~20 ms to import; a no-op build never needs them (issue 8)
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 log = logging.getLogger(__name__)
 
@@ -396,13 +398,15 @@ def default_jobs() -> int:
 
 
 _pools: dict[int, ProcessPoolExecutor] = {}
-"""One pool per worker count, kept for the life of the process: a watch loop's workers stay warm
-(WeasyPrint imported, fonts loaded) from one rebuild to the next (issue 8)."""
+"""One pool per --jobs value, kept for the life of the process: a watch loop's workers stay warm
+(WeasyPrint imported, fonts loaded) from one rebuild to the next (issue 8). Keyed by --jobs, not by
+how many briefs are stale, so a process forks its workers once."""
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
     if workers not in _pools:
         import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
 
         # fork: a worker starts in milliseconds with briefs imported and logging set up as in the parent;
         # each imports WeasyPrint itself on its first PDF, in parallel with the others.
@@ -422,7 +426,7 @@ def _render_all(calls: dict[tuple[str, str], GroupCall], jobs: int) -> dict[tupl
         return {key: render_isolated(*call) for key, call in calls.items()}
     from concurrent.futures.process import BrokenProcessPool
 
-    pool = _pool(workers)
+    pool = _pool(jobs)
     futures: dict[tuple[str, str], Future[GroupOutcome]] = {
         key: pool.submit(render_isolated, *call) for key, call in calls.items()
     }
@@ -432,7 +436,7 @@ def _render_all(calls: dict[tuple[str, str], GroupCall], jobs: int) -> dict[tupl
             outcomes[key] = future.result()
         except BrokenProcessPool:
             # A worker died (killed, out of memory): its briefs fail, and the next build starts a new pool.
-            _pools.pop(workers, None)
+            _pools.pop(jobs, None)
             outcomes[key] = BuildError(f"{key[0]}/{key[1]}: the worker process rendering it died")
         except Exception as exc:  # an outcome that could not be sent back (pickling) fails its brief only
             outcomes[key] = BuildError(f"{key[0]}/{key[1]}: {type(exc).__name__}: {exc}")
