@@ -571,9 +571,13 @@ def check_templates(plan: Plan) -> None:
         audience = plan.audiences[p.target.audience].audience
         brief = select(plan.datasets[p.target.dataset].dataset, audience)
         try:
-            render(
-                envs[kind], template_name(dirs, audience.template or audience.id, kind), dirs, context_for(brief, kind)
-            )
+            with time_limit(plan.options.time_limit, f"{p.target.dataset}/{p.target.audience} ({kind} template)"):
+                render(
+                    envs[kind],
+                    template_name(dirs, audience.template or audience.id, kind),
+                    dirs,
+                    context_for(brief, kind),
+                )
         except InputError as exc:
             problems += exc.problems
     if problems:
