@@ -240,3 +240,67 @@ def test_pdf_variant_builds(tmp_path: Path, variant: str, claim: str) -> None:
     shutil.rmtree(tmp_path / "out")
     again = build(tmp_path / "out", "--audience", "desk", "--format", "pdf", "--pdf-variant", variant)
     assert (again / "desk.pdf").read_bytes() == first
+
+
+def laid_out(html: Path) -> list[Any]:
+    """The page boxes WeasyPrint lays ``html`` out into, exactly as a build does (same fonts, same fetcher)."""
+    import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
+
+    from briefs.pdf import make_fetcher
+
+    refused: list[str] = []
+    document = weasyprint.HTML(
+        string=html.read_text(encoding="utf-8"),
+        base_url=SHIPPED_TEMPLATES.resolve().as_uri() + "/",
+        url_fetcher=make_fetcher((SHIPPED_TEMPLATES,), refused),
+    ).render(font_config=FontConfiguration())
+    assert not refused
+    return [page._page_box for page in document.pages]
+
+
+def flow_boxes(page_box: Any) -> Iterator[tuple[Any, tuple[str, ...]]]:
+    """Every box in the page's flow (not its margin boxes), with the tags of the elements around it."""
+
+    def walk(box: Any, tags: tuple[str, ...]) -> Iterator[tuple[Any, tuple[str, ...]]]:
+        tag = getattr(box, "element_tag", None)
+        here = (*tags, tag) if tag and (not tags or tags[-1] != tag) else tags
+        yield box, here
+        for child in getattr(box, "children", []):
+            yield from walk(child, here)
+
+    for child in page_box.children:
+        if type(child).__name__ != "MarginBox":
+            yield from walk(child, ())
+
+
+@pytest.mark.parametrize("audience", shipped_audiences())
+def test_no_stranded_heading_split_row_widow_or_orphan(shipped: Path, audience: str) -> None:
+    pages = laid_out(shipped / f"{audience}.html")
+    rows: dict[int, set[int]] = {}
+    lines: dict[tuple[int, int], int] = {}
+    blocks: dict[int, str] = {}
+    for number, page in enumerate(pages, start=1):
+        leaves = []
+        for box, tags in flow_boxes(page):
+            kind = type(box).__name__
+            if kind == "TableRowBox" and "thead" not in tags:  # a header row is repeated on each page, by design
+                rows.setdefault(id(box.element), set()).add(number)
+            if kind == "LineBox":
+                leaves.append((box.position_y + box.height, tags))
+                parent = tags[-1] if tags else ""
+                if parent in ("p", "li", "dd"):
+                    key = (id(box.element), number)
+                    lines[key] = lines.get(key, 0) + 1
+                    blocks[id(box.element)] = parent
+            elif "Replaced" in kind or kind == "SVGBox":
+                leaves.append((box.position_y + box.height, tags))
+        if number < len(pages) and leaves:
+            _, last_tags = max(leaves, key=lambda leaf: leaf[0])
+            assert not {"h1", "h2", "h3"} & set(last_tags), f"{audience} page {number} ends with a heading"
+    split_rows = [pages_of for pages_of in rows.values() if len(pages_of) > 1]
+    assert not split_rows, f"{audience}: table rows split across pages {split_rows}"
+    for element in blocks:
+        parts = [count for (e, _), count in lines.items() if e == element]
+        if len(parts) > 1:
+            assert min(parts) >= 2, f"{audience}: a {blocks[element]} split {parts} lines across pages"
