@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from briefs.cli import main
 from tests.conftest import REPO, SHIPPED_DATA, SHIPPED_TEMPLATES
@@ -70,3 +72,26 @@ def test_no_stale_goldens() -> None:
             (GOLDEN / stale).unlink()
         return
     assert found <= expected, f"goldens without a brief: {sorted(found - expected)}; run: {REFRESH}"
+
+
+def test_markdown_furniture(markdown: Path) -> None:
+    """Front matter, the marking first and last in a marked brief, footnotes for citations, the timeline as a table."""
+    for dataset, audience in shipped_briefs():
+        text = (markdown / dataset / f"{audience}.md").read_text(encoding="utf-8")
+        front, body = text.removeprefix("---\n").split("\n---\n", 1)
+        meta = yaml.safe_load(front)
+        assert {"title", "date", "audience"} <= set(meta), audience
+        assert meta["audience"] == audience
+        spec = yaml.safe_load((SHIPPED_TEMPLATES / "audiences" / f"{audience}.yaml").read_text(encoding="utf-8"))
+        lines = [line for line in body.strip().splitlines() if line.strip()]
+        if spec.get("marking"):
+            assert meta["marking"] == spec["marking"]
+            assert lines[0].startswith(f"**{spec['marking']}**"), audience
+            assert lines[-1] == f"**{spec['marking']}**", audience
+        else:
+            assert "marking" not in meta
+        cited = set(re.findall(r"\[\^(\d+)\](?!:)", body))
+        defined = set(re.findall(r"^\[\^(\d+)\]:", body, re.M))
+        assert cited and cited == defined, audience
+        if "timeline" in [s if isinstance(s, str) else s["id"] for s in spec["sections"]]:
+            assert "| Date | Event |" in body
