@@ -335,10 +335,16 @@ class Limits(Record):
 
 
 class Visuals(Record):
-    """Pictures drawn from the data."""
+    """Pictures drawn from the data (inline SVG and HTML, no image files), in the sections that hold their data."""
 
-    timeline: bool = False
-    key_figures: bool = False
+    timeline: bool = Field(
+        default=False,
+        description="Draw the `timeline` section's events to scale as a picture above its table (PDF and HTML).",
+    )
+    key_figures: bool = Field(
+        default=False,
+        description="Show the `key_figures` section as a panel of cards, number first, instead of a table.",
+    )
 
 
 class Audience(Record):
