@@ -324,7 +324,7 @@ def render_group(
                 asset_roots=tuple(dirs.searched),
                 identity=f"{dataset.id}/{audience.id}",
                 variant=variant,
-                template_file=display_path(dirs.shipped / template_name(dirs, stem, "html")),
+                template_file=_template_path(dirs, template_name(dirs, stem, "html")),
             )
             pages = pdf.pages
             if page_limit is None or pdf.pages <= page_limit:
@@ -441,6 +441,12 @@ def _render_all(calls: dict[tuple[str, str], GroupCall], jobs: int) -> dict[tupl
         except Exception as exc:  # an outcome that could not be sent back (pickling) fails its brief only
             outcomes[key] = BuildError(f"{key[0]}/{key[1]}: {type(exc).__name__}: {exc}")
     return outcomes
+
+
+def _template_path(dirs: TemplateDirs, name: str) -> str:
+    """The file a template name loads (the user's folder first), as shown in messages."""
+    found = next((d / name for d in dirs.searched if (d / name).is_file()), dirs.shipped / name)
+    return display_path(found)
 
 
 def _write_refused(path: Path, out_dir: Path, data: bytes) -> str | None:

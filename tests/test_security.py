@@ -300,6 +300,7 @@ def test_pdf_may_load_only_template_files(
     code, _, stderr = run_cli("--data", mini_data, "--templates", templates, "--out", out, "--audience", "evil")
     assert code == 2, stderr
     assert named in stderr and "Traceback" not in stderr
+    assert "tpl/audiences/evil.html.j2: " in stderr  # names the user's template that asked for it
     assert not (out / "mini").exists()
 
 
