@@ -443,6 +443,27 @@ def _render_all(calls: dict[tuple[str, str], GroupCall], jobs: int) -> dict[tupl
     return outcomes
 
 
+def _refuse_links_out_of(out_dir: Path) -> None:
+    """Refuse to build when a symlink inside ``out_dir`` leads out of it: nothing is written outside --out.
+
+    Outputs, the state file, the lock file and edition records all live under ``out_dir``; a link
+    planted there (``output/.briefs -> ~``) would send a write elsewhere, or let the lock truncate a file.
+    """
+    if not out_dir.is_dir():
+        return
+    root = out_dir.resolve()
+    leaks = []
+    for folder, dirs, files in os.walk(out_dir):
+        for name in (*dirs, *files):
+            path = Path(folder, name)
+            if path.is_symlink() and not path.resolve().is_relative_to(root):
+                leaks.append(f"{display_path(path)} -> {path.resolve()}")
+    if leaks:
+        raise BuildError(
+            f"{display_path(out_dir)}: symlinks lead out of the output folder ({'; '.join(leaks[:5])}); nothing written"
+        )
+
+
 def _template_path(dirs: TemplateDirs, name: str) -> str:
     """The file a template name loads (the user's folder first), as shown in messages."""
     found = next((d / name for d in dirs.searched if (d / name).is_file()), dirs.shipped / name)
@@ -481,6 +502,7 @@ def build(
     """Rebuild every stale target; write nothing if any input is bad. Raises InputError for bad input."""
     started = time.perf_counter()
     plan = make_plan(options)  # bad input stops here, before the output folder is touched
+    _refuse_links_out_of(options.out_dir)
     with output_lock(options.out_dir, options.lock_wait):
         clean_temporaries(options.out_dir)
         refresh_staleness(plan)

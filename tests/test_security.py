@@ -402,16 +402,29 @@ def test_dot_dot_is_not_a_dataset(mini_data: Path, tmp_path: Path, run_cli: RunC
     assert code == 2 and "unknown dataset '..'" in stderr
 
 
+@pytest.mark.parametrize("link", ["mini", ".briefs", "mini/.editions"])
 def test_nothing_is_written_through_a_symlink_out_of_the_output_folder(
-    mini_data: Path, tmp_path: Path, run_cli: RunCli
+    mini_data: Path, tmp_path: Path, run_cli: RunCli, link: str
 ) -> None:
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    (out / link).parent.mkdir(parents=True)
+    elsewhere.mkdir()
+    (out / link).symlink_to(elsewhere, target_is_directory=True)
+    code, _, stderr = run_cli("--data", mini_data, "--out", out, "--audience", "desk", "--format", "md")
+    assert code == 1
+    assert "symlinks lead out of the output folder" in stderr and f"{link} -> {elsewhere}" in stderr
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_a_write_into_a_folder_outside_out_is_refused(tmp_path: Path) -> None:
+    from briefs.build import _write_refused
+
     out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
     out.mkdir()
     elsewhere.mkdir()
-    (out / "mini").symlink_to(elsewhere, target_is_directory=True)
-    code, _, stderr = run_cli("--data", mini_data, "--out", out, "--audience", "desk", "--format", "md")
-    assert code == 1
-    assert "refused to write" in stderr and "leads outside" in stderr
+    (out / "mini").symlink_to(elsewhere, target_is_directory=True)  # planted after the build's first check
+    refusal = _write_refused(out / "mini" / "desk.md", out, b"x")
+    assert refusal is not None and "leads outside" in refusal
     assert list(elsewhere.iterdir()) == []
 
 
