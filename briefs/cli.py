@@ -241,7 +241,7 @@ def _run_list(args: argparse.Namespace) -> int:
         if key not in editions:
             edition = latest_edition(options.out_dir, *key)
             editions[key] = edition.label if edition else "no edition yet"
-        print(f"{p.target.name:40} {status:8} {editions[key]:28} {why}")
+        print(f"{p.target.name:40} {status:8} {editions[key]:32} {why}")
     stale = sum(1 for p in plan.targets if p.stale)
     print(f"{len(plan.targets)} targets, {stale} stale")
     return EXIT_OK
