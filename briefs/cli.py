@@ -277,7 +277,13 @@ def _run_watch(args: argparse.Namespace) -> int:
 
     stop, restore = _stop_on_sigterm()
     try:
-        watch(options, stop, progress=on_result, on_report=lambda report: print(_summary(report), flush=True))
+        watch(
+            options,
+            stop,
+            progress=on_result,
+            on_report=lambda report: print(_summary(report), flush=True),
+            explain=(lambda p: _say(args, _explain_line(p))) if args.explain else None,
+        )
     except KeyboardInterrupt:
         log.info("stopped watching")
     finally:

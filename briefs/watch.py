@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from briefs.build import Options, Progress, Report, build
+from briefs.build import Options, PlannedTarget, Progress, Report, build
 from briefs.errors import BuildError, InputError, display_path
 
 log = logging.getLogger(__name__)
@@ -33,10 +33,12 @@ _DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def run_build(options: Options, progress: Progress | None = None) -> Report | None:
+def run_build(
+    options: Options, progress: Progress | None = None, explain: Callable[[PlannedTarget], None] | None = None
+) -> Report | None:
     """One build; bad input or a failed build is logged (file and line) and None returned, never raised."""
     try:
-        return build(options, progress=progress)
+        return build(options, explain=explain, progress=progress)
     except InputError as exc:
         for problem in exc.problems:
             log.error("error: %s", problem)
@@ -80,6 +82,7 @@ def watch(
     stop: threading.Event,
     progress: Progress | None = None,
     on_report: Callable[[Report], None] | None = None,
+    explain: Callable[[PlannedTarget], None] | None = None,
 ) -> None:
     """Build what is stale, then rebuild on every settled burst of changes until ``stop`` is set."""
     import watchfiles
@@ -107,7 +110,7 @@ def watch(
             changed = sorted({display_path(path) for _, path in changes})
             more = f" and {len(changed) - 5} more" if len(changed) > 5 else ""
             log.info("changed: %s%s", ", ".join(changed[:5]), more)
-        _report(run_build(options, progress), on_report)
+        _report(run_build(options, progress, explain), on_report)
         if stop.is_set():
             break
     log.info("stopped watching")

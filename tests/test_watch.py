@@ -92,12 +92,15 @@ def test_watch_picks_up_an_edit_and_survives_a_broken_one(mini_data: Path, tmp_p
     tpl = write_tree(tmp_path / "tpl", AUDIENCE)
     out = tmp_path / "out"
     brief = out / "mini" / "alpha.md"
-    proc, lines = start("watch", "--data", mini_data, "--templates", tpl, "--out", out, "--audience", "alpha")
+    proc, lines = start(
+        "watch", "--data", mini_data, "--templates", tpl, "--out", out, "--audience", "alpha", "--explain"
+    )
     try:
         lines.expect("watching")
         lines.expect("1 built, 0 up to date")  # the first build: the watcher was listening before it
         set_rise(mini_data, "5")
         lines.expect("records.yaml")  # what changed
+        assert "records.yaml changed" in lines.expect("mini/alpha.md: rebuild — ")  # --explain
         lines.expect("1 built, 0 up to date")
         assert "5 metres" in brief.read_text(encoding="utf-8")
 
