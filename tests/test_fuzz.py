@@ -25,7 +25,7 @@ from markdown_it import MarkdownIt
 from briefs.cli import main
 from tests.conftest import MINI, write_tree
 
-EXAMPLES = int(os.environ.get("BRIEFS_FUZZ_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("BRIEFS_FUZZ_EXAMPLES", "30"))
 settings.register_profile(
     "briefs-fuzz",
     max_examples=EXAMPLES,
