@@ -212,6 +212,7 @@ def test_data_is_shown_as_inert_text_in_html_markdown_and_pdf(tmp_path: Path, ru
     text = "".join(page.extract_text() for page in reader.pages)
     assert "<script>alert(1)</script>" in text and "{{ 7*7 }}" in text
     assert not reader.attachments
+    assert reader.metadata is not None and reader.metadata.title == whole  # PDF strings escaped, nothing lost
 
 
 # --- Templates from a user folder run in the sandbox -----------------------------------------------------
