@@ -252,13 +252,15 @@ def test_user_template_attacks_exit_2_naming_the_template_and_line(
         },
     )
     out = tmp_path / "out"
-    code, _, stderr = run_cli("--data", mini_data, "--templates", templates, "--out", out, "--audience", "evil")
-    assert code == 2, stderr
-    errors = [line for line in stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and "Traceback" not in stderr
-    assert re.search(r"tpl/audiences/evil\.md\.j2:3: ", errors[0]), errors[0]
-    assert message in errors[0]
-    assert not (out / "mini").exists()
+    for command in ("build", "check"):
+        argv = (command, "--data", mini_data, "--templates", templates, "--out", out, "--audience", "evil")
+        code, _, stderr = run_cli(*argv)
+        assert code == 2, stderr
+        errors = [line for line in stderr.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1 and "Traceback" not in stderr
+        assert re.search(r"tpl/audiences/evil\.md\.j2:3: ", errors[0]), errors[0]
+        assert message in errors[0]
+        assert not (out / "mini").exists()
 
 
 def test_a_symlink_in_a_user_folder_cannot_leak_a_file(mini_data: Path, tmp_path: Path, run_cli: RunCli) -> None:
