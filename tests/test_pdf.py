@@ -304,3 +304,17 @@ def test_no_stranded_heading_split_row_widow_or_orphan(shipped: Path, audience: 
         parts = [count for (e, _), count in lines.items() if e == element]
         if len(parts) > 1:
             assert min(parts) >= 2, f"{audience}: a {blocks[element]} split {parts} lines across pages"
+
+
+def test_a4_paper_keeps_the_furniture(mini_data: Path, tmp_path: Path) -> None:
+    templates = write_tree(
+        tmp_path / "templates",
+        {"audiences/a4.yaml": "title: A4 Memo\nmarking: RESTRICTED\npaper: a4\nsections: [bluf, summary, sources]\n"},
+    )
+    code = main(["--data", str(mini_data), "--out", str(tmp_path / "out"), "--templates", str(templates), "-q"])
+    assert code == 0
+    pdf = pypdf.PdfReader(tmp_path / "out" / "mini" / "a4.pdf")
+    box = pdf.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)
+    assert_marked_top_and_bottom(pdf, "RESTRICTED", "a4")
+    assert "Page 1 of 1" in pdf.pages[0].extract_text()
