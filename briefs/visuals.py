@@ -253,8 +253,8 @@ def timeline_svg(items: Sequence[Any], title: str, major_priority: int = 1) -> M
         f'width="{WIDTH:g}pt" height="{height:.1f}pt" viewBox="0 0 {WIDTH:g} {height:.1f}" '
         f'font-family="{FONT_FAMILY}">'
     )
-    first, last = marks[0].spoken, marks[-1].spoken
-    span = first if first == last else f"{first} to {last}"
+    opening, closing = marks[0].spoken, marks[-1].spoken
+    span = opening if opening == closing else f"{opening} to {closing}"
     add(f'<title id="timeline-chart-title">{escape(f"{title}, {span}")}</title>')
     add(f'<desc id="timeline-chart-desc">{escape(desc)}</desc>')
     # The axis: a thin rule, month ticks with labels, a break mark between the earlier years and the rest.
