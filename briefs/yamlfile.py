@@ -121,36 +121,39 @@ class _Builder:
     def _mapping(self, node: yaml.MappingNode, loc: Loc) -> dict[str, Any]:
         # Merge keys (`<<: *defaults`) are resolved here rather than by PyYAML's flatten_mapping, which
         # copies the merged entries eagerly: nested merges of merges would grow exponentially before any
-        # count could stop them. Built values are counted like any other, and keys given explicitly win.
+        # count could stop them. Merged mappings go through `build`, so each one counts against the
+        # budget (even an empty one), and they are built first so that the positions of keys given
+        # explicitly, which win, are the ones remembered.
         result: dict[str, Any] = {}
-        merged: list[dict[str, Any]] = []
         for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                self.problems.append(_at(self.doc, key_node, loc, "expected a plain key, found a collection"))
-                continue
-            if key_node.tag == _MERGE_TAG:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag == _MERGE_TAG:
                 sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
                 for source in sources:
                     if not isinstance(source, yaml.MappingNode):
                         self.problems.append(_at(self.doc, source, loc, "expected a mapping to merge with '<<'"))
                         continue
-                    merged.append(self._mapping(source, loc))
+                    for key, value in self.build(source, loc).items():
+                        result.setdefault(key, value)
+        merged = set(result)
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.problems.append(_at(self.doc, key_node, loc, "expected a plain key, found a collection"))
+                continue
+            if key_node.tag == _MERGE_TAG:
                 continue
             key = self.loader.construct_object(key_node)
             if not isinstance(key, str):
                 key = str(key_node.value)
             key_loc = (*loc, key)
-            if key in result:
+            if key in result and key not in merged:
                 first = self.doc.positions[key_loc]
                 self.problems.append(
                     _at(self.doc, key_node, key_loc, f"duplicate key (first given at line {first[0]})")
                 )
                 continue
+            merged.discard(key)
             self.doc.positions[key_loc] = _mark(key_node)
             result[key] = self.build(value_node, key_loc)
-        for extra in merged:
-            for key, value in extra.items():
-                result.setdefault(key, value)
         return result
 
 
