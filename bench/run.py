@@ -38,7 +38,7 @@ class Sample:
     wall: float  # seconds, start to exit
     cpu: float  # user + system seconds of the process and every child it waited for
     maxrss_mb: float  # the largest single process in the tree (wait4's ru_maxrss)
-    tree_mb: float  # the largest sum of RSS over the process tree at any 20 ms sample
+    tree_mb: float  # the largest sum of PSS over the process tree at any 20 ms sample (shared pages once)
     stdout: str = ""
 
 
@@ -56,10 +56,11 @@ class Measure:
         return statistics.median(values), min(values), max(values)
 
 
-def _rss_kb(pid: int) -> int:
+def _pss_kb(pid: int) -> int:
+    """A process's proportional set size: pages shared with its parent (a forked worker) count once in all."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
                 return int(line.split()[1])
     except (OSError, ValueError):
         pass
@@ -80,7 +81,7 @@ def _tree(pid: int) -> list[int]:
 
 
 class TreeSampler(threading.Thread):
-    """The peak of the summed RSS of a process and its descendants, sampled every 20 ms."""
+    """The peak of the summed PSS of a process and its descendants, sampled every 20 ms."""
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
@@ -88,7 +89,7 @@ class TreeSampler(threading.Thread):
 
     def run(self) -> None:
         while not self.done.is_set():
-            self.peak_kb = max(self.peak_kb, sum(_rss_kb(p) for p in _tree(self.pid)))
+            self.peak_kb = max(self.peak_kb, sum(_pss_kb(p) for p in _tree(self.pid)))
             self.done.wait(0.02)
 
 
@@ -108,7 +109,7 @@ def run(cmd: Sequence[str], *, check: bool = True, cwd: Path = REPO) -> Sample:
     if check and proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}:\n{out[-3000:]}")
     cpu = usage.ru_utime + usage.ru_stime
-    return Sample(wall, cpu, usage.ru_maxrss / 1024, max(sampler.peak_kb, usage.ru_maxrss) / 1024, out)
+    return Sample(wall, cpu, usage.ru_maxrss / 1024, sampler.peak_kb / 1024, out)
 
 
 def shown(cmd: Sequence[str], tmp: Path) -> str:
@@ -175,9 +176,12 @@ class Suite:
             outs.append(self.fresh("full"))
             cmd[-1] = str(outs[-1])
 
+        cmd = [*BUILD, "-q", "--jobs", "1", "--out", "OUT"]
+        m = self.measure("cold full build, --jobs 1", cmd, before=new_out)
+        m.command = shown(cmd[:-1], self.tmp) + " $(mktemp -d)"
         cmd = [*BUILD, "-q", "--out", "OUT"]
         m = self.measure("cold full build", cmd, before=new_out)
-        m.command = shown([*BUILD, "--out", "$(mktemp -d)"], self.tmp)
+        m.command = shown(cmd[:-1], self.tmp) + " $(mktemp -d)"
         self.full_out = outs[-1]
         self.extra["full_targets"] = _summary_line(m.samples[-1].stdout)
 
@@ -285,7 +289,7 @@ class Suite:
                     time.sleep(0.005)
                 wall = time.perf_counter() - t0
                 summaries.acquire(timeout=300)  # the whole rebuild is over before the next edit
-                m.samples.append(Sample(wall, 0.0, 0.0, max(sum(_rss_kb(p) for p in _tree(proc.pid)) / 1024, 0)))
+                m.samples.append(Sample(wall, 0.0, 0.0, max(sum(_pss_kb(p) for p in _tree(proc.pid)) / 1024, 0)))
             med, lo, hi = m.stat("wall")
             self.say(f"  watch ({label}): median {med:.2f} s ({lo:.2f}–{hi:.2f})")
             return m
@@ -330,7 +334,7 @@ class Suite:
 
     def bench_stages(self) -> None:
         self.say("stage breakdown of one brief")
-        for audience in ("principal", "desk"):
+        for audience in ("principal", "congress", "desk"):
             s = run([PY, "-m", "bench.stages", "--audience", audience, "--runs", str(max(self.runs, 2))])
             self.extra[f"stages_{audience}"] = json.loads(s.stdout.strip().splitlines()[-1])
 
@@ -401,7 +405,7 @@ def report(suite: Suite, info: dict[str, Any]) -> str:
         f"WeasyPrint {info['weasyprint']}, pydyf {info['pydyf']}; load average at start "
         f"{_load(info['loadavg_start'])}, at end {_load(info['loadavg_end'])}",
         "",
-        "| measure | runs | wall median (min–max) | CPU median | peak RSS: largest process / whole tree | command |",
+        "| measure | runs | wall median (min–max) | CPU median | peak: largest RSS / tree PSS | command |",
         "|---|---|---|---|---|---|",
     ]
     for m in suite.measures:
