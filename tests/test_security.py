@@ -495,5 +495,6 @@ def test_two_builds_on_one_output_folder_take_turns(mini_data: Path, tmp_path: P
     state = json.loads((out / ".briefs" / "state.json").read_text(encoding="utf-8"))
     assert {"mini/desk.md"} <= set(state["targets"])
     md = (out / "mini" / "desk.md").read_text(encoding="utf-8")
-    assert md.startswith("---\n") and md.rstrip().endswith(md.rstrip()[-20:])
+    front = md.split("\n---\n", 1)[0].removeprefix("---\n")
+    assert yaml.safe_load(front)["title"] == "Mini brief on Testland" and md.endswith("\n")  # whole, not torn
     assert not list(out.rglob("*.tmp"))
