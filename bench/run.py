@@ -411,7 +411,8 @@ def report(suite: Suite, info: dict[str, Any]) -> str:
     for m in suite.measures:
         med, lo, hi = m.stat("wall")
         cpu = m.stat("cpu")[0]
-        rss = f"{m.stat('maxrss_mb')[2]:.0f} / {m.stat('tree_mb')[2]:.0f} MB" if m.stat("tree_mb")[2] else "–"
+        largest, tree = m.stat("maxrss_mb")[2], m.stat("tree_mb")[2]
+        rss = f"{f'{largest:.0f}' if largest else '–'} / {f'{tree:.0f}' if tree else '–'} MB"
         lines.append(
             f"| {m.name} | {len(m.samples)} | {med:.2f} s ({lo:.2f}–{hi:.2f}) | "
             f"{f'{cpu:.2f} s' if cpu else '–'} | {rss} | `{m.command}` |"
