@@ -403,10 +403,22 @@ _pools: dict[int, ProcessPoolExecutor] = {}
 how many briefs are stale, so a process forks its workers once."""
 
 
+def _shutdown_pools() -> None:
+    """Stop every kept pool's workers while the interpreter is still whole (at exit)."""
+    for pool in _pools.values():
+        pool.shutdown(wait=True, cancel_futures=True)
+    _pools.clear()
+
+
 def _pool(workers: int) -> ProcessPoolExecutor:
     if workers not in _pools:
+        import atexit
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
+
+        if not _pools:
+            # Left to garbage collection at interpreter teardown, a pool's clean-up fails noisily.
+            atexit.register(_shutdown_pools)
 
         # fork: a worker starts in milliseconds with briefs imported and logging set up as in the parent;
         # each imports WeasyPrint itself on its first PDF, in parallel with the others.
