@@ -135,7 +135,11 @@ class Figure(Cited):
 
     id: Id
     label: Text = Field(description="Short name for tables and panels.")
-    value: float
+    value: float | None = Field(
+        default=None,
+        description="The number, without its unit. Leave out when the source gives none ('thousands'): then "
+        "`display` is required. Never put a made-up number here.",
+    )
     unit: Text = Field(description="`people`, `%`, `USD million`, …")
     display: Text | None = Field(default=None, description="How to print the value when not obvious: `$21.6 million`.")
     period: Text = Field(description="When the figure holds: `March 2022, year on year`.")
@@ -143,6 +147,13 @@ class Figure(Cited):
     as_of: PartialDate | None = None
     priority: Priority = 3
     key: bool = Field(default=False, description="Shown in the key-figures panel.")
+
+    @model_validator(mode="after")
+    def _shown_somehow(self) -> Figure:
+        """A figure without a number must say how to print it."""
+        if self.value is None and self.display is None:
+            raise ValueError("a `display` when there is no `value` (a figure must show something)")
+        return self
 
 
 class Quote(Cited):
