@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -22,12 +22,24 @@ log = logging.getLogger(__name__)
 PDF_VARIANTS = ("pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/ua-1")
 
 
-@dataclass(frozen=True)
 class RenderedPdf:
-    """A PDF in memory with its page count."""
+    """A laid-out PDF: its page count now, its bytes only when asked for.
 
-    data: bytes
-    pages: int
+    Writing costs about a third of a brief's time; the page-limit trim loop lays a brief out several
+    times but keeps only the pass that fits, so only that pass is written.
+    """
+
+    def __init__(self, pages: int, write: Callable[[], bytes]) -> None:
+        self.pages = pages
+        self._write = write
+        self._data: bytes | None = None
+
+    @property
+    def data(self) -> bytes:
+        """The PDF's bytes (written on first use)."""
+        if self._data is None:
+            self._data = self._write()
+        return self._data
 
 
 class FetchRefusedError(Exception):
@@ -131,11 +143,10 @@ def render_pdf(
     if refused:
         raise InputError([Problem(template_file, None, None, "", r) for r in dict.fromkeys(refused)])
     identifier = hashlib.sha256(identity.encode()).hexdigest()[:32].encode()
-    data = document.write_pdf(
-        pdf_identifier=identifier,
-        pdf_variant=variant,
-        pdf_tags=True,
-        font_config=_font_configuration(),
-    )
-    assert data is not None
-    return RenderedPdf(data, len(document.pages))
+
+    def write() -> bytes:
+        data = document.write_pdf(pdf_identifier=identifier, pdf_variant=variant, pdf_tags=True)
+        assert data is not None
+        return bytes(data)
+
+    return RenderedPdf(len(document.pages), write)
