@@ -185,6 +185,28 @@ def load_audiences(dirs: TemplateDirs, only: tuple[str, ...]) -> dict[str, Loade
     return loaded
 
 
+def missing_templates(dirs: TemplateDirs, audiences: dict[str, LoadedAudience]) -> list[Problem]:
+    """An audience that names a `template:` must find it; falling back to the base layout would hide a typo."""
+    from briefs.yamlfile import read_yaml
+
+    problems = []
+    for loaded in audiences.values():
+        stem = loaded.audience.template
+        if stem is None:
+            continue
+        exts = sorted({"md" if f == "md" else "html" for f in loaded.audience.formats})
+        missing = [f"audiences/{stem}.{ext}.j2" for ext in exts if template_name(dirs, stem, ext).startswith("base/")]
+        if missing:
+            doc, _ = read_yaml(loaded.path)
+            searched = ", ".join(display_path(d) for d in dirs.searched)
+            message = f"template {' and '.join(missing)} not found; searched: {searched}"
+            if doc is not None:
+                problems.append(doc.problem(("template",), message))
+            else:
+                problems.append(Problem(display_path(loaded.path), None, None, "template", message))
+    return problems
+
+
 def make_plan(options: Options) -> Plan:
     """Load and validate every input, then work out every target's stamp and staleness."""
     problems: list[Problem] = []
@@ -205,6 +227,7 @@ def make_plan(options: Options) -> Plan:
         audiences = load_audiences(options.dirs, options.audiences)
     except InputError as exc:
         problems += exc.problems
+    problems += missing_templates(options.dirs, audiences)
     if problems:
         raise InputError(problems)
 

@@ -168,7 +168,7 @@ def _explain_line(p: PlannedTarget) -> str:
 def _result_line(r: TargetResult) -> str:
     if r.status == "failed":
         return f"FAILED {r.target.name}: {r.error}"
-    extra = f" ({r.pages} pages)" if r.pages and r.target.fmt == "pdf" else ""
+    extra = f" ({r.pages} page{'s' if r.pages != 1 else ''})" if r.pages and r.target.fmt == "pdf" else ""
     if r.dropped:
         extra += f"; dropped to fit: {', '.join(r.dropped)}"
     return f"built {r.target.path}{extra}"

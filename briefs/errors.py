@@ -23,6 +23,8 @@ class Problem:
             if self.column is not None:
                 where += f":{self.column}"
         key = f" {self.key}:" if self.key else ""
+        if not where:  # a usage error has no file: "usage: …", not ": usage: …"
+            return f"{self.key}: {self.message}" if self.key else self.message
         return f"{where}:{key} {self.message}"
 
 

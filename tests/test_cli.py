@@ -60,7 +60,7 @@ def test_second_build_is_a_no_op(mini_data: Path, tmp_path: Path, run_cli: RunCl
 def test_mini_pdf_text_and_md_escape(mini_data: Path, tmp_path: Path, run_cli: RunCli) -> None:
     out = tmp_path / "out"
     assert run_cli("--data", mini_data, "--out", out, "--audience", "desk")[0] == 0
-    text, reader = read_pdf(out / "mini" / "desk.pdf")
+    text, _reader = read_pdf(out / "mini" / "desk.pdf")
     assert "Mini brief on Testland" in text and "The river rose 4 metres." in text
     md = (out / "mini" / "desk.md").read_text(encoding="utf-8")
     assert "Testland had *floods* in May." in md  # inline Markdown kept as Markdown
@@ -84,7 +84,7 @@ def test_bad_usage_exits_2_and_writes_nothing(
     argv = ["--out", out, *args]
     if "--data" not in args:
         argv += ["--data", SHIPPED_DATA]
-    code, stdout, stderr = run_cli(*argv)
+    code, _stdout, stderr = run_cli(*argv)
     assert code == 2
     assert message in stderr
     error_lines = [line for line in stderr.splitlines() if line.startswith("error:")]
