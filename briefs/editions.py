@@ -312,7 +312,8 @@ def _changed(kind: str, old: dict[str, Any], new: dict[str, Any]) -> str:
         return f"Revised the {noun}: {describe(new)}"
     if kind == "figures":
         before, after = figure_text(_Figure(old)), figure_text(_Figure(new))
-        if before == after and (old.get("value"), old.get("unit")) != (new.get("value"), new.get("unit")):
+        numbers = old.get("value") is not None and new.get("value") is not None
+        if numbers and before == after and (old.get("value"), old.get("unit")) != (new.get("value"), new.get("unit")):
             # The value moved but its `display` text did not: show the numbers, not two equal strings.
             before, after = (figure_text(_Figure({**r, "display": None})) for r in (old, new))
         if before != after:

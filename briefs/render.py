@@ -205,6 +205,8 @@ def figure_text(figure: Any) -> str:
     if figure.display:
         return str(figure.display)
     unit = str(figure.unit)
+    if figure.value is None:  # the schema requires `display` then; older editions may lack it
+        return f"(no number) {unit}"
     number = format_number(figure.value)
     return f"{number}{unit}" if unit == "%" else f"{number} {unit}"
 
