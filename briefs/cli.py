@@ -257,9 +257,13 @@ def _stop_on_sigterm() -> tuple[threading.Event, Callable[[], None]]:
         stop.set()
 
     previous = signal.signal(signal.SIGTERM, on_term)
+    # Ctrl-C stops the same way. Setting it explicitly also covers a process started with SIGINT
+    # ignored (a background job of a non-interactive shell), where Python installs no handler.
+    previous_int = signal.signal(signal.SIGINT, on_term)
 
     def restore() -> None:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
 
     return stop, restore
 
