@@ -19,7 +19,7 @@ from briefs.editions import Changes, plan_edition
 from briefs.errors import BuildError, InputError, Problem, display_path
 from briefs.limits import DEFAULT_SECONDS, time_limit
 from briefs.load import LoadedAudience, LoadedDataset, load_audience, load_datasets
-from briefs.model import Audience
+from briefs.model import RECORD_KINDS, Audience
 from briefs.output import clean_temporaries, output_lock, write_atomic
 from briefs.plan import (
     FORMATS,
@@ -98,19 +98,7 @@ class Plan:
         totals: dict[str, int] = {"datasets": len(self.datasets), "audiences": len(self.audiences)}
         for loaded in self.datasets.values():
             ds = loaded.dataset
-            for kind in (
-                "sources",
-                "events",
-                "actors",
-                "figures",
-                "quotes",
-                "sections",
-                "judgments",
-                "recommendations",
-                "indicators",
-                "updates",
-                "corrections",
-            ):
+            for kind in RECORD_KINDS:
                 totals[kind] = totals.get(kind, 0) + len(getattr(ds, kind))
         return totals
 

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from briefs.errors import InputError, Problem, display_path
-from briefs.model import ID_PATTERN, Audience, Dataset
+from briefs.model import ID_PATTERN, RECORD_KINDS, Audience, Dataset
 from briefs.yamlfile import Loc, YamlDoc, read_yaml
 
 log = logging.getLogger(__name__)
@@ -199,20 +199,7 @@ def check_references(dataset: Dataset, doc_for: typing.Callable[[Loc], YamlDoc |
         else:
             problems.append(doc.problem(loc, message))
 
-    kinds = (
-        "sources",
-        "themes",
-        "actors",
-        "events",
-        "figures",
-        "quotes",
-        "sections",
-        "judgments",
-        "recommendations",
-        "indicators",
-        "updates",
-        "corrections",
-    )
+    kinds = RECORD_KINDS
     all_ids: dict[str, str] = {}
     for kind in kinds:
         seen: dict[str, int] = {}

@@ -266,6 +266,23 @@ class DatasetInfo(Record):
     implications: list[Claim] = Field(default_factory=list, description="What it means for US policy.")
 
 
+RECORD_KINDS = (
+    "sources",
+    "themes",
+    "actors",
+    "events",
+    "figures",
+    "quotes",
+    "sections",
+    "judgments",
+    "recommendations",
+    "indicators",
+    "updates",
+    "corrections",
+)
+"""The lists of records a dataset holds, in the order they are checked and counted."""
+
+
 class Dataset(Record):
     """Everything one dataset holds, merged from the YAML files of its folder."""
 

@@ -27,25 +27,11 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 from markupsafe import Markup
 
 from briefs.errors import BriefsError, InputError, Problem, display_path
-from briefs.visuals import timeline_svg
+from briefs.visuals import MONTHS, timeline_svg
 
 log = logging.getLogger(__name__)
 
 SHIPPED_PREFIX = "!shipped"
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 
 class MarkdownSafe(str):
