@@ -254,7 +254,7 @@ def _short(text: str, limit: int = 160) -> str:
 
 class _Figure:
     def __init__(self, record: dict[str, Any]) -> None:
-        self.value = record.get("value", 0)
+        self.value = record.get("value")  # a figure may have no number (then it has a display)
         self.unit = record.get("unit", "")
         self.display = record.get("display")
 
