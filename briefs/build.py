@@ -6,6 +6,8 @@ and the scheduler all call the same `build()`.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import time
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from briefs import __version__
 from briefs.editions import Changes, plan_edition
 from briefs.errors import BuildError, InputError, Problem, display_path
+from briefs.fastpath import SHIPPED_TEMPLATES, forget, hash_tree, record_bytes, record_path, summary_line
 from briefs.limits import DEFAULT_SECONDS, time_limit
 from briefs.load import LoadedAudience, LoadedDataset, load_audience, load_datasets
 from briefs.model import RECORD_KINDS, Audience
@@ -45,8 +48,6 @@ if TYPE_CHECKING:  # the pool's modules cost ~20 ms to import; a no-op build nev
 
 log = logging.getLogger(__name__)
 
-SHIPPED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-
 
 @dataclass(frozen=True)
 class Options:
@@ -64,6 +65,7 @@ class Options:
     jobs: int = 1
     lock_wait: float | None = None  # seconds to wait for another build's lock; None waits as long as it takes
     time_limit: float | None = DEFAULT_SECONDS  # seconds per brief (dataset × audience); None: no limit
+    fingerprint: str | None = None  # of every input before planning; recorded for the no-op fast path
 
     @property
     def dirs(self) -> TemplateDirs:
@@ -92,6 +94,8 @@ class Plan:
     audiences: dict[str, LoadedAudience]
     targets: list[PlannedTarget]
     state: dict[str, Any]
+    group_inputs: dict[tuple[str, str], str] = field(default_factory=dict)
+    """Per (dataset, audience): a hash of every input a brief's trimming depends on but the edition (`trim_key`)."""
 
     def counts(self) -> dict[str, int]:
         """How many records of each kind were validated."""
@@ -130,10 +134,7 @@ class Report:
         return [r for r in self.results if r.status == "failed"]
 
     def summary(self) -> str:
-        return (
-            f"{self.count('built')} built, {self.count('up-to-date')} up to date, "
-            f"{self.count('failed')} failed in {self.seconds:.2f} s"
-        )
+        return summary_line(self.count("built"), self.count("up-to-date"), self.count("failed"), self.seconds)
 
 
 def discover_audiences(dirs: TemplateDirs) -> dict[str, Path]:
@@ -225,10 +226,16 @@ def make_plan(options: Options) -> Plan:
     assets = asset_files(dirs)
     state = load_state(options.out_dir)
     build_options = {"pdf_variant": options.pdf_variant or "default"}
+    templates_digest = _templates_digest(dirs)
     planned: list[PlannedTarget] = []
+    group_inputs: dict[tuple[str, str], str] = {}
     for dataset_id, loaded in datasets.items():
         data_files = sorted(p for p in loaded.folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+        data_digests = [(display_path(p), hasher(p)) for p in data_files]
         for audience_id, aud in audiences.items():
+            if templates_digest is not None:
+                group = [__version__, build_options, data_digests, hasher(aud.path), templates_digest]
+                group_inputs[dataset_id, audience_id] = hashlib.sha256(json.dumps(group).encode()).hexdigest()
             formats: list[str] = [f for f in aud.audience.formats if not options.formats or f in options.formats]
             formats += [f for f in options.formats if f == "html" and f not in formats]
             for fmt in formats:
@@ -249,7 +256,20 @@ def make_plan(options: Options) -> Plan:
                 reasons = ["--force"] if options.force else why_stale(target, stamp, previous)
                 planned.append(PlannedTarget(target, stamp, reasons))
     check_collisions([p.target for p in planned])
-    return Plan(options, datasets, audiences, planned, state)
+    return Plan(options, datasets, audiences, planned, state, group_inputs)
+
+
+def _templates_digest(dirs: TemplateDirs) -> str | None:
+    """One hash of every file in the template folders (templates, audiences, fonts); None if one cannot be read."""
+    h = hashlib.sha256()
+    return h.hexdigest() if all(hash_tree(h, root, str(i)) for i, root in enumerate(dirs.searched)) else None
+
+
+def trim_key(group_inputs: str | None, changes: Changes | None) -> str | None:
+    """What a brief's trimming is a function of: its inputs and the "What changed" items it shows."""
+    if group_inputs is None:
+        return None
+    return hashlib.sha256(f"{group_inputs}\0{changes!r}".encode()).hexdigest()
 
 
 @dataclass
@@ -275,6 +295,10 @@ def context_for(brief: Brief, fmt: str) -> dict[str, Any]:
     }
 
 
+class _KnownCutMissError(Exception):
+    """A remembered cut did not fit, or was not needed: trim from scratch (never happens unless inputs lie)."""
+
+
 def _next_to_drop(brief: Brief, exclude: frozenset[str], what: str, limit: int, audience: Audience) -> str:
     """The least important item still in the brief, or a BuildError when nothing is left to drop."""
     candidates = [k for k in brief.droppable() if k not in exclude]
@@ -290,19 +314,45 @@ def render_group(
     formats: list[str],
     variant: str | None,
     changes: Changes | None = None,
+    known_cut: frozenset[str] | None = None,
 ) -> Rendered:
     """Render one dataset for one audience in ``formats``, trimming to its limits if it allows.
+
+    Trimming drops the least important item, lays the brief out again, and repeats until it fits:
+    one layout per dropped item. Its result is a function of the inputs alone, so ``known_cut`` (the
+    items the last trimming dropped from byte-identical inputs, see `trim_key`) is tried first: one
+    layout confirms it fits, and the search runs from scratch only if it does not (issue 8).
 
     Trimming never depends on which formats were asked for, so a PDF and a Markdown brief built at
     different times from the same inputs hold the same items (issue 4).
     """
+    if known_cut and audience.overflow == "trim":
+        try:
+            return _render_group(loaded, audience, dirs, formats, variant, changes, known_cut)
+        except _KnownCutMissError:
+            log.info("%s/%s: the remembered cut no longer fits; trimming from scratch", loaded.dataset.id, audience.id)
+    return _render_group(loaded, audience, dirs, formats, variant, changes, None)
+
+
+def _render_group(
+    loaded: LoadedDataset,
+    audience: Audience,
+    dirs: TemplateDirs,
+    formats: list[str],
+    variant: str | None,
+    changes: Changes | None,
+    known_cut: frozenset[str] | None,
+) -> Rendered:
+    """`render_group` from no cut, or from ``known_cut`` (raising _KnownCutMissError if it needs any other)."""
     from briefs.pdf import render_pdf
 
+    if known_cut is not None and audience.limits.pages is None and audience.limits.words is None:
+        raise _KnownCutMissError  # nothing to cut for
     dataset = loaded.dataset
     stem = audience.template or audience.id
     trim = audience.overflow == "trim"
     html_env, md_env = make_env(dirs, "html"), make_env(dirs, "md")
-    exclude: frozenset[str] = frozenset()
+    exclude: frozenset[str] = known_cut or frozenset()
     out: dict[str, bytes] = {}
     errors: dict[str, str] = {}
     pages: int | None = None
@@ -312,14 +362,20 @@ def render_group(
         text = render(md_env, template_name(dirs, stem, "md"), dirs, context_for(brief, "md"))
         return text, len(text.split())
 
+    def drop_one(what: str, limit: int) -> None:
+        nonlocal exclude, brief
+        if known_cut is not None:
+            raise _KnownCutMissError
+        drop = _next_to_drop(brief, exclude, what, limit, audience)
+        log.info("%s/%s: %s > %d, dropping %s", dataset.id, audience.id, what, limit, drop)
+        exclude = exclude | {drop}
+        brief = select(dataset, audience, exclude, changes)
+
     word_limit = audience.limits.words
     if "md" in formats or (word_limit is not None and trim):
         md_text, words = render_md()
         while word_limit is not None and words > word_limit and trim:
-            drop = _next_to_drop(brief, exclude, f"{words} words", word_limit, audience)
-            log.info("%s/%s: %d words > %d, dropping %s", dataset.id, audience.id, words, word_limit, drop)
-            exclude = exclude | {drop}
-            brief = select(dataset, audience, exclude, changes)
+            drop_one(f"{words} words", word_limit)
             md_text, words = render_md()
 
     page_limit = audience.limits.pages
@@ -348,10 +404,7 @@ def render_group(
                     "(overflow: fail; set `overflow: trim` in its audience file to drop low-priority items)"
                 )
                 break
-            drop = _next_to_drop(brief, exclude, f"{pdf.pages} pages", page_limit, audience)
-            log.info("%s/%s: %d pages > %d, dropping %s", dataset.id, audience.id, pdf.pages, page_limit, drop)
-            exclude = exclude | {drop}
-            brief = select(dataset, audience, exclude, changes)
+            drop_one(f"{pdf.pages} pages", page_limit)
         if "html" in formats:
             out["html"] = html_text.encode("utf-8")
         if "pdf" not in formats:
@@ -366,7 +419,9 @@ def render_group(
     return Rendered(out, pages, sorted(exclude), errors)
 
 
-GroupCall = tuple[LoadedDataset, Audience, TemplateDirs, list[str], str | None, Changes | None, float | None]
+GroupCall = tuple[
+    LoadedDataset, Audience, TemplateDirs, list[str], str | None, Changes | None, float | None, frozenset[str] | None
+]
 """The arguments of `render_isolated` for one (dataset, audience) group: plain, picklable values."""
 
 GroupOutcome = Rendered | BuildError | list[Problem]
@@ -381,6 +436,7 @@ def render_isolated(
     variant: str | None,
     changes: Changes | None,
     seconds: float | None,
+    known_cut: frozenset[str] | None = None,
 ) -> GroupOutcome:
     """`render_group` under the time limit, its failure returned rather than raised (in a worker or not).
 
@@ -390,7 +446,7 @@ def render_isolated(
     what = f"{loaded.dataset.id}/{audience.id}"
     try:
         with time_limit(seconds, what):
-            return render_group(loaded, audience, dirs, formats, variant, changes)
+            return render_group(loaded, audience, dirs, formats, variant, changes, known_cut)
     except InputError as exc:
         return list(exc.problems)
     except BuildError as exc:
@@ -542,6 +598,8 @@ def build(
                 if progress:
                     progress(results[-1])
 
+        if groups:
+            forget(options.out_dir)  # outputs are about to change: the no-op record no longer holds
         rendered: dict[tuple[str, str], Rendered | BaseException] = {}
         # Each brief's edition is settled before rendering: its "What changed" section depends on it.
         editions = {
@@ -549,6 +607,16 @@ def build(
             for key in groups
         }
         input_problems: list[Problem] = []
+        # The items each trimmed brief dropped, remembered with the inputs they were found for.
+        cuts: dict[str, Any] = plan.state.setdefault("cuts", {})
+        cut_keys = {key: trim_key(plan.group_inputs.get(key), editions[key].changes) for key in groups}
+
+        def known_cut(key: tuple[str, str]) -> frozenset[str] | None:
+            memo = cuts.get("/".join(key))
+            if cut_keys[key] is None or not isinstance(memo, dict) or memo.get("key") != cut_keys[key]:
+                return None
+            return frozenset(str(k) for k in memo.get("dropped", []))
+
         calls = {
             key: (
                 plan.datasets[key[0]],
@@ -558,6 +626,7 @@ def build(
                 options.pdf_variant,
                 editions[key].changes,
                 options.time_limit,
+                known_cut(key),
             )
             for key, members in groups.items()
         }
@@ -572,6 +641,8 @@ def build(
         state = plan.state
         for key, members in groups.items():
             outcome = rendered[key]
+            if isinstance(outcome, Rendered) and not outcome.errors and cut_keys[key] is not None:
+                cuts["/".join(key)] = {"key": cut_keys[key], "dropped": outcome.dropped}
             for member in members:
                 target = member.target
                 if isinstance(outcome, BaseException):
@@ -595,13 +666,14 @@ def build(
                 # After the outputs, before the state: a build killed in between records it next time.
                 editions[key].record()
         if groups:
-            import json
-
             state["tool"] = __version__
             write_atomic(
                 options.out_dir / STATE_DIR / STATE_FILE,
                 json.dumps(state, indent=1, sort_keys=True).encode("utf-8"),
             )
+        if options.fingerprint is not None and all(r.status != "failed" for r in results):
+            outputs = [str(p.target.path) for p in plan.targets]
+            write_atomic(record_path(options.out_dir), record_bytes(options.out_dir, options.fingerprint, outputs))
     order = {p.target.name: i for i, p in enumerate(plan.targets)}
     results.sort(key=lambda r: order[r.target.name])
     return Report(results, time.perf_counter() - started)

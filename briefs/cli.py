@@ -11,16 +11,20 @@ import logging
 import signal
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from briefs import __version__
-from briefs.build import Options, PlannedTarget, Report, TargetResult, build, default_jobs, make_plan
 from briefs.errors import BriefsError, InputError
+from briefs.fastpath import FORMATS, fingerprint, summary_line, up_to_date
 from briefs.limits import DEFAULT_SECONDS
 from briefs.pdf import PDF_VARIANTS
-from briefs.plan import FORMATS
+
+if TYPE_CHECKING:  # the build's modules (pydantic, Jinja, YAML) are imported only past the no-op fast path
+    from briefs.build import Options, PlannedTarget, Report, TargetResult
 
 log = logging.getLogger("briefs")
 
@@ -131,6 +135,8 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def _options(args: argparse.Namespace) -> Options:
+    from briefs.build import Options, default_jobs
+
     return Options(
         data_dir=args.data,
         out_dir=args.out,
@@ -174,8 +180,34 @@ def _result_line(r: TargetResult) -> str:
     return f"built {r.target.path}{extra}"
 
 
+def _fingerprint(args: argparse.Namespace) -> str | None:
+    """The no-op fast path's fingerprint of a build command's inputs and target-shaping options."""
+    selection = [
+        ("dataset", args.dataset),
+        ("audience", args.audience),
+        ("format", args.format),
+        ("pdf_variant", args.pdf_variant),
+    ]
+    return fingerprint(data_dir=args.data, out_dir=args.out, templates_dir=args.templates, selection=selection)
+
+
 def _run_build(args: argparse.Namespace) -> int:
-    options = _options(args)
+    started = time.perf_counter()
+    digest = None if (args.force or args.explain) else _fingerprint(args)
+    outputs = up_to_date(args.out, digest)
+    if outputs is not None:
+        # Every input is byte for byte what the last good build read: nothing to plan (issue 8).
+        if args.verbose:
+            _say(args, "every input is unchanged since the last good build (--explain plans anyway)")
+            for output in outputs:
+                _say(args, f"up to date {output}")
+        print(summary_line(0, len(outputs), 0, time.perf_counter() - started), flush=True)
+        return EXIT_OK
+    from dataclasses import replace
+
+    from briefs.build import build
+
+    options = replace(_options(args), fingerprint=digest)
     stream_is_tty = sys.stdout.isatty() and not args.quiet
     progress = None
     if stream_is_tty:
@@ -218,8 +250,9 @@ def _summary(report: Report) -> str:
 
 
 def _run_check(args: argparse.Namespace) -> int:
+    from briefs.build import check_templates, make_plan
+
     plan = make_plan(_options(args))
-    from briefs.build import check_templates
 
     check_templates(plan)
     counts = plan.counts()
@@ -229,6 +262,7 @@ def _run_check(args: argparse.Namespace) -> int:
 
 
 def _run_list(args: argparse.Namespace) -> int:
+    from briefs.build import make_plan
     from briefs.editions import latest_edition
 
     options = _options(args)

@@ -19,14 +19,12 @@ import jinja2.meta
 
 from briefs import __version__
 from briefs.errors import InputError, Problem, display_path
+from briefs.fastpath import FORMATS, STATE_DIR, STATE_FILE
 from briefs.render import SHIPPED_PREFIX, TemplateDirs, make_loader, template_name
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("pdf", "md", "html")
 EXTENSIONS = {"pdf": "pdf", "md": "md", "html": "html"}
-STATE_DIR = ".briefs"
-STATE_FILE = "state.json"
 
 
 @dataclass(frozen=True)
@@ -211,4 +209,4 @@ def check_collisions(targets: list[Target]) -> None:
         raise InputError(problems)
 
 
-__all__ = ["FORMATS", "SHIPPED_PREFIX", "FileHasher", "Stamp", "Target"]
+__all__ = ["FORMATS", "SHIPPED_PREFIX", "STATE_DIR", "STATE_FILE", "FileHasher", "Stamp", "Target"]

@@ -120,22 +120,6 @@ def cli(*args: str | Path) -> list[str]:
     return [sys.executable, str(REPO / "build.py"), *(str(a) for a in args)]
 
 
-def test_no_op_build_does_not_import_weasyprint(mini_data: Path, tmp_path: Path, run_cli: RunCli) -> None:
-    out = tmp_path / "out"
-    args = ["--data", str(mini_data), "--out", str(out), "--audience", "desk"]
-    assert run_cli(*args)[0] == 0  # PDF and Markdown
-    probe = (
-        "import sys; from briefs.cli import main; code = main(sys.argv[1:]); "
-        "print('weasyprint imported:', 'weasyprint' in sys.modules); sys.exit(code)"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", probe, *args], cwd=REPO, capture_output=True, text=True, timeout=120, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    assert "0 built, 2 up to date" in done.stdout
-    assert "weasyprint imported: False" in done.stdout
-
-
 def full_pipe() -> tuple[int, int]:
     """A pipe whose buffer is already full: a child printing to it stops at its first line.
 

@@ -1,0 +1,133 @@
+"""A no-op build in milliseconds: compare every input's bytes with the last good build's, importing nothing heavy.
+
+A full build must import pydantic, Jinja and the YAML parser and validate every dataset before it can
+compare stamps (~0.5 s). Most runs of ``build.py`` (a cron line, a Makefile, a CI step) change
+nothing, so before any of that the command line hashes every file under the data folder and the
+template folders, together with the options that choose and shape the targets, and compares that one
+fingerprint with the one recorded by the last build that ended with every target good. Equal
+fingerprints mean the full build would read the same bytes with the same options and find every
+target up to date; the command then stops, having imported only the standard library (issue 8).
+
+The fingerprint is conservative: it covers every file of those folders, read or not, so a change
+the full build would ignore (an editor's backup file) only costs one full check. The record is
+removed by every build before it writes anything and written again only by a build whose targets all
+ended good, so it never vouches for outputs a later, failed build changed. Modification times are
+never trusted, as elsewhere.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from briefs import __version__
+
+FORMATS = ("pdf", "md", "html")
+SHIPPED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+STATE_DIR = ".briefs"
+STATE_FILE = "state.json"
+RECORD_FILE = "noop.json"
+
+
+def summary_line(built: int, up_to_date: int, failed: int, seconds: float) -> str:
+    """The build's last line, the same on the fast path and the full one."""
+    return f"{built} built, {up_to_date} up to date, {failed} failed in {seconds:.2f} s"
+
+
+def record_path(out_dir: Path) -> Path:
+    return out_dir / STATE_DIR / RECORD_FILE
+
+
+def state_digest(out_dir: Path) -> str | None:
+    """The hash of the build state file: a state removed or changed by hand sends the run to the full build."""
+    try:
+        return hashlib.sha256((out_dir / STATE_DIR / STATE_FILE).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def hash_tree(h: Any, root: Path, label: str) -> bool:
+    """Feed every file under ``root`` (name and content, in a fixed order) to ``h``; False if it cannot.
+
+    A symlinked folder inside ``root`` gives up: whether the loaders follow it is theirs to decide,
+    so the full build decides.
+    """
+    if not root.is_dir():
+        return False
+    for folder, dirs, files in os.walk(root):
+        if any(Path(folder, d).is_symlink() for d in dirs):
+            return False
+        dirs.sort()
+        for name in sorted(files):
+            path = Path(folder, name)
+            h.update(f"{label}/{path.relative_to(root)}\0".encode("utf-8", "surrogateescape"))
+            try:
+                h.update(hashlib.sha256(path.read_bytes()).digest())
+            except OSError:
+                return False
+    return True
+
+
+def fingerprint(
+    *,
+    data_dir: Path,
+    out_dir: Path,
+    templates_dir: Path | None,
+    shipped_templates: Path = SHIPPED_TEMPLATES,
+    selection: Iterable[tuple[str, Any]] = (),
+) -> str | None:
+    """One hash of the options and of every file the build could read; None when it cannot be taken."""
+    h = hashlib.sha256()
+    head = {
+        "tool": __version__,
+        "data": str(data_dir.resolve()),
+        "out": str(out_dir.resolve()),
+        "templates": str(templates_dir.resolve()) if templates_dir is not None else None,
+        "shipped": str(shipped_templates.resolve()),
+        "selection": [[k, v] for k, v in selection],
+    }
+    h.update(json.dumps(head, sort_keys=True).encode())
+    roots = [(data_dir, "data"), (shipped_templates, "shipped")]
+    if templates_dir is not None:
+        roots.append((templates_dir, "templates"))
+    for root, label in roots:
+        if not hash_tree(h, root, label):
+            return None
+    return h.hexdigest()
+
+
+def up_to_date(out_dir: Path, digest: str | None) -> list[str] | None:
+    """The outputs the last good build vouched for, when ``digest`` is its fingerprint and they all exist."""
+    if digest is None:
+        return None
+    try:
+        record = json.loads(record_path(out_dir).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or record.get("fingerprint") != digest:
+        return None
+    if record.get("state") is None or record.get("state") != state_digest(out_dir):
+        return None
+    outputs = record.get("outputs")
+    if not isinstance(outputs, list) or not outputs or not all(isinstance(o, str) for o in outputs):
+        return None
+    if not all(Path(o).is_file() for o in outputs):
+        return None  # an output was deleted: the full build says which and rebuilds it
+    return outputs
+
+
+def forget(out_dir: Path) -> None:
+    """Remove the record: called by every build before it writes an output."""
+    with contextlib.suppress(FileNotFoundError):
+        record_path(out_dir).unlink()
+
+
+def record_bytes(out_dir: Path, digest: str, outputs: list[str]) -> bytes:
+    """The record of a build whose targets all ended good (written by the build, under its lock, last)."""
+    record = {"fingerprint": digest, "outputs": outputs, "state": state_digest(out_dir)}
+    return json.dumps(record, indent=1).encode("utf-8")
