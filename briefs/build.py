@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -66,6 +66,7 @@ class Options:
     lock_wait: float | None = None  # seconds to wait for another build's lock; None waits as long as it takes
     time_limit: float | None = DEFAULT_SECONDS  # seconds per brief (dataset × audience); None: no limit
     fingerprint: str | None = None  # of every input before planning; recorded for the no-op fast path
+    stream: bool = False  # write each brief as soon as it renders (watch); else nothing before all rendered
 
     @property
     def dirs(self) -> TemplateDirs:
@@ -95,7 +96,7 @@ class Plan:
     targets: list[PlannedTarget]
     state: dict[str, Any]
     group_inputs: dict[tuple[str, str], str] = field(default_factory=dict)
-    """Per (dataset, audience): a hash of every input a brief's trimming depends on but the edition (`trim_key`)."""
+    """Per (dataset, audience): a hash of what a brief's trimming depends on, but its edition (`trim_key`)."""
 
     def counts(self) -> dict[str, int]:
         """How many records of each kind were validated."""
@@ -231,10 +232,11 @@ def make_plan(options: Options) -> Plan:
     group_inputs: dict[tuple[str, str], str] = {}
     for dataset_id, loaded in datasets.items():
         data_files = sorted(p for p in loaded.folder.rglob("*") if p.is_file() and not p.name.startswith("."))
-        data_digests = [(display_path(p), hasher(p)) for p in data_files]
+        # Trimming reads the validated records, not the files: a comment or a reordered key changes no cut.
+        content = loaded.dataset.model_dump_json()
         for audience_id, aud in audiences.items():
             if templates_digest is not None:
-                group = [__version__, build_options, data_digests, hasher(aud.path), templates_digest]
+                group = [__version__, build_options, content, aud.audience.model_dump_json(), templates_digest]
                 group_inputs[dataset_id, audience_id] = hashlib.sha256(json.dumps(group).encode()).hexdigest()
             formats: list[str] = [f for f in aud.audience.formats if not options.formats or f in options.formats]
             formats += [f for f in options.formats if f == "html" and f not in formats]
@@ -280,6 +282,7 @@ class Rendered:
     pages: int | None = None
     dropped: list[str] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0  # how long it took to render (orders the next build's briefs)
 
 
 def context_for(brief: Brief, fmt: str) -> dict[str, Any]:
@@ -446,7 +449,10 @@ def render_isolated(
     what = f"{loaded.dataset.id}/{audience.id}"
     try:
         with time_limit(seconds, what):
-            return render_group(loaded, audience, dirs, formats, variant, changes, known_cut)
+            started = time.perf_counter()
+            done = render_group(loaded, audience, dirs, formats, variant, changes, known_cut)
+            done.seconds = time.perf_counter() - started
+            return done
     except InputError as exc:
         return list(exc.problems)
     except BuildError as exc:
@@ -493,33 +499,50 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     return _pools[workers]
 
 
-def _render_all(calls: dict[tuple[str, str], GroupCall], jobs: int) -> dict[tuple[str, str], GroupOutcome]:
-    """Every group's outcome, rendered here or by ``jobs`` worker processes; the same outcome either way.
+def _render_each(calls: dict[tuple[str, str], GroupCall], jobs: int) -> Iterator[tuple[tuple[str, str], GroupOutcome]]:
+    """Every group's outcome as it is ready, rendered here or by ``jobs`` worker processes.
 
-    A pool is used only when two or more groups are stale: one brief (a watch rebuild after an edit to
-    one audience) renders here, where WeasyPrint is already warm. Outputs never depend on ``jobs``:
-    each group is rendered from the same values alone, and the caller writes them in plan order.
+    Groups start in the order of ``calls``. A pool is used only when two or more groups are stale: one
+    brief (a watch rebuild after an edit to one audience) renders here, where WeasyPrint is already
+    warm. Outputs never depend on ``jobs``: each group is rendered from the same values alone, and
+    the caller decides when to write.
     """
     workers = min(jobs, len(calls))
     if workers <= 1:
-        return {key: render_isolated(*call) for key, call in calls.items()}
+        for key, call in calls.items():
+            yield key, render_isolated(*call)
+        return
+    from concurrent.futures import as_completed
     from concurrent.futures.process import BrokenProcessPool
 
     pool = _pool(jobs)
-    futures: dict[tuple[str, str], Future[GroupOutcome]] = {
-        key: pool.submit(render_isolated, *call) for key, call in calls.items()
+    futures: dict[Future[GroupOutcome], tuple[str, str]] = {
+        pool.submit(render_isolated, *call): key for key, call in calls.items()
     }
-    outcomes: dict[tuple[str, str], GroupOutcome] = {}
-    for key, future in futures.items():
+    for future in as_completed(futures):
+        key = futures[future]
         try:
-            outcomes[key] = future.result()
+            yield key, future.result()
         except BrokenProcessPool:
             # A worker died (killed, out of memory): its briefs fail, and the next build starts a new pool.
             _pools.pop(jobs, None)
-            outcomes[key] = BuildError(f"{key[0]}/{key[1]}: the worker process rendering it died")
+            yield key, BuildError(f"{key[0]}/{key[1]}: the worker process rendering it died")
         except Exception as exc:  # an outcome that could not be sent back (pickling) fails its brief only
-            outcomes[key] = BuildError(f"{key[0]}/{key[1]}: {type(exc).__name__}: {exc}")
-    return outcomes
+            yield key, BuildError(f"{key[0]}/{key[1]}: {type(exc).__name__}: {exc}")
+
+
+def warm(options: Options) -> None:
+    """Import WeasyPrint and set up fonts where the next rebuild will render, so a watcher's first edit is quick."""
+    if options.formats and "pdf" not in options.formats:
+        return
+    from briefs.pdf import warm_up
+
+    if options.jobs > 1:
+        pool = _pool(options.jobs)
+        for _ in range(options.jobs):  # one each, most likely: each takes ~0.6 s
+            pool.submit(warm_up)
+    else:
+        warm_up()
 
 
 def _refuse_links_out_of(out_dir: Path) -> None:
@@ -600,15 +623,14 @@ def build(
 
         if groups:
             forget(options.out_dir)  # outputs are about to change: the no-op record no longer holds
-        rendered: dict[tuple[str, str], Rendered | BaseException] = {}
         # Each brief's edition is settled before rendering: its "What changed" section depends on it.
         editions = {
             key: plan_edition(options.out_dir, plan.datasets[key[0]].dataset, plan.audiences[key[1]].audience)
             for key in groups
         }
-        input_problems: list[Problem] = []
         # The items each trimmed brief dropped, remembered with the inputs they were found for.
         cuts: dict[str, Any] = plan.state.setdefault("cuts", {})
+        seconds: dict[str, Any] = plan.state.setdefault("seconds", {})
         cut_keys = {key: trim_key(plan.group_inputs.get(key), editions[key].changes) for key in groups}
 
         def known_cut(key: tuple[str, str]) -> frozenset[str] | None:
@@ -617,32 +639,36 @@ def build(
                 return None
             return frozenset(str(k) for k in memo.get("dropped", []))
 
+        def last_seconds(key: tuple[str, str]) -> float:
+            value = seconds.get("/".join(key))
+            return float(value) if isinstance(value, (int, float)) else 0.0
+
+        # Which brief starts first never changes a byte. A watcher starts the quickest first, so the
+        # brief being edited comes back soonest; a build starts the slowest first, to finish soonest.
+        start_order = sorted(groups, key=last_seconds, reverse=not options.stream)
         calls = {
             key: (
                 plan.datasets[key[0]],
                 plan.audiences[key[1]].audience,
                 options.dirs,
-                [m.target.fmt for m in members],
+                [m.target.fmt for m in groups[key]],
                 options.pdf_variant,
                 editions[key].changes,
                 options.time_limit,
                 known_cut(key),
             )
-            for key, members in groups.items()
+            for key in start_order
         }
-        for key, done in _render_all(calls, options.jobs).items():
-            if isinstance(done, list):
-                input_problems += done
-            else:
-                rendered[key] = done
-        if input_problems:
-            raise InputError(sorted(set(input_problems), key=str))
 
         state = plan.state
-        for key, members in groups.items():
-            outcome = rendered[key]
-            if isinstance(outcome, Rendered) and not outcome.errors and cut_keys[key] is not None:
-                cuts["/".join(key)] = {"key": cut_keys[key], "dropped": outcome.dropped}
+
+        def write_group(key: tuple[str, str], outcome: Rendered | BaseException) -> None:
+            """Write one brief's outputs (each format on its own), record them, and report."""
+            members = groups[key]
+            if isinstance(outcome, Rendered):
+                seconds["/".join(key)] = round(outcome.seconds, 3)
+                if not outcome.errors and cut_keys[key] is not None:
+                    cuts["/".join(key)] = {"key": cut_keys[key], "dropped": outcome.dropped}
             for member in members:
                 target = member.target
                 if isinstance(outcome, BaseException):
@@ -665,17 +691,36 @@ def build(
             if any(r.status == "built" for r in results[-len(members) :]):
                 # After the outputs, before the state: a build killed in between records it next time.
                 editions[key].record()
+
+        input_problems: list[Problem] = []
+        held: dict[tuple[str, str], Rendered | BuildError] = {}
+        for key, done in _render_each(calls, options.jobs):
+            if isinstance(done, list):
+                input_problems += done
+            elif options.stream:
+                write_group(key, done)  # a watcher shows each brief as soon as it is ready
+            else:
+                held[key] = done
+        if input_problems and not options.stream:
+            raise InputError(sorted(set(input_problems), key=str))  # bad input: nothing written
+        for key in groups:
+            if key in held:
+                write_group(key, held[key])
+
         if groups:
             state["tool"] = __version__
             write_atomic(
                 options.out_dir / STATE_DIR / STATE_FILE,
                 json.dumps(state, indent=1, sort_keys=True).encode("utf-8"),
             )
+        if input_problems:
+            written = sum(1 for r in results if r.status == "built")
+            raise InputError(sorted(set(input_problems), key=str), written=written)
         if options.fingerprint is not None and all(r.status != "failed" for r in results):
             outputs = [str(p.target.path) for p in plan.targets]
             write_atomic(record_path(options.out_dir), record_bytes(options.out_dir, options.fingerprint, outputs))
-    order = {p.target.name: i for i, p in enumerate(plan.targets)}
-    results.sort(key=lambda r: order[r.target.name])
+    plan_order = {p.target.name: i for i, p in enumerate(plan.targets)}
+    results.sort(key=lambda r: plan_order[r.target.name])
     return Report(results, time.perf_counter() - started)
 
 

@@ -44,11 +44,16 @@ class BriefsError(Exception):
 
 
 class InputError(BriefsError):
-    """Bad input — data, template, audience file or usage. Exit 2, nothing written."""
+    """Bad input — data, template, audience file or usage. Exit 2, nothing written.
+
+    The one exception is a watcher (`Options.stream`): a template problem found while rendering one
+    brief does not hold back the briefs already rendered without one; ``written`` counts them.
+    """
 
     exit_code = 2
 
-    def __init__(self, problems: list[Problem] | Problem | str) -> None:
+    def __init__(self, problems: list[Problem] | Problem | str, written: int = 0) -> None:
+        self.written = written  # targets a watcher wrote before the problem surfaced (0 elsewhere)
         if isinstance(problems, str):
             problems = [Problem("", None, None, "", problems)]
         elif isinstance(problems, Problem):

@@ -118,6 +118,13 @@ def _font_configuration() -> Any:
     return _font_config
 
 
+def warm_up() -> None:
+    """Pay WeasyPrint's import and font set-up now (~0.6 s), not on the next brief (a watcher's workers)."""
+    import weasyprint  # noqa: F401
+
+    _font_configuration()
+
+
 def render_pdf(
     html: str,
     *,

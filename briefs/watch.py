@@ -20,12 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from briefs.build import Options, PlannedTarget, Progress, Report, build
+from briefs.build import Options, PlannedTarget, Progress, Report, build, warm
 from briefs.errors import BuildError, InputError, display_path
 
 log = logging.getLogger(__name__)
 
-SETTLE_MS = 200  # quiet time after the last change before a rebuild starts
+SETTLE_MS = 50  # quiet time after the last change before a rebuild starts (an editor's save is one burst)
 MAX_BURST_MS = 1600  # a steady stream of changes still rebuilds this often
 IDLE_WAKE_MS = 500  # how often an idle watcher wakes (to notice it is ready, and stop)
 
@@ -43,7 +43,15 @@ def run_build(
         for problem in exc.problems:
             log.error("error: %s", problem)
         count = len(exc.problems)
-        log.error("%d error%s; nothing written, the last good outputs are kept", count, "" if count == 1 else "s")
+        errors = f"{count} error{'' if count == 1 else 's'}"
+        if exc.written:
+            log.error(
+                "%s; the briefs they affect keep their last good outputs (%d other outputs rebuilt)",
+                errors,
+                exc.written,
+            )
+        else:
+            log.error("%s; nothing written, the last good outputs are kept", errors)
         return None
     except BuildError as exc:
         log.error("error: %s", exc)
@@ -88,7 +96,10 @@ def watch(
     import watchfiles
 
     folders = watched_folders(options)
-    started = False
+    # Each brief is written as soon as it renders, quickest first: the brief being edited should not
+    # wait for a twenty-page one. A template problem in one brief then holds back only that brief.
+    options = replace(options, stream=True)
+    started = warmed = False
     # The first build runs on the watcher's first wake-up (a timeout when all is quiet), so the watcher
     # is already listening during it: an edit saved while it builds is picked up, not lost.
     for changes in watchfiles.watch(
@@ -113,6 +124,9 @@ def watch(
         _report(run_build(options, progress, explain), on_report)
         if stop.is_set():
             break
+        if not warmed:
+            warmed = True
+            warm(options)  # the first build may have rendered nothing; the first edit should not wait
     log.info("stopped watching")
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from briefs.build import Options
+from briefs.build import Options, build
 from briefs.errors import InputError
 from briefs.output import output_lock
 from briefs.watch import Timetable, parse_every, run_tick
@@ -175,6 +175,38 @@ def test_a_tick_with_bad_input_keeps_going(mini_data: Path, tmp_path: Path, capl
     options = Options(data_dir=mini_data, out_dir=tmp_path / "out", shipped_templates=SHIPPED_TEMPLATES)
     assert "nothing written" in run_tick(options)
     assert any("records.yaml:" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_watcher_writes_the_briefs_a_template_mistake_does_not_touch(
+    stream: bool, mini_data: Path, tmp_path: Path
+) -> None:
+    """A build writes nothing when one brief's template is bad; a watcher (stream) writes the others."""
+    tpl = write_tree(
+        tmp_path / "tpl",
+        {
+            **AUDIENCE,
+            "audiences/beta.yaml": "title: Beta Memo\nformats: [md]\nsections: [bluf]\n",
+            "audiences/beta.md.j2": '{% extends "base/layout.md.j2" %}\n{% block footer %}{{ no_such }}{% endblock %}',
+        },
+    )
+    out = tmp_path / "out"
+    options = Options(
+        data_dir=mini_data, out_dir=out, templates_dir=tpl, audiences=("alpha", "beta"), stream=stream, jobs=1
+    )
+    with pytest.raises(InputError) as caught:
+        build(options)
+    assert any("beta.md.j2:2" in str(p) and "no_such" in str(p) for p in caught.value.problems)
+    assert not (out / "mini" / "beta.md").exists()
+    assert (out / "mini" / "alpha.md").is_file() == stream
+    assert caught.value.written == (1 if stream else 0)
+    if stream:  # the state records what was written: alpha is up to date on the next build
+        (tpl / "audiences" / "beta.md.j2").unlink()
+        report = build(options)
+        assert [(r.target.name, r.status) for r in report.results] == [
+            ("mini/alpha.md", "up-to-date"),
+            ("mini/beta.md", "built"),
+        ]
 
 
 def test_parse_every_and_cron() -> None:
