@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,9 +31,16 @@ class Problem:
 
 def display_path(path: Path | str) -> str:
     """A path as the user would type it: relative to the working folder when inside it."""
+    return _display_path(str(path), str(Path.cwd()))
+
+
+@functools.lru_cache(maxsize=8192)
+def _display_path(path: str, cwd: str) -> str:
+    # Cached: resolving follows every symlink with a system call per part, and a build names each
+    # template once per target (a tenth of planning 100 briefs, issue 8).
     p = Path(path)
     try:
-        return str(p.resolve().relative_to(Path.cwd().resolve()))
+        return str(p.resolve().relative_to(Path(cwd).resolve()))
     except ValueError:
         return str(p)
 

@@ -10,6 +10,7 @@ import difflib
 import logging
 import re
 import typing
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -275,8 +276,17 @@ def check_references(dataset: Dataset, doc_for: typing.Callable[[Loc], YamlDoc |
     return problems
 
 
-def load_datasets(data_dir: Path, only: list[str] | None = None) -> list[LoadedDataset]:
-    """Load every dataset (or those in ``only``); raise InputError with all problems at once."""
+LoadMap = Callable[..., Iterable[tuple[LoadedDataset | None, list[Problem]]]]
+"""Something like the built-in `map` over `load_dataset`: `load_datasets` may be given a process pool's."""
+
+
+def load_datasets(
+    data_dir: Path, only: list[str] | None = None, map_each: LoadMap | None = None
+) -> list[LoadedDataset]:
+    """Load every dataset (or those in ``only``); raise InputError with all problems at once.
+
+    ``map_each`` loads the folders (in order); a pool's map spreads many datasets over processes.
+    """
     folders = dataset_folders(data_dir)
     known = {f.name: f for f in folders}
     problems: list[Problem] = []
@@ -293,8 +303,7 @@ def load_datasets(data_dir: Path, only: list[str] | None = None) -> list[LoadedD
     if not folders and not problems:
         problems.append(Problem(display_path(data_dir), None, None, "", "no datasets found; expected data/<id>/*.yaml"))
     loaded = []
-    for folder in folders:
-        result, found = load_dataset(folder)
+    for result, found in (map_each or map)(load_dataset, folders):
         problems += found
         if result is not None:
             loaded.append(result)

@@ -71,3 +71,23 @@ def test_jobs_below_1_is_bad_usage(mini_data: Path, tmp_path: Path, run_cli: Run
     assert code == 2
     assert "--jobs" in stderr and "found 0" in stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_many_datasets_load_in_the_pool_with_the_same_errors(mini_data: Path, tmp_path: Path, run_cli: RunCli) -> None:
+    """From POOL_LOAD_MIN datasets, --jobs processes load them: the same problems, in the same order."""
+    from briefs.build import POOL_LOAD_MIN
+
+    for i in range(POOL_LOAD_MIN):
+        shutil.copytree(mini_data / "mini", mini_data / f"mini-{i}")
+    for broken in ("mini-2", "mini-5"):
+        (mini_data / broken / "records.yaml").write_text("events: [\n", encoding="utf-8")
+    (mini_data / "mini-6" / "dataset.yaml").write_text("info: {title: 3}\n", encoding="utf-8")
+    reports = {}
+    for jobs in ("1", "2"):
+        code, stdout, stderr = run_cli("--data", mini_data, "--out", tmp_path / "out", "--jobs", jobs)
+        assert code == 2, stdout
+        reports[jobs] = stderr
+    assert reports["1"] == reports["2"]
+    lines = reports["1"].splitlines()
+    assert [line.split("/")[-2] for line in lines if "records.yaml" in line] == ["mini-2", "mini-5"]
+    assert any("mini-6" in line and "dataset.yaml" in line for line in lines)
