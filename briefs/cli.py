@@ -78,12 +78,16 @@ def _build_options(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="render N briefs at once, in worker processes (default: the number of CPUs)",
     )
-    g.add_argument(
+    _time_limit(g, "stop rendering a brief after this long: it fails, others go on")
+
+
+def _time_limit(group: argparse._ArgumentGroup, what: str) -> None:
+    group.add_argument(
         "--time-limit",
         type=float,
         default=DEFAULT_SECONDS,
         metavar="SECONDS",
-        help=f"stop rendering a brief after this long: it fails, others go on (default: {DEFAULT_SECONDS:g}; 0: none)",
+        help=f"{what} (default: {DEFAULT_SECONDS:g}; 0: none)",
     )
 
 
@@ -105,6 +109,7 @@ def make_parser() -> argparse.ArgumentParser:
         description="Validate everything; write nothing.",
     )
     _common(p)
+    _time_limit(p.add_argument_group("check"), "stop rendering a brief's templates after this long (exit 1)")
     p = sub.add_parser(
         "list",
         help="show every target, stale or not, and why",

@@ -327,5 +327,14 @@ def load_audience(path: Path) -> tuple[LoadedAudience | None, list[Problem]]:
         return None, [doc.problem(("id",), "the audience id is its file name; remove this key")]
     audience, problems = validate(Audience, {"id": audience_id, **value}, lambda loc: doc, path)
     if audience is None:
-        return None, problems
+        return None, [_action_memo_problem(doc, value, p) for p in problems]
     return LoadedAudience(audience, path), []
+
+
+def _action_memo_problem(doc: YamlDoc, value: dict[str, Any], problem: Problem) -> Problem:
+    """Point the whole-file rule "an action memo needs memo and decide_by" at the `memo_type:` line."""
+    if problem.key or value.get("memo_type") != "action" or "memo_type: action needs" not in problem.message:
+        return problem
+    missing = [f"`{key}:`" for key in ("memo", "decide_by") if value.get(key) is None]
+    needs = {"`memo:`": "`memo:` (to, from)", "`decide_by:`": "`decide_by:` (the date a decision is wanted by)"}
+    return doc.problem(("memo_type",), f"an action memo needs {' and '.join(needs[m] for m in missing)}")

@@ -145,11 +145,13 @@ def test_action_memo_by_a_setting(tmp_path: Path, run_cli: RunCli) -> None:
 
 def test_action_memo_without_a_date_is_an_input_error(tmp_path: Path, run_cli: RunCli) -> None:
     user = tmp_path / "mine"
-    copy_audience(user, "principal", "principal", memo_type="action")
+    path = copy_audience(user, "principal", "principal", memo_type="action")
     code, _, err = run_cli("check", "--data", SHIPPED_DATA, "--templates", user)
     assert code == 2
-    # A rule across keys has no single line to point at: the file and the keys are named.
-    assert "mine/audiences/principal.yaml: " in err and "decide_by" in err
+    # A rule across keys points at the line that asks for an action memo, and names what is missing.
+    line = 1 + path.read_text(encoding="utf-8").splitlines().index("memo_type: action")
+    assert f"mine/audiences/principal.yaml:{line}:1: memo_type: an action memo needs `decide_by:`" in err, err
+    assert "`memo:`" not in err  # the shipped principal has a memo header
 
 
 def test_unknown_section_names_file_and_line(mini_data: Path, tmp_path: Path, run_cli: RunCli) -> None:

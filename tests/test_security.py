@@ -328,12 +328,24 @@ def test_a_brief_over_its_time_limit_fails_alone(mini_data: Path, tmp_path: Path
     )
     out = tmp_path / "out"
     argv = ("--data", mini_data, "--templates", templates, "--out", out, "--audience", "slow", "--audience", "desk")
-    code, stdout, stderr = run_cli(*argv, "--format", "pdf", "--time-limit", "1")
+    # 5 s, not 1: the limit covers a worker's WeasyPrint import, and desk must finish on a busy machine.
+    code, stdout, stderr = run_cli(*argv, "--format", "pdf", "--time-limit", "5")
     assert code == 1
     assert "FAILED mini/slow.pdf" in stderr and "time limit" in stderr
     assert (out / "mini" / "desk.pdf").read_bytes().startswith(b"%PDF")
     assert not (out / "mini" / "slow.pdf").exists()
     assert "failed: mini/slow.pdf" in stdout
+
+
+def test_check_stops_a_slow_template_at_its_time_limit(mini_data: Path, tmp_path: Path, run_cli: RunCli) -> None:
+    templates = write_tree(
+        tmp_path / "tpl",
+        {"audiences/slow.yaml": "title: Slow\nformats: [md]\nsections: [summary]\n", "audiences/slow.md.j2": SLOW},
+    )
+    argv = ("check", "--data", mini_data, "--templates", templates, "--audience", "slow", "--time-limit", "1")
+    code, _, stderr = run_cli(*argv)
+    assert code == 1
+    assert "mini/slow (md template): rendering took longer than the 1 s time limit" in stderr
 
 
 # --- YAML: safe loading only, every abuse exit 2 with file and line ---------------------------------------
