@@ -6,12 +6,13 @@ and the scheduler all call the same `build()`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from briefs import __version__
 from briefs.editions import Changes, plan_edition
 from briefs.errors import BuildError, InputError, Problem, display_path
-from briefs.fastpath import SHIPPED_TEMPLATES, forget, hash_tree, record_bytes, record_path, summary_line
+from briefs.fastpath import SHIPPED_TEMPLATES, fingerprint, forget, hash_tree, record_bytes, record_path, summary_line
 from briefs.limits import DEFAULT_SECONDS, time_limit
 from briefs.load import LoadedAudience, LoadedDataset, LoadMap, dataset_folders, load_audience, load_datasets
 from briefs.model import RECORD_KINDS, Audience
@@ -45,6 +46,8 @@ from briefs.select import Brief, select
 
 if TYPE_CHECKING:  # the pool's modules cost ~20 ms to import; a no-op build never needs them (issue 8)
     from concurrent.futures import Future, ProcessPoolExecutor
+
+    from briefs.pdf import RenderedPdf
 
 log = logging.getLogger(__name__)
 
@@ -276,10 +279,32 @@ def _loader_map(options: Options, only: list[str] | None) -> LoadMap | None:
         return None
     pool = _pool(options.jobs)
 
-    def pool_map(fn: Callable[[Path], Any], folders: list[Path]) -> Iterator[Any]:
-        return pool.map(fn, folders, chunksize=max(1, count // (options.jobs * 4)))
+    def pool_map(fn: Callable[[Path], Any], folders: list[Path]) -> list[Any]:
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            task = functools.partial(_call_in, Path.cwd(), fn)
+            return list(pool.map(task, folders, chunksize=max(1, count // (options.jobs * 4))))
+        except BrokenProcessPool:  # a worker died since the last build (killed, out of memory): load here
+            _pools.pop(options.jobs, None)
+            log.info("the worker processes had died; loading the datasets here")
+            return list(map(fn, folders))
 
     return pool_map
+
+
+def _fingerprint(options: Options) -> str | None:
+    """The no-op fast path's fingerprint of these options' inputs (`briefs.fastpath`)."""
+    return fingerprint(
+        data_dir=options.data_dir,
+        out_dir=options.out_dir,
+        templates_dir=options.templates_dir,
+        datasets=options.datasets,
+        audiences=options.audiences,
+        formats=options.formats,
+        pdf_variant=options.pdf_variant,
+        shipped_templates=options.shipped_templates,
+    )
 
 
 def _templates_digest(dirs: TemplateDirs) -> str | None:
@@ -304,6 +329,7 @@ class Rendered:
     dropped: list[str] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0  # how long it took to render (orders the next build's briefs)
+    drop_order: list[str] = field(default_factory=list)  # ``dropped`` in the order trimming dropped them
 
 
 def context_for(brief: Brief, fmt: str) -> dict[str, Any]:
@@ -320,7 +346,7 @@ def context_for(brief: Brief, fmt: str) -> dict[str, Any]:
 
 
 class _KnownCutMissError(Exception):
-    """A remembered cut did not fit, or was not needed: trim from scratch (never happens unless inputs lie)."""
+    """A remembered cut was not confirmed (its message says why): trim from scratch."""
 
 
 def _next_to_drop(brief: Brief, exclude: frozenset[str], what: str, limit: int, audience: Audience) -> str:
@@ -338,14 +364,16 @@ def render_group(
     formats: list[str],
     variant: str | None,
     changes: Changes | None = None,
-    known_cut: frozenset[str] | None = None,
+    known_cut: tuple[str, ...] | None = None,
 ) -> Rendered:
     """Render one dataset for one audience in ``formats``, trimming to its limits if it allows.
 
     Trimming drops the least important item, lays the brief out again, and repeats until it fits:
-    one layout per dropped item. Its result is a function of the inputs alone, so ``known_cut`` (the
-    items the last trimming dropped from byte-identical inputs, see `trim_key`) is tried first: one
-    layout confirms it fits, and the search runs from scratch only if it does not (issue 8).
+    one layout per dropped item, so the result is the shortest run of drops, in priority order, that
+    fits. ``known_cut`` (the drops the last trimming of the same inputs made, see `trim_key`) saves
+    that search (issue 8). It is taken only if it is still the start of the priority order, fits,
+    and does not fit without its last drop: two layouts instead of one per drop, and the same items as
+    the search (pages and words never grow when an item is dropped). Otherwise the search runs.
 
     Trimming never depends on which formats were asked for, so a PDF and a Markdown brief built at
     different times from the same inputs hold the same items (issue 4).
@@ -353,8 +381,8 @@ def render_group(
     if known_cut and audience.overflow == "trim":
         try:
             return _render_group(loaded, audience, dirs, formats, variant, changes, known_cut)
-        except _KnownCutMissError:
-            log.info("%s/%s: the remembered cut no longer fits; trimming from scratch", loaded.dataset.id, audience.id)
+        except _KnownCutMissError as miss:
+            log.info("%s/%s: the remembered cut %s; trimming from scratch", loaded.dataset.id, audience.id, miss)
     return _render_group(loaded, audience, dirs, formats, variant, changes, None)
 
 
@@ -365,86 +393,106 @@ def _render_group(
     formats: list[str],
     variant: str | None,
     changes: Changes | None,
-    known_cut: frozenset[str] | None,
+    known_cut: tuple[str, ...] | None,
 ) -> Rendered:
-    """`render_group` from no cut, or from ``known_cut`` (raising _KnownCutMissError if it needs any other)."""
+    """`render_group` from no cut, or from ``known_cut`` (raising _KnownCutMissError unless it is confirmed)."""
     from briefs.pdf import render_pdf
 
-    if known_cut is not None and audience.limits.pages is None and audience.limits.words is None:
-        raise _KnownCutMissError  # nothing to cut for
     dataset = loaded.dataset
     stem = audience.template or audience.id
     trim = audience.overflow == "trim"
+    word_limit, page_limit = audience.limits.words, audience.limits.pages
     html_env, md_env = make_env(dirs, "html"), make_env(dirs, "md")
-    exclude: frozenset[str] = known_cut or frozenset()
+    dropped: list[str] = []
     out: dict[str, bytes] = {}
     errors: dict[str, str] = {}
     pages: int | None = None
-    brief = select(dataset, audience, exclude, changes)
 
-    def render_md() -> tuple[str, int]:
+    def brief_without(items: Iterable[str]) -> Brief:
+        return select(dataset, audience, frozenset(items), changes)
+
+    def render_md(brief: Brief) -> tuple[str, int]:
         text = render(md_env, template_name(dirs, stem, "md"), dirs, context_for(brief, "md"))
         return text, len(text.split())
 
-    def drop_one(what: str, limit: int) -> None:
-        nonlocal exclude, brief
-        if known_cut is not None:
-            raise _KnownCutMissError
-        drop = _next_to_drop(brief, exclude, what, limit, audience)
-        log.info("%s/%s: %s > %d, dropping %s", dataset.id, audience.id, what, limit, drop)
-        exclude = exclude | {drop}
-        brief = select(dataset, audience, exclude, changes)
+    def render_html(brief: Brief) -> str:
+        return render(html_env, template_name(dirs, stem, "html"), dirs, context_for(brief, "html"))
 
-    word_limit = audience.limits.words
+    def lay_out(html_text: str) -> RenderedPdf:
+        return render_pdf(
+            html_text,
+            base_url=dirs.shipped,
+            asset_roots=tuple(dirs.searched),
+            identity=f"{dataset.id}/{audience.id}",
+            variant=variant,
+            template_file=_template_path(dirs, template_name(dirs, stem, "html")),
+        )
+
+    if known_cut is not None:
+        if word_limit is None and page_limit is None:
+            raise _KnownCutMissError("has no limit to cut for")
+        for i, item in enumerate(known_cut):  # the search would have dropped exactly these, in this order
+            candidates = [k for k in brief_without(known_cut[:i]).droppable() if k not in known_cut[:i]]
+            if not candidates or candidates[0] != item:
+                raise _KnownCutMissError(f"is not the priority order at {item!r}")
+        shorter = brief_without(known_cut[:-1])
+        fits_shorter = word_limit is None or render_md(shorter)[1] <= word_limit
+        if fits_shorter and page_limit is not None:
+            fits_shorter = lay_out(render_html(shorter)).pages <= page_limit
+        if fits_shorter:
+            raise _KnownCutMissError("fits without its last drop")
+        dropped = list(known_cut)
+    brief = brief_without(dropped)
+
+    def drop_one(what: str, limit: int) -> None:
+        nonlocal brief
+        if known_cut is not None:
+            raise _KnownCutMissError(f"no longer fits ({what})")
+        drop = _next_to_drop(brief, frozenset(dropped), what, limit, audience)
+        log.info("%s/%s: %s > %d, dropping %s", dataset.id, audience.id, what, limit, drop)
+        dropped.append(drop)
+        brief = brief_without(dropped)
+
     if "md" in formats or (word_limit is not None and trim):
-        md_text, words = render_md()
+        md_text, words = render_md(brief)
         while word_limit is not None and words > word_limit and trim:
             drop_one(f"{words} words", word_limit)
-            md_text, words = render_md()
+            md_text, words = render_md(brief)
 
-    page_limit = audience.limits.pages
     needs_layout = "pdf" in formats or (page_limit is not None and trim)
     if "html" in formats or needs_layout:
         while True:
-            html_text = render(html_env, template_name(dirs, stem, "html"), dirs, context_for(brief, "html"))
+            html_text = render_html(brief)
             if not needs_layout:
                 break
-            pdf = render_pdf(
-                html_text,
-                base_url=dirs.shipped,
-                asset_roots=tuple(dirs.searched),
-                identity=f"{dataset.id}/{audience.id}",
-                variant=variant,
-                template_file=_template_path(dirs, template_name(dirs, stem, "html")),
-            )
+            pdf = lay_out(html_text)
             pages = pdf.pages
             if page_limit is None or pdf.pages <= page_limit:
-                out["pdf"] = pdf.data
+                if "pdf" in formats:
+                    out["pdf"] = pdf.data  # written only now, for the pass that fits
                 break
             if not trim:
                 # Only the PDF target fails; the Markdown brief has no page limit (issue 4).
-                errors["pdf"] = (
-                    f"{pdf.pages} pages; audience {audience.id!r} allows {page_limit} "
-                    "(overflow: fail; set `overflow: trim` in its audience file to drop low-priority items)"
-                )
+                if "pdf" in formats:
+                    errors["pdf"] = (
+                        f"{pdf.pages} pages; audience {audience.id!r} allows {page_limit} "
+                        "(overflow: fail; set `overflow: trim` in its audience file to drop low-priority items)"
+                    )
                 break
             drop_one(f"{pdf.pages} pages", page_limit)
         if "html" in formats:
             out["html"] = html_text.encode("utf-8")
-        if "pdf" not in formats:
-            out.pop("pdf", None)
-            errors.pop("pdf", None)
     if "md" in formats:
-        md_text, words = render_md()  # the brief may have lost items to the page limit since
+        md_text, words = render_md(brief)  # the brief may have lost items to the page limit since
         if word_limit is not None and words > word_limit:
             errors["md"] = f"{words} words; audience {audience.id!r} allows {word_limit} (overflow: fail)"
         else:
             out["md"] = md_text.encode("utf-8")
-    return Rendered(out, pages, sorted(exclude), errors)
+    return Rendered(out, pages, sorted(dropped), errors, drop_order=list(dropped))
 
 
 GroupCall = tuple[
-    LoadedDataset, Audience, TemplateDirs, list[str], str | None, Changes | None, float | None, frozenset[str] | None
+    LoadedDataset, Audience, TemplateDirs, list[str], str | None, Changes | None, float | None, tuple[str, ...] | None
 ]
 """The arguments of `render_isolated` for one (dataset, audience) group: plain, picklable values."""
 
@@ -460,7 +508,7 @@ def render_isolated(
     variant: str | None,
     changes: Changes | None,
     seconds: float | None,
-    known_cut: frozenset[str] | None = None,
+    known_cut: tuple[str, ...] | None = None,
 ) -> GroupOutcome:
     """`render_group` under the time limit, its failure returned rather than raised (in a worker or not).
 
@@ -538,7 +586,7 @@ def _render_each(calls: dict[tuple[str, str], GroupCall], jobs: int) -> Iterator
 
     pool = _pool(jobs)
     futures: dict[Future[GroupOutcome], tuple[str, str]] = {
-        pool.submit(render_isolated, *call): key for key, call in calls.items()
+        pool.submit(_call_in, Path.cwd(), render_isolated, *call): key for key, call in calls.items()
     }
     for future in as_completed(futures):
         key = futures[future]
@@ -553,17 +601,26 @@ def _render_each(calls: dict[tuple[str, str], GroupCall], jobs: int) -> Iterator
 
 
 def warm(options: Options) -> None:
-    """Import WeasyPrint and set up fonts where the next rebuild will render, so a watcher's first edit is quick."""
+    """Import WeasyPrint and set up fonts where the next rebuild will render, so a watcher's first edit is quick.
+
+    That is here (one stale brief renders here) and, with ``--jobs`` above 1, in every worker.
+    """
     if options.formats and "pdf" not in options.formats:
         return
     from briefs.pdf import warm_up
 
+    warm_up()
     if options.jobs > 1:
         pool = _pool(options.jobs)
         for _ in range(options.jobs):  # one each, most likely: each takes ~0.6 s
             pool.submit(warm_up)
-    else:
-        warm_up()
+
+
+def _call_in(cwd: Path, fn: Callable[..., Any], *args: Any) -> Any:
+    """Run a task in the building process's working folder (a kept worker may have been forked in another)."""
+    if Path.cwd() != cwd:
+        os.chdir(cwd)
+    return fn(*args)
 
 
 def _refuse_links_out_of(out_dir: Path) -> None:
@@ -650,15 +707,16 @@ def build(
             for key in groups
         }
         # The items each trimmed brief dropped, remembered with the inputs they were found for.
-        cuts: dict[str, Any] = plan.state.setdefault("cuts", {})
-        seconds: dict[str, Any] = plan.state.setdefault("seconds", {})
+        cuts: dict[str, Any] = plan.state["cuts"]
+        seconds: dict[str, Any] = plan.state["seconds"]
         cut_keys = {key: trim_key(plan.group_inputs.get(key), editions[key].changes) for key in groups}
 
-        def known_cut(key: tuple[str, str]) -> frozenset[str] | None:
+        def known_cut(key: tuple[str, str]) -> tuple[str, ...] | None:
             memo = cuts.get("/".join(key))
             if cut_keys[key] is None or not isinstance(memo, dict) or memo.get("key") != cut_keys[key]:
                 return None
-            return frozenset(str(k) for k in memo.get("dropped", []))
+            order = memo.get("drop_order")
+            return tuple(order) if isinstance(order, list) and all(isinstance(k, str) for k in order) else None
 
         def last_seconds(key: tuple[str, str]) -> float:
             value = seconds.get("/".join(key))
@@ -689,7 +747,7 @@ def build(
             if isinstance(outcome, Rendered):
                 seconds["/".join(key)] = round(outcome.seconds, 3)
                 if not outcome.errors and cut_keys[key] is not None:
-                    cuts["/".join(key)] = {"key": cut_keys[key], "dropped": outcome.dropped}
+                    cuts["/".join(key)] = {"key": cut_keys[key], "drop_order": outcome.drop_order}
             for member in members:
                 target = member.target
                 if isinstance(outcome, BaseException):
@@ -737,7 +795,9 @@ def build(
         if input_problems:
             written = sum(1 for r in results if r.status == "built")
             raise InputError(sorted(set(input_problems), key=str), written=written)
-        if options.fingerprint is not None and all(r.status != "failed" for r in results):
+        all_good = all(r.status != "failed" for r in results)
+        # Fingerprinted again (last, as it costs a few ms): an input saved while this ran may not be what it read.
+        if options.fingerprint is not None and all_good and _fingerprint(options) == options.fingerprint:
             outputs = [str(p.target.path) for p in plan.targets]
             write_atomic(record_path(options.out_dir), record_bytes(options.out_dir, options.fingerprint, outputs))
     plan_order = {p.target.name: i for i, p in enumerate(plan.targets)}

@@ -187,18 +187,22 @@ def _result_line(r: TargetResult) -> str:
 
 def _fingerprint(args: argparse.Namespace) -> str | None:
     """The no-op fast path's fingerprint of a build command's inputs and target-shaping options."""
-    selection = [
-        ("dataset", args.dataset),
-        ("audience", args.audience),
-        ("format", args.format),
-        ("pdf_variant", args.pdf_variant),
-    ]
-    return fingerprint(data_dir=args.data, out_dir=args.out, templates_dir=args.templates, selection=selection)
+    if args.force or args.explain or (args.jobs is not None and args.jobs < 1):
+        return None  # always plan (an impossible --jobs is the full build's error to report)
+    return fingerprint(
+        data_dir=args.data,
+        out_dir=args.out,
+        templates_dir=args.templates,
+        datasets=args.dataset,
+        audiences=args.audience,
+        formats=args.format,
+        pdf_variant=args.pdf_variant,
+    )
 
 
 def _run_build(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    digest = None if (args.force or args.explain) else _fingerprint(args)
+    digest = _fingerprint(args)
     outputs = up_to_date(args.out, digest)
     if outputs is not None:
         # Every input is byte for byte what the last good build read: nothing to plan (issue 8).

@@ -8,11 +8,14 @@ fingerprint with the one recorded by the last build that ended with every target
 fingerprints mean the full build would read the same bytes with the same options and find every
 target up to date; the command then stops, having imported only the standard library (issue 8).
 
-The fingerprint is conservative: it covers every file of those folders, read or not, so a change
-the full build would ignore (an editor's backup file) only costs one full check. The record is
-removed by every build before it writes anything and written again only by a build whose targets all
-ended good, so it never vouches for outputs a later, failed build changed. Modification times are
-never trusted, as elsewhere.
+The fingerprint is conservative: it covers every file and folder of those folders, read or not, and
+the working folder, so a change the full build would ignore (an editor's backup file) only costs one
+full check. The record is removed by every build before it writes anything, and written again only
+by a build whose targets all ended good and whose inputs, fingerprinted again under the output
+lock once it is done, are still the bytes it was fingerprinted with before it started: an edit
+saved during a build leaves no record. (An edit saved and undone within one build's run is not
+caught; the content stamps of the full build share that limit.) Modification times are never
+trusted, as elsewhere.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,10 +55,11 @@ def state_digest(out_dir: Path) -> str | None:
 
 
 def hash_tree(h: Any, root: Path, label: str) -> bool:
-    """Feed every file under ``root`` (name and content, in a fixed order) to ``h``; False if it cannot.
+    """Feed every folder and file under ``root`` (names and contents, in a fixed order) to ``h``.
 
-    A symlinked folder inside ``root`` gives up: whether the loaders follow it is theirs to decide,
-    so the full build decides.
+    False if it cannot. A symlinked folder inside ``root`` gives up: whether the loaders follow it
+    is theirs to decide, so the full build decides. Folders count even when empty: a new, empty
+    dataset folder is an error the full build must report.
     """
     if not root.is_dir():
         return False
@@ -63,6 +67,7 @@ def hash_tree(h: Any, root: Path, label: str) -> bool:
         if any(Path(folder, d).is_symlink() for d in dirs):
             return False
         dirs.sort()
+        h.update(f"{label}/{Path(folder).relative_to(root)}/\0".encode("utf-8", "surrogateescape"))
         for name in sorted(files):
             path = Path(folder, name)
             h.update(f"{label}/{path.relative_to(root)}\0".encode("utf-8", "surrogateescape"))
@@ -78,18 +83,26 @@ def fingerprint(
     data_dir: Path,
     out_dir: Path,
     templates_dir: Path | None,
+    datasets: Sequence[str],
+    audiences: Sequence[str],
+    formats: Sequence[str],
+    pdf_variant: str | None,
     shipped_templates: Path = SHIPPED_TEMPLATES,
-    selection: Iterable[tuple[str, Any]] = (),
 ) -> str | None:
-    """One hash of the options and of every file the build could read; None when it cannot be taken."""
+    """One hash of the options that choose and shape targets and of every file the build could read.
+
+    None when it cannot be taken. The working folder is part of it: stamps and the record name
+    files relative to it.
+    """
     h = hashlib.sha256()
     head = {
         "tool": __version__,
+        "cwd": str(Path.cwd()),
         "data": str(data_dir.resolve()),
         "out": str(out_dir.resolve()),
         "templates": str(templates_dir.resolve()) if templates_dir is not None else None,
         "shipped": str(shipped_templates.resolve()),
-        "selection": [[k, v] for k, v in selection],
+        "selection": [list(datasets), list(audiences), list(formats), pdf_variant],
     }
     h.update(json.dumps(head, sort_keys=True).encode())
     roots = [(data_dir, "data"), (shipped_templates, "shipped")]
@@ -116,8 +129,12 @@ def up_to_date(out_dir: Path, digest: str | None) -> list[str] | None:
     outputs = record.get("outputs")
     if not isinstance(outputs, list) or not outputs or not all(isinstance(o, str) for o in outputs):
         return None
-    if not all(Path(o).is_file() for o in outputs):
-        return None  # an output was deleted: the full build says which and rebuilds it
+    root = out_dir.resolve()
+    for output in outputs:
+        path = Path(output)
+        # Deleted, or now a link out of the output folder: the full build says which, and acts.
+        if not path.is_file() or not path.resolve().is_relative_to(root):
+            return None
     return outputs
 
 

@@ -97,6 +97,8 @@ class TemplateGraph:
                     refs = [r for r in jinja2.meta.find_referenced_templates(ast) if r is not None]
                 except jinja2.TemplateSyntaxError:
                     pass  # reported when rendering, with file and line
+                if len(_REFERENCES) > 4096:  # a long watch session saves many versions of a template
+                    _REFERENCES.clear()
                 _REFERENCES[source] = refs
             self.parsed[name] = (Path(filename or name), refs)
         return self.parsed[name]
@@ -191,9 +193,12 @@ def load_state(out_dir: Path) -> dict[str, Any]:
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return {"targets": {}}
+        return {"targets": {}, "cuts": {}, "seconds": {}}
     if not isinstance(state, dict) or not isinstance(state.get("targets"), dict):
-        return {"targets": {}}
+        return {"targets": {}, "cuts": {}, "seconds": {}}
+    for optional in ("cuts", "seconds"):  # hints only: a damaged one is dropped, never trusted
+        if not isinstance(state.get(optional), dict):
+            state[optional] = {}
     return state
 
 

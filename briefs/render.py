@@ -321,6 +321,8 @@ class _CompiledTemplates(jinja2.BytecodeCache):
             bucket.bytecode_from_string(code)
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if len(self.store) > 4096:  # bounded: one entry per template file, replaced when it is edited
+            self.store.clear()
         self.store[bucket.key] = bucket.bytecode_to_string()
 
 

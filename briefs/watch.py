@@ -56,6 +56,10 @@ def run_build(
     except BuildError as exc:
         log.error("error: %s", exc)
         return None
+    except Exception as exc:  # a watcher outlives any one build; the next change tries again
+        log.debug("build failed", exc_info=True)
+        log.error("error: %s: %s (still watching; --debug for the traceback)", type(exc).__name__, exc)
+        return None
 
 
 def watched_folders(options: Options) -> list[Path]:
@@ -212,6 +216,10 @@ def run_tick(options: Options) -> str:
         if "holds the lock" in str(exc):
             return tick_line(None, skipped="another build holds the output folder's lock")
         log.error("error: %s", exc)
+        return tick_line(None)
+    except Exception as exc:  # a schedule outlives any one tick; the next one tries again
+        log.debug("tick failed", exc_info=True)
+        log.error("error: %s: %s (the next tick tries again; --debug for the traceback)", type(exc).__name__, exc)
         return tick_line(None)
     for r in report.failed:
         log.error("FAILED %s: %s", r.target.name, r.error)

@@ -5,11 +5,22 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import SHIPPED_DATA, RunCli
+from briefs.load import load_audience, load_dataset
+from briefs.select import select
+from tests.conftest import SHIPPED_DATA, SHIPPED_TEMPLATES, RunCli
 
 
 def args_for(out: Path) -> list[str]:
     return ["--data", str(SHIPPED_DATA), "--audience", "congress", "--format", "pdf", "--jobs", "1", "--out", str(out)]
+
+
+def next_drop(cut: list[str]) -> str:
+    """The item trimming would drop after ``cut`` (the shipped congress brief)."""
+    loaded, _ = load_dataset(SHIPPED_DATA / "kazakhstan-2022")
+    audience, _ = load_audience(SHIPPED_TEMPLATES / "audiences" / "congress.yaml")
+    assert loaded is not None and audience is not None
+    brief = select(loaded.dataset, audience.audience, frozenset(cut), None)
+    return next(k for k in brief.droppable() if k not in cut)
 
 
 def test_a_forced_rebuild_reuses_the_cut_and_writes_the_same_bytes(tmp_path: Path, run_cli: RunCli) -> None:
@@ -19,21 +30,30 @@ def test_a_forced_rebuild_reuses_the_cut_and_writes_the_same_bytes(tmp_path: Pat
     scratch = (out / "kazakhstan-2022" / "congress.pdf").read_bytes()
     passes = stderr.count(", dropping ")
     assert passes >= 2, stderr  # the shipped congress brief is trimmed to two pages
-    state = json.loads((out / ".briefs" / "state.json").read_text(encoding="utf-8"))
-    cut = state["cuts"]["kazakhstan-2022/congress"]
-    assert len(cut["dropped"]) == passes
+    state_file = out / ".briefs" / "state.json"
+    state = json.loads(state_file.read_text(encoding="utf-8"))
+    cut = state["cuts"]["kazakhstan-2022/congress"]["drop_order"]
+    assert len(cut) == passes
 
     code, _, stderr = run_cli(*args_for(out), "--force")
-    assert code == 0 and ", dropping " not in stderr, stderr  # one layout, no search
+    assert code == 0 and ", dropping " not in stderr, stderr  # confirmed by two layouts, no search
     assert (out / "kazakhstan-2022" / "congress.pdf").read_bytes() == scratch
 
-    # A remembered cut that does not fit (here: tampered with) is set aside and the search runs again.
-    cut["dropped"] = cut["dropped"][:1]
-    (out / ".briefs" / "state.json").write_text(json.dumps(state), encoding="utf-8")
-    code, _, stderr = run_cli(*args_for(out), "--force")
-    assert code == 0, stderr
-    assert "remembered cut no longer fits" in stderr and stderr.count(", dropping ") == passes
-    assert (out / "kazakhstan-2022" / "congress.pdf").read_bytes() == scratch
+    # A remembered cut that is not confirmed (here: tampered with) is set aside and the search runs again.
+    tampered = {
+        "no longer fits": cut[:1],
+        "fits without its last drop": [*cut, next_drop(cut)],
+        "is not the priority order": [cut[1], cut[0], *cut[2:]],
+    }
+    for why, wrong in tampered.items():
+        state["cuts"]["kazakhstan-2022/congress"]["drop_order"] = wrong
+        state_file.write_text(json.dumps(state), encoding="utf-8")
+        code, _, stderr = run_cli(*args_for(out), "--force")
+        assert code == 0, stderr
+        assert f"the remembered cut {why}" in stderr and stderr.count(", dropping ") == passes, (why, stderr)
+        assert (out / "kazakhstan-2022" / "congress.pdf").read_bytes() == scratch, why
+        state = json.loads(state_file.read_text(encoding="utf-8"))
+        assert state["cuts"]["kazakhstan-2022/congress"]["drop_order"] == cut
 
 
 def test_a_changed_input_searches_again(tmp_path: Path, run_cli: RunCli) -> None:

@@ -149,3 +149,42 @@ def test_force_and_explain_always_plan(two_datasets: Path, tpl: Path, tmp_path: 
     assert code == 0 and "mini/alpha.md: skip — up to date" in stdout
     code, stdout, _ = run_cli(*args, "--force")
     assert code == 0 and "2 built" in stdout
+
+
+def test_an_empty_new_folder_or_another_working_folder_goes_past_the_fast_path(
+    two_datasets: Path, tpl: Path, tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    args = args_for(two_datasets, tpl, out)
+    assert run_cli(*args)[0] == 0
+    (two_datasets / "empty").mkdir()
+    code, _, stderr = run_cli(*args)
+    assert code == 2 and "no .yaml files" in stderr  # what the full build says, not "up to date"
+    (two_datasets / "empty").rmdir()
+    assert run_cli(*args)[0] == 0
+    before = record(out)
+    # Stamps name files relative to the working folder: from another one, the full build decides.
+    monkeypatch.chdir(tmp_path)
+    code, stdout, _ = run_cli(*args)
+    assert code == 0 and "up to date" in stdout
+    after = record(out)
+    assert before is not None and after is not None and after["fingerprint"] != before["fingerprint"]
+
+
+def test_an_edit_saved_during_a_build_leaves_no_record(two_datasets: Path, tpl: Path, tmp_path: Path) -> None:
+    """The fingerprint is taken before planning; the build takes it again at the end and must match."""
+    from briefs.build import Options, build
+    from briefs.fastpath import fingerprint
+
+    out = tmp_path / "out"
+    common = {"data_dir": two_datasets, "out_dir": out, "templates_dir": tpl}
+    selection = {"datasets": (), "audiences": ("alpha",), "formats": (), "pdf_variant": None}
+    before_edit = fingerprint(**common, **selection)
+    records = two_datasets / "mini" / "records.yaml"
+    records.write_text(records.read_text(encoding="utf-8").replace("value: 4", "value: 5"), encoding="utf-8")
+    report = build(Options(**common, audiences=("alpha",), jobs=1, fingerprint=before_edit))
+    assert not report.failed
+    assert record(out) is None  # it read the edited file: the fingerprint from before must not vouch for it
+    now = fingerprint(**common, **selection)
+    build(Options(**common, audiences=("alpha",), jobs=1, fingerprint=now))
+    assert record(out) is not None and record(out)["fingerprint"] == now  # type: ignore[index]

@@ -91,3 +91,27 @@ def test_many_datasets_load_in_the_pool_with_the_same_errors(mini_data: Path, tm
     lines = reports["1"].splitlines()
     assert [line.split("/")[-2] for line in lines if "records.yaml" in line] == ["mini-2", "mini-5"]
     assert any("mini-6" in line and "dataset.yaml" in line for line in lines)
+
+
+def test_a_dead_worker_does_not_stop_the_next_build(mini_data: Path, tmp_path: Path) -> None:
+    """A kept pool whose worker was killed between builds: loading and rendering go on (watch, schedule)."""
+    import os
+    import signal
+    import time
+    from dataclasses import replace
+
+    from briefs import build as building
+
+    for i in range(building.POOL_LOAD_MIN):
+        shutil.copytree(mini_data / "mini", mini_data / f"mini-{i}")
+    options = building.Options(
+        data_dir=mini_data, out_dir=tmp_path / "out", audiences=("principal",), formats=("md",), jobs=2
+    )
+    assert not building.build(options).failed
+    pool = building._pools[2]
+    os.kill(next(iter(pool._processes)), signal.SIGKILL)  # type: ignore[attr-defined]
+    time.sleep(0.5)
+    report = building.build(replace(options, force=True))
+    assert not report.failed and report.count("built") == building.POOL_LOAD_MIN + 1
+    (tmp_path / "out" / ".briefs" / "state.json").write_text('{"targets": {}, "seconds": [], "cuts": 3}')
+    assert not building.build(options).failed  # a damaged hint in the state is dropped, not trusted
