@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import os
+import signal
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -564,7 +565,12 @@ def _pool(workers: int) -> ProcessPoolExecutor:
 
         # fork: a worker starts in milliseconds with briefs imported and logging set up as in the parent;
         # each imports WeasyPrint itself on its first PDF, in parallel with the others.
-        _pools[workers] = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+        _pools[workers] = ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_die_with_parent,
+            initargs=(os.getpid(),),
+        )
     return _pools[workers]
 
 
@@ -614,6 +620,22 @@ def warm(options: Options) -> None:
         pool = _pool(options.jobs)
         for _ in range(options.jobs):  # one each, most likely: each takes ~0.6 s
             pool.submit(warm_up)
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker ends when the building process does, even if it is killed (SIGKILL leaves no clean-up).
+
+    Otherwise a killed build's workers wait for work forever. Linux's PR_SET_PDEATHSIG does it; where
+    it is missing the workers still end when the pool shuts down normally.
+    """
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
 
 
 def _call_in(cwd: Path, fn: Callable[..., Any], *args: Any) -> Any:

@@ -168,6 +168,18 @@ def targets(out: Path) -> dict[str, bytes]:
     return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.glob("*/*.*")) if p.suffix in (".md", ".html")}
 
 
+def same_command(cmdline: bytes) -> list[int]:
+    """Processes running exactly ``cmdline`` (a build's forked workers share it; its paths are per test)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and (proc / "cmdline").read_bytes() == cmdline:
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
 def test_sigkilled_build_loses_nothing(two_datasets: Path, tpl: Path, tmp_path: Path, run_cli: RunCli) -> None:
     args, out, fresh = build_scene(two_datasets, tpl, tmp_path, run_cli)
     old, new = targets(out), targets(fresh)
@@ -179,12 +191,15 @@ def test_sigkilled_build_loses_nothing(two_datasets: Path, tpl: Path, tmp_path: 
         child = subprocess.Popen(cli(*args), cwd=REPO, stdout=w, stderr=err)
     try:
         wait_for(lambda: targets(out) != old, "the first output to be replaced")
+        cmdline = Path(f"/proc/{child.pid}/cmdline").read_bytes()
         child.kill()  # SIGKILL, mid-way through the write phase
     finally:
         child.kill()
         child.wait(timeout=60)
         os.close(r)
         os.close(w)
+    # Its worker processes end with it, not wait for work forever (they were forked from it).
+    wait_for(lambda: not same_command(cmdline), "the killed build's workers to end", timeout=10)
     after = targets(out)
     assert after.keys() == old.keys()
     assert all(after[k] in (old[k], new[k]) for k in after)  # each output whole: the old one or the new
