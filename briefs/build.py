@@ -606,20 +606,31 @@ def _render_each(calls: dict[tuple[str, str], GroupCall], jobs: int) -> Iterator
             yield key, BuildError(f"{key[0]}/{key[1]}: {type(exc).__name__}: {exc}")
 
 
-def warm(options: Options) -> None:
-    """Import WeasyPrint and set up fonts where the next rebuild will render, so a watcher's first edit is quick.
+def warm(options: Options, briefs: int) -> None:
+    """Compile the templates, import WeasyPrint and load the fonts where the next rebuild will render.
 
-    That is here (one stale brief renders here) and, with ``--jobs`` above 1, in every worker.
+    A watcher calls it after its first build, which may have rendered nothing, so the first edit is
+    as quick as the next. "Where" is here (one stale brief renders here) and, when a rebuild may
+    render two or more of the ``briefs`` (dataset × audience) at once with ``--jobs`` above 1, in
+    every worker.
     """
-    if options.formats and "pdf" not in options.formats:
-        return
-    from briefs.pdf import warm_up
+    from briefs.render import precompile
 
-    warm_up()
-    if options.jobs > 1:
+    dirs = options.dirs
+    tasks: list[tuple[Callable[..., Any], tuple[Any, ...]]] = [(precompile, (dirs,))]
+    if not options.formats or "pdf" in options.formats:
+        from briefs.pdf import warm_up
+
+        css_file = next((d / "base/css/base.css" for d in dirs.searched if (d / "base/css/base.css").is_file()), None)
+        css = css_file.read_text(encoding="utf-8") if css_file is not None else ""
+        tasks.append((warm_up, (css, dirs.shipped, tuple(dirs.searched))))
+    for fn, args in tasks:
+        fn(*args)
+    if options.jobs > 1 and briefs > 1:
         pool = _pool(options.jobs)
         for _ in range(options.jobs):  # one each, most likely: each takes ~0.6 s
-            pool.submit(warm_up)
+            for fn, args in tasks:
+                pool.submit(_call_in, Path.cwd(), fn, *args)
 
 
 def _die_with_parent(parent: int) -> None:

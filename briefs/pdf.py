@@ -118,11 +118,21 @@ def _font_configuration() -> Any:
     return _font_config
 
 
-def warm_up() -> None:
-    """Pay WeasyPrint's import and font set-up now (~0.6 s), not on the next brief (a watcher's workers)."""
+def warm_up(css: str = "", base_url: Path | None = None, asset_roots: tuple[Path, ...] = ()) -> None:
+    """Pay WeasyPrint's import and font set-up now (~0.6 s), not on the next brief (a watcher's workers).
+
+    Given the briefs' ``css``, a one-line page is laid out with it, so its fonts are loaded too.
+    """
     import weasyprint  # noqa: F401
 
     _font_configuration()
+    if css and base_url is not None:
+        try:
+            render_pdf(
+                f"<style>{css}</style><p>Warm-up</p>", base_url=base_url, asset_roots=asset_roots, identity="warm"
+            )
+        except Exception:  # a warm-up only: the brief that uses this CSS reports any problem
+            log.debug("warm-up layout failed", exc_info=True)
 
 
 def render_pdf(

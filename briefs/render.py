@@ -360,6 +360,24 @@ def make_env(dirs: TemplateDirs, fmt: str) -> SandboxedEnvironment:
     return env
 
 
+def precompile(dirs: TemplateDirs) -> int:
+    """Compile every template into this process's cache (a watcher's warm-up); returns how many compiled.
+
+    A template that does not compile is skipped: the build that uses it reports it with file and line.
+    """
+    compiled = 0
+    names = sorted({str(p.relative_to(root)) for root in dirs.searched for p in root.rglob("*.j2") if p.is_file()})
+    for fmt in ("html", "md"):
+        env = make_env(dirs, fmt)
+        for name in names:
+            try:
+                env.get_template(name)
+                compiled += 1
+            except Exception:  # reported, with file and line, by the build that renders it
+                continue
+    return compiled
+
+
 def template_name(dirs: TemplateDirs, stem: str | None, fmt: str) -> str:
     """The template an audience renders with: its own if present, else the base layout."""
     ext = "html" if fmt in ("html", "pdf") else "md"

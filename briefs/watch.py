@@ -125,12 +125,17 @@ def watch(
             changed = sorted({display_path(path) for _, path in changes})
             more = f" and {len(changed) - 5} more" if len(changed) > 5 else ""
             log.info("changed: %s%s", ", ".join(changed[:5]), more)
-        _report(run_build(options, progress, explain), on_report)
+        report = run_build(options, progress, explain)
+        _report(report, on_report)
         if stop.is_set():
             break
         if not warmed:
             warmed = True
-            warm(options)  # the first build may have rendered nothing; the first edit should not wait
+            # A first build that rendered nothing (the outputs were current) leaves every process cold:
+            # warm them now, so the first edit is as quick as the next. One that rendered has warmed them.
+            if report is None or not report.count("built"):
+                briefs = len({(r.target.dataset, r.target.audience) for r in report.results}) if report else 2
+                warm(options, briefs)
     log.info("stopped watching")
 
 

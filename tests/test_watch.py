@@ -225,3 +225,18 @@ def test_parse_every_and_cron() -> None:
     friday_evening = dt.datetime(2026, 11, 27, 18, 0)
     assert weekdays.next_after(friday_evening) == dt.datetime(2026, 11, 30, 7, 0)  # Monday 07:00
     assert Timetable.parse("30m", None).next_after(friday_evening) == dt.datetime(2026, 11, 27, 18, 30)
+
+
+def test_warm_compiles_every_template_and_loads_weasyprint(mini_data: Path, tmp_path: Path) -> None:
+    """A watcher whose first build rendered nothing warms up: templates compiled, WeasyPrint imported."""
+    import sys
+
+    from briefs.build import warm
+    from briefs.render import _COMPILED
+
+    for store in _COMPILED.values():
+        store.store.clear()
+    templates = sorted(SHIPPED_TEMPLATES.rglob("*.j2"))
+    warm(Options(data_dir=mini_data, out_dir=tmp_path / "out", jobs=1), briefs=1)
+    assert len(_COMPILED["html"].store) == len(_COMPILED["md"].store) == len(templates)
+    assert "weasyprint" in sys.modules
