@@ -186,7 +186,11 @@ def _result_line(r: TargetResult) -> str:
 
 
 def _fingerprint(args: argparse.Namespace) -> str | None:
-    """The no-op fast path's fingerprint of a build command's inputs and target-shaping options."""
+    """The no-op fast path's fingerprint of a build command's inputs and target-shaping options.
+
+    Taken from the arguments, not from `briefs.build.Options` (whose module imports pydantic and
+    Jinja); `briefs.build._fingerprint` takes the same one from the Options to check it at the end.
+    """
     if args.force or args.explain or (args.jobs is not None and args.jobs < 1):
         return None  # always plan (an impossible --jobs is the full build's error to report)
     return fingerprint(
