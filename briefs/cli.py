@@ -357,6 +357,15 @@ def _run_schedule(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def install_hint(module: str | None) -> str:
+    """What to say when run by a Python that lacks a dependency (build.py, python -m briefs)."""
+    return (
+        f"error: {module!r} is not installed for {sys.executable}; install the tool first "
+        "(README, Quick start): python3 -m venv .venv && .venv/bin/pip install -e '.[test]', "
+        "then run .venv/bin/python build.py"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args_list = list(sys.argv[1:] if argv is None else argv)
@@ -390,6 +399,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] == "briefs" or debug:
+            raise
+        # A Python without the dependencies: the heavy imports happen only past the no-op fast path.
+        print(install_hint(exc.name), file=sys.stderr)
+        return EXIT_FAILED
     except Exception as exc:
         if debug:
             traceback.print_exc()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from tests.conftest import SHIPPED_DATA, RunCli
+from tests.conftest import REPO, SHIPPED_DATA, RunCli
 
 
 def read_pdf(path: Path) -> tuple[str, pypdf.PdfReader]:
@@ -141,3 +141,20 @@ def test_python_dash_m_and_build_py_agree(tmp_path: Path) -> None:
         )
         assert done.returncode == 0, done.stderr
         assert "kazakhstan-2022/desk.pdf" in done.stdout
+
+
+def test_a_python_without_the_dependencies_is_told_how_to_install(tmp_path: Path) -> None:
+    """`python build.py check` with a system Python: one line saying how to install, exit 1, no traceback."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; sys.modules['nh3'] = None; sys.modules['pydantic'] = None; "  # None: import raises
+        "sys.argv[0] = 'build.py'; import runpy; runpy.run_path('build.py', run_name='__main__')"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, "check"], cwd=REPO, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 1, done.stderr
+    assert "is not installed for" in done.stderr and "pip install -e '.[test]'" in done.stderr
+    assert "Traceback" not in done.stderr
