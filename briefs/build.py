@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from briefs import __version__
 from briefs.editions import Changes, plan_edition
 from briefs.errors import BuildError, InputError, Problem, display_path
-from briefs.fastpath import SHIPPED_TEMPLATES, fingerprint, forget, hash_tree, record_bytes, record_path, summary_line
+from briefs.fastpath import SHIPPED_TEMPLATES, fingerprint, forget, record_bytes, record_path, summary_line
 from briefs.limits import DEFAULT_SECONDS, time_limit
 from briefs.load import LoadedAudience, LoadedDataset, LoadMap, dataset_folders, load_audience, load_datasets
 from briefs.model import RECORD_KINDS, Audience
@@ -232,7 +232,7 @@ def make_plan(options: Options) -> Plan:
     assets = asset_files(dirs)
     state = load_state(options.out_dir)
     build_options = {"pdf_variant": options.pdf_variant or "default"}
-    templates_digest = _templates_digest(dirs)
+    templates_digest = _templates_digest(dirs, hasher)
     planned: list[PlannedTarget] = []
     group_inputs: dict[tuple[str, str], str] = {}
     for dataset_id, loaded in datasets.items():
@@ -308,10 +308,19 @@ def _fingerprint(options: Options) -> str | None:
     )
 
 
-def _templates_digest(dirs: TemplateDirs) -> str | None:
-    """One hash of every file in the template folders (templates, audiences, fonts); None if one cannot be read."""
+def _templates_digest(dirs: TemplateDirs, hasher: FileHasher) -> str | None:
+    """One hash of every file in the template folders (templates, audiences, fonts); None if one cannot be read.
+
+    Through the plan's ``hasher``: the stamps hash the same templates and fonts, each read once.
+    """
     h = hashlib.sha256()
-    return h.hexdigest() if all(hash_tree(h, root, str(i)) for i, root in enumerate(dirs.searched)) else None
+    try:
+        for i, root in enumerate(dirs.searched):
+            for path in sorted(p for p in root.rglob("*") if p.is_file()):
+                h.update(f"{i}/{path.relative_to(root)}\0{hasher(path)}\0".encode("utf-8", "surrogateescape"))
+    except OSError:
+        return None
+    return h.hexdigest()
 
 
 def trim_key(group_inputs: str | None, changes: Changes | None) -> str | None:

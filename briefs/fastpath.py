@@ -54,7 +54,7 @@ def state_digest(out_dir: Path) -> str | None:
         return None
 
 
-def hash_tree(h: Any, root: Path, label: str) -> bool:
+def _hash_tree(h: Any, root: Path, label: str) -> bool:
     """Feed every folder and file under ``root`` (names and contents, in a fixed order) to ``h``.
 
     False if it cannot. A symlinked folder inside ``root`` gives up: whether the loaders follow it
@@ -109,7 +109,7 @@ def fingerprint(
     if templates_dir is not None:
         roots.append((templates_dir, "templates"))
     for root, label in roots:
-        if not hash_tree(h, root, label):
+        if not _hash_tree(h, root, label):
             return None
     return h.hexdigest()
 
