@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -76,6 +77,13 @@ def write_tree(root: Path, files: dict[str, str]) -> Path:
 def mini_data(tmp_path: Path) -> Path:
     """A data folder holding one small valid dataset, `mini`."""
     return write_tree(tmp_path / "data", {f"mini/{k}": v for k, v in MINI.items()})
+
+
+@pytest.fixture
+def two_datasets(mini_data: Path) -> Path:
+    """The mini dataset and a copy of it, `mini2`."""
+    shutil.copytree(mini_data / "mini", mini_data / "mini2")
+    return mini_data
 
 
 RunCli = Callable[..., tuple[int, str, str]]

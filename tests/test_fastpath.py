@@ -33,12 +33,6 @@ def tpl(tmp_path: Path) -> Path:
     return write_tree(tmp_path / "tpl", AUDIENCE)
 
 
-@pytest.fixture
-def two_datasets(mini_data: Path) -> Path:
-    shutil.copytree(mini_data / "mini", mini_data / "mini2")
-    return mini_data
-
-
 def args_for(data: Path, tpl: Path, out: Path, *extra: str) -> list[str]:
     return ["--data", str(data), "--templates", str(tpl), "--audience", "alpha", "--out", str(out), *extra]
 

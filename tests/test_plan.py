@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -38,13 +37,6 @@ ONLY = ("--audience=alpha", "--audience=beta")  # not the shipped audiences
 @pytest.fixture
 def tpl(tmp_path: Path) -> Path:
     return write_tree(tmp_path / "tpl", AUDIENCES)
-
-
-@pytest.fixture
-def two_datasets(mini_data: Path) -> Path:
-    """The mini dataset and a copy of it, `mini2`."""
-    shutil.copytree(mini_data / "mini", mini_data / "mini2")
-    return mini_data
 
 
 def outputs(out: Path) -> dict[str, tuple[bytes, int]]:
