@@ -1,0 +1,429 @@
+"""Notes and bibliography in Chicago notes-bibliography style, through a CSL processor (issue 13).
+
+The shipped style is the Citation Style Language's Chicago 18th-edition notes-bibliography style,
+run by citeproc-py. A few things that style asks for citeproc-py does not do; each gap is closed
+explicitly, either in the shipped style file (see ``templates/base/csl/README.md``) or here:
+
+- punctuation inside closing quotation marks (the en-US locale's ``punctuation-in-quote``): done
+  here, after citeproc, in `_finish`;
+- a title ending in "?" or "!" takes no following comma or period (CMOS 6.119): done in `_finish`;
+- quotation marks inside a quoted title become single (CMOS 13.30); data's straight quotes become
+  curly ones: done on the way in, in `_curly`;
+- a variable a ``cs:substitute`` rendered is suppressed in the rest of the entry (CSL 1.0.2, "Substitute");
+  citeproc-py suppresses only a ``cs:text`` that names the variable itself, not one reached through a
+  macro or a ``cs:choose`` as this style does, which printed *The Astana Times* twice in an unsigned
+  article's entry: `_SuppressingSubstitute`, used through this module's own XML lookup, so citeproc-py's
+  classes are left as they are for anyone else;
+- data is never markup: citeproc sees text with control characters removed, a private
+  placeholder for the URL and private marks for italics, and this module escapes the result for
+  HTML and Markdown itself.
+
+Subsequent citations of a source are short notes (author's surname, short title, locator), never
+"Ibid.": the style's citation layout has no ibid branch, and CMOS 17 (14.34) and 18 prefer short
+notes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+from typing import Any, Protocol
+
+from citeproc import (  # type: ignore[import-untyped]
+    Citation,
+    CitationItem,
+    CitationStylesBibliography,
+    CitationStylesStyle,
+)
+from citeproc.model import CitationStylesElement, Substitute  # type: ignore[import-untyped]
+from citeproc.source import Locator  # type: ignore[import-untyped]
+from citeproc.source.json import CiteProcJSON  # type: ignore[import-untyped]
+from lxml import etree  # type: ignore[import-untyped]
+from markupsafe import Markup
+
+from briefs.fastpath import SHIPPED_TEMPLATES
+from briefs.render import md_escape, md_href
+
+log = logging.getLogger(__name__)
+
+DEFAULT_STYLE = SHIPPED_TEMPLATES / "base" / "csl" / "chicago-notes-bibliography.csl"
+"""The shipped style: CSL Chicago notes-bibliography (18th ed.), adapted for citeproc-py; see its README."""
+
+# Private marks citeproc passes through untouched; the input is stripped of control characters first.
+_ITALIC_ON, _ITALIC_OFF, _URL = "\x0e", "\x0f", "\x1a"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+# A paragraph number no data holds: numeric, so the style treats it as a number, and unique in the output.
+_PARAGRAPH = "987654321987"
+_LINKABLE = re.compile(r"^https?://[^\s]+$", re.IGNORECASE)
+
+# Kinds whose title the style sets in quotation marks (the others are italic).
+_QUOTED_TITLE_TYPES = {"article-newspaper", "article-magazine", "webpage", "post-weblog", "entry-encyclopedia"}
+
+# An author string is an organisation when it has no space, contains one of these words, a lower-case
+# joining word ("of", "for", …), or characters a person's name does not have. Everything else is
+# "Given Family", with lower-case particles ("de", "van der") kept with the family name.
+_ORG_WORDS = {
+    "agency", "association", "bank", "bureau", "center", "centre", "commission", "committee", "council",
+    "department", "embassy", "foundation", "fund", "government", "group", "institute", "institution",
+    "ministry", "nations", "news", "office", "organisation", "organization", "parliament", "press",
+    "programme", "program", "secretariat", "service", "staff", "team", "times", "union", "university",
+}  # fmt: skip
+_ORG_JOINERS = {"of", "for", "and", "the", "on", "in"}
+_ORG_CHARS = re.compile(r"[/&()\d@]")
+
+
+class CitableSource(Protocol):
+    """What a source needs to be cited: the lead's `Source` model has these attributes."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...  # "article" | "news" | "official" | "report" | "reference" | "dataset" | "web"
+    @property
+    def title(self) -> str: ...
+    @property
+    def authors(self) -> Sequence[str]: ...
+    @property
+    def container(self) -> str | None: ...
+    @property
+    def publisher(self) -> str: ...
+    @property
+    def date(self) -> str | None: ...
+    @property
+    def url(self) -> str | None: ...
+    @property
+    def accessed(self) -> dt.date | None: ...
+
+
+@dataclass(frozen=True)
+class FormattedNote:
+    """One note: the full note at a source's first citation, the short note after."""
+
+    source_id: str
+    paragraph: int | None
+    short: bool
+    text: str
+    html: Markup
+    markdown: str
+
+
+@dataclass(frozen=True)
+class FormattedEntry:
+    """One bibliography entry."""
+
+    source_id: str
+    text: str
+    html: Markup
+    markdown: str
+
+
+class _Marks:
+    """A citeproc-py formatter that marks italics with private characters and leaves text alone."""
+
+    @staticmethod
+    def preformat(text: str) -> str:
+        """Text is passed through; it was cleaned on the way in."""
+        return text
+
+    @staticmethod
+    def Italic(text: str) -> str:  # noqa: N802 - citeproc-py's formatter interface
+        """Italic text between private marks."""
+        return f"{_ITALIC_ON}{text}{_ITALIC_OFF}"
+
+    Oblique = Italic
+
+    @staticmethod
+    def Bold(text: str) -> str:  # noqa: N802
+        """Bold is not used by Chicago; kept as plain text."""
+        return text
+
+    Light = Underline = Superscript = Subscript = SmallCaps = Bold
+
+
+class _SuppressingSubstitute(Substitute):  # type: ignore[misc]
+    """``cs:substitute`` that suppresses every variable under the child it used, macros included."""
+
+    def add_to_repressed_list(self, child: Any, context: Any) -> None:
+        """Record each variable the substituting child can render, so later calls print it no more."""
+        repressed = context.get_layout().repressed
+        for tag, variable in _variables_under(child, set()):
+            repressed.setdefault(tag, []).append(variable)
+
+
+def _variables_under(element: Any, macros_seen: set[str]) -> list[tuple[str, str]]:
+    """(tag, variable) for every variable named under an element, following macro calls once each."""
+    found: list[tuple[str, str]] = []
+    for node in element.iter():
+        for variable in (node.get("variable") or "").split():
+            found.append((node.tag, variable))
+        macro = node.get("macro")
+        if macro and macro not in macros_seen:
+            macros_seen.add(macro)
+            found += _variables_under(node.get_macro(macro), macros_seen)
+    return found
+
+
+class _Style(CitationStylesStyle):  # type: ignore[misc]
+    """A CSL style parsed with this module's element classes (see `_SuppressingSubstitute`)."""
+
+    def __init__(self, path: Path) -> None:
+        lookup = etree.ElementNamespaceClassLookup()
+        namespace = lookup.get_namespace("http://purl.org/net/xbiblio/csl")
+        namespace[None] = CitationStylesElement
+        namespace.update({c.__name__.replace("_", "-").lower(): c for c in CitationStylesElement.__subclasses__()})
+        namespace["substitute"] = _SuppressingSubstitute
+        parser = etree.XMLParser(remove_comments=True, encoding="UTF-8", no_network=True, resolve_entities=False)
+        parser.set_element_class_lookup(lookup)
+        self.xml = etree.parse(str(path), parser)
+        self.root = self.xml.getroot()
+        self.root.set_locale_list(self.root.get("default-locale", "en-US"), validate=False)
+
+
+def is_organisation(name: str) -> bool:
+    """Whether an author string names an organisation rather than a person (see `_ORG_WORDS`)."""
+    words = name.split()
+    if len(words) < 2 or len(words) > 5 or _ORG_CHARS.search(name):
+        return True
+    lowered = {w.lower().strip(".,") for w in words}
+    if lowered & _ORG_WORDS or {w for w in words if w in _ORG_JOINERS}:
+        return True
+    return any(len(w) > 1 and w.isupper() for w in words)  # an acronym: "UN", "OSCE"
+
+
+def csl_name(name: str) -> dict[str, str]:
+    """A CSL name: a literal for an organisation, else given and family ("Thomas de Waal" → "de Waal")."""
+    name = _clean(name)
+    if is_organisation(name):
+        return {"literal": name}
+    words = name.split()
+    split = len(words) - 1
+    while split > 1 and words[split - 1][:1].islower():  # particles: "van der", "de", "al-"
+        split -= 1
+    return {"given": " ".join(words[:split]), "family": " ".join(words[split:])}
+
+
+def csl_type(source: CitableSource) -> str:
+    """The CSL type for a source's kind, chosen to match Chicago's treatment of that kind of source."""
+    kind = source.kind
+    if kind == "news":
+        return "article-newspaper"  # 14.89: newspaper and news-site articles
+    if kind == "article":
+        # An article in a named outlet other than its publisher (a magazine, a journal's web edition) is
+        # cited as a periodical article; a think tank's commentary on its own site as web content (14.104).
+        if source.container and source.container != source.publisher:
+            return "article-magazine"
+        return "webpage"
+    if kind == "report":
+        return "report"  # 14.116: reports, italic title, publisher
+    if kind == "reference":
+        return "entry-encyclopedia"
+    if kind == "dataset":
+        return "dataset"
+    return "webpage"  # "official" (press releases, statements) and "web": 14.104 web content
+
+
+def _clean(value: str) -> str:
+    """Text with control characters and line breaks collapsed to single spaces."""
+    return " ".join(_CONTROL.sub(" ", value).split())
+
+
+def _curly(value: str, *, inside_quotes: bool) -> str:
+    """Straight quotes made curly; double quotes made single when the text sits inside quotes."""
+    value = re.sub(r'(^|[\s(\[{—–-])"', "\\1“", value)
+    value = value.replace('"', "”")
+    value = re.sub(r"(^|[\s(\[{—–-])'", "\\1‘", value)
+    value = value.replace("'", "’")
+    if inside_quotes:
+        value = value.replace("“", "‘").replace("”", "’")
+    return value
+
+
+def _date_parts(value: str, source_id: str, key: str) -> dict[str, Any]:
+    """A CSL date from a partial date."""
+    m = _PARTIAL_DATE.match(value)
+    if not m:
+        raise ValueError(f"source {source_id}: {key}: expected YYYY, YYYY-MM or YYYY-MM-DD, found {value!r}")
+    return {"date-parts": [[int(g) for g in m.groups() if g]]}
+
+
+def csl_item(source: CitableSource, key: str) -> dict[str, Any]:
+    """The CSL-JSON record for a source, under citeproc's key."""
+    kind = csl_type(source)
+    item: dict[str, Any] = {"id": key, "type": kind}
+    item["title"] = _curly(_clean(source.title), inside_quotes=kind in _QUOTED_TITLE_TYPES)
+    authors = [csl_name(a) for a in source.authors if _clean(a)]
+    if authors:
+        item["author"] = authors
+    container = _curly(_clean(source.container), inside_quotes=False) if source.container else None
+    publisher = _curly(_clean(source.publisher), inside_quotes=False)
+    if kind in {"article-newspaper", "article-magazine", "entry-encyclopedia"}:
+        item["container-title"] = container or publisher
+    elif kind == "webpage":
+        # The site's name; its owner only when different (14.104), never the same name twice.
+        item["container-title"] = container or publisher
+        if container and container != publisher:
+            item["publisher"] = publisher
+    else:
+        item["publisher"] = publisher
+        if container and container != publisher:
+            item["container-title"] = container
+    if source.date:
+        item["issued"] = _date_parts(source.date, source.id, "date")
+    if source.accessed:
+        a = source.accessed
+        item["accessed"] = {"date-parts": [[a.year, a.month, a.day]]}
+    if source.url:
+        item["URL"] = _URL
+    return item
+
+
+def _finish(raw: str) -> str:
+    """Chicago's punctuation around closing quotes, which citeproc-py leaves out."""
+    raw = re.sub(r"([?!])([”’]" + _ITALIC_OFF + r"?)[.,]", r"\1\2", raw)  # “Why?,” → “Why?”
+    raw = re.sub(r"([?!]" + _ITALIC_OFF + r")[.,]", r"\1", raw)  # *Why?*. → *Why?*
+    raw = re.sub(r"([”’])([.,])", r"\2\1", raw)  # ”, → ,”
+    return raw.replace("..", ".") if "..." not in raw else raw
+
+
+def _segments(raw: str) -> list[tuple[str, str]]:
+    """The finished string as (kind, text) pieces: "text", "on", "off" or "url"."""
+    out: list[tuple[str, str]] = []
+    for piece in re.split(f"([{_ITALIC_ON}{_ITALIC_OFF}{_URL}])", raw):
+        if piece == _ITALIC_ON:
+            out.append(("on", ""))
+        elif piece == _ITALIC_OFF:
+            out.append(("off", ""))
+        elif piece == _URL:
+            out.append(("url", ""))
+        elif piece:
+            out.append(("text", piece))
+    return out
+
+
+def _outputs(raw: str, url: str | None) -> tuple[str, Markup, str]:
+    """Plain text, HTML and Markdown of one finished citeproc string."""
+    url = _clean(url) if url else ""
+    linkable = bool(_LINKABLE.match(url))
+    text: list[str] = []
+    html: list[str] = []
+    md: list[str] = []
+    for kind, piece in _segments(_finish(raw)):
+        if kind == "text":
+            text.append(piece)
+            html.append(escape(piece, quote=False))
+            md.append(md_escape(piece))
+        elif kind == "on":
+            html.append("<i>")
+            md.append("*")
+        elif kind == "off":
+            html.append("</i>")
+            md.append("*")
+        else:
+            text.append(url)
+            if linkable:
+                html.append(f'<a href="{escape(url, quote=True)}">{escape(url, quote=False)}</a>')
+                md.append(f"<{md_href(url)}>")
+            else:
+                html.append(escape(url, quote=False))
+                md.append(md_escape(url))
+    return "".join(text), Markup("".join(html)), "".join(md)  # every piece was escaped above
+
+
+class Citations:
+    """Formats notes and bibliography entries for a fixed set of sources with one CSL style."""
+
+    def __init__(self, sources: Sequence[CitableSource], style: Path | None = None) -> None:
+        self._sources = {s.id: s for s in sources}
+        if len(self._sources) != len(sources):
+            raise ValueError("sources: expected unique ids, found a repeated id")
+        # citeproc lower-cases keys; private keys keep "A" and "a" apart.
+        self._keys = {sid: f"s{n}" for n, sid in enumerate(self._sources)}
+        self._ids = {k: sid for sid, k in self._keys.items()}
+        self._data = [csl_item(s, self._keys[s.id]) for s in self._sources.values()]
+        self._style_path = style or DEFAULT_STYLE
+        self._style = _Style(self._style_path)
+        self._forms: dict[tuple[str, bool, bool], str] = {}
+
+    def _bibliography(self) -> CitationStylesBibliography:
+        """A fresh citeproc bibliography: citation positions start again."""
+        return CitationStylesBibliography(self._style, CiteProcJSON(self._data), _Marks)
+
+    def _source(self, source_id: str) -> CitableSource:
+        try:
+            return self._sources[source_id]
+        except KeyError:
+            raise KeyError(f"cite: expected a known source id, found {source_id!r}") from None
+
+    def _note(self, source_id: str, paragraph: int | None, short: bool) -> str:
+        """citeproc's note for one citation, each form rendered once per instance (citeproc is slow).
+
+        A form is (source, with or without a paragraph, full or short): the paragraph is rendered as a
+        stand-in number and the real one put in its place, so 100 notes on 10 sources cost 40 renders at most.
+        """
+        form = (source_id, paragraph is not None, short)
+        if form not in self._forms:
+            bib = self._bibliography()
+            key = self._keys[source_id]
+            earlier = [Citation([CitationItem(key)])] if short else []
+            if paragraph is None:
+                item = CitationItem(key)
+            else:
+                item = CitationItem(key, locator=Locator("paragraph", _PARAGRAPH))
+            raw = ""
+            for citation in [*earlier, Citation([item])]:
+                bib.register(citation)
+                raw = str(bib.cite(citation, _unknown))
+            self._forms[form] = raw
+        raw = self._forms[form]
+        return raw if paragraph is None else raw.replace(_PARAGRAPH, str(paragraph), 1)
+
+    def notes(self, cites: Sequence[tuple[str, int | None]]) -> list[FormattedNote]:
+        """One note per cite, in order: a source's first citation in full, later ones short."""
+        seen: set[str] = set()
+        notes = []
+        for source_id, paragraph in cites:
+            source = self._source(source_id)
+            short = source_id in seen
+            text, html, md = _outputs(self._note(source_id, paragraph, short), source.url)
+            notes.append(FormattedNote(source_id, paragraph, short, text, html, md))
+            seen.add(source_id)
+        return notes
+
+    def bibliography(self, source_ids: Iterable[str]) -> list[FormattedEntry]:
+        """Bibliography entries for these sources, once each, in the style's order."""
+        bib = self._bibliography()
+        for source_id in dict.fromkeys(source_ids):
+            self._source(source_id)
+            bib.register(Citation([CitationItem(self._keys[source_id])]))
+        bib.sort()
+        entries: list[FormattedEntry] = []
+        for item in bib.items:
+            # One at a time: citeproc-py drops an entry that renders empty, which would misalign a list.
+            rendered = self._style.render_bibliography([item])
+            source_id = self._ids[item.key]
+            if not rendered:
+                log.debug("source %s: not in the bibliography (a reference work, CMOS 14.130)", source_id)
+                continue
+            text, html, md = _outputs(str(rendered[0]), self._sources[source_id].url)
+            entries.append(FormattedEntry(source_id, text, html, md))
+        # citeproc-py sorts on rendered keys that carry our italic marks and opening quotation marks,
+        # which put *The Astana Times* and “World …” out of place; a stable re-sort on the plain text, which
+        # leads with the same author-or-substitute and title the style sorts by, restores the order.
+        return sorted(entries, key=lambda e: _sort_key(e.text))
+
+
+def _sort_key(text: str) -> str:
+    """Letter-by-letter sort key: no punctuation, no case, no leading article (CMOS 14.66-68)."""
+    key = re.sub(r"[^\w\s]", "", text).casefold().strip()
+    return re.sub(r"^(the|a|an)\s+", "", key)
+
+
+def _unknown(item: CitationItem) -> None:
+    """citeproc's callback for a key it does not know; `Citations` checks ids first, so never reached."""
+    raise KeyError(f"cite: unknown source {item.key}")
