@@ -256,7 +256,13 @@ def csl_item(source: CitableSource, key: str) -> dict[str, Any]:
     """The CSL-JSON record for a source, under citeproc's key."""
     kind = csl_type(source)
     item: dict[str, Any] = {"id": key, "type": kind}
-    item["title"] = _curly(_clean(source.title), inside_quotes=kind in _QUOTED_TITLE_TYPES)
+    title = _curly(_clean(source.title), inside_quotes=kind in _QUOTED_TITLE_TYPES)
+    if re.search(r"(?<![.])\.$", title) and "." not in title.rsplit(" ", 1)[-1][:-1]:
+        title = title[:-1]  # the note's own punctuation follows: “Title,” not “Title.,” (but “… the U.S.,”)
+    item["title"] = title
+    main, colon, _subtitle = item["title"].partition(": ")
+    if colon and main:
+        item["title-short"] = main  # short notes drop the subtitle (CMOS 14.30)
     authors = [csl_name(a) for a in source.authors if _clean(a)]
     if authors:
         item["author"] = authors
@@ -284,11 +290,11 @@ def csl_item(source: CitableSource, key: str) -> dict[str, Any]:
 
 
 def _finish(raw: str) -> str:
-    """Chicago's punctuation around closing quotes, which citeproc-py leaves out."""
-    raw = re.sub(r"([?!])([”’]" + _ITALIC_OFF + r"?)[.,]", r"\1\2", raw)  # “Why?,” → “Why?”
-    raw = re.sub(r"([?!]" + _ITALIC_OFF + r")[.,]", r"\1", raw)  # *Why?*. → *Why?*
-    raw = re.sub(r"([”’])([.,])", r"\2\1", raw)  # ”, → ,”
-    return raw.replace("..", ".") if "..." not in raw else raw
+    """Chicago's punctuation around closing quotation marks, which citeproc-py leaves out (CMOS 6.9, 6.119)."""
+    off = _ITALIC_OFF
+    raw = re.sub(f"([?!](?:”|{off})){off}?[.,]", r"\1", raw)  # “Why?,” and *Why?*. lose the comma or period
+    raw = re.sub(r"”([.,])", r"\1”", raw)  # ”, → ,”  (only the double mark: a final ’ may be an apostrophe)
+    return re.sub(f"(?<![.])\\.({off}?”?)\\.(?![.])", r".\1", raw)  # “… Inc.”. → “… Inc.”
 
 
 def _segments(raw: str) -> list[tuple[str, str]]:
@@ -370,16 +376,16 @@ class Citations:
         if form not in self._forms:
             bib = self._bibliography()
             key = self._keys[source_id]
-            earlier = [Citation([CitationItem(key)])] if short else []
             if paragraph is None:
                 item = CitationItem(key)
             else:
                 item = CitationItem(key, locator=Locator("paragraph", _PARAGRAPH))
-            raw = ""
-            for citation in [*earlier, Citation([item])]:
-                bib.register(citation)
-                raw = str(bib.cite(citation, _unknown))
-            self._forms[form] = raw
+            citation = Citation([item])
+            bib.register(citation)
+            # The style picks the short form when the source is among the cites before this one; an earlier
+            # cite is handed over as that history rather than rendered.
+            earlier = Citation([CitationItem(key)]).cites if short else []
+            self._forms[form] = str(self._style.render_citation(citation, earlier, _unknown))
         raw = self._forms[form]
         return raw if paragraph is None else raw.replace(_PARAGRAPH, str(paragraph), 1)
 

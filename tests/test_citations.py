@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -204,3 +205,63 @@ def test_one_hundred_notes_are_fast() -> None:
     assert len(notes) == 100
     print(f"100 notes in {elapsed:.2f} s")  # shown with -s; the report quotes it
     assert elapsed < 20
+
+
+def test_chicago_punctuation_around_quoted_titles() -> None:
+    sources = [
+        Src("q", "news", "Is Russia Losing Central Asia?", "FA", ["Ann Lee"], "Foreign Affairs", "2023"),
+        Src("u", "news", "Relations with the U.S.", "TD", ["Ann Lee"], "The Diplomat", "2023"),
+        Src("p", "news", "A title ending in a period.", "TD", ["Bob Ray"], "The Diplomat", "2023"),
+    ]
+    cit = Citations(sources)
+    notes = cit.notes([("q", None), ("u", None), ("p", None), ("q", 5)])
+    assert [n.text for n in notes] == [
+        "Ann Lee, “Is Russia Losing Central Asia?” Foreign Affairs, 2023.",  # no comma after "?" (CMOS 6.119)
+        "Ann Lee, “Relations with the U.S.,” The Diplomat, 2023.",  # an abbreviation keeps its period
+        "Bob Ray, “A Title Ending in a Period,” The Diplomat, 2023.",  # the title's own period gives way
+        "Lee, “Is Russia Losing Central Asia?” para. 5.",
+    ]
+    assert [e.text for e in cit.bibliography(["u", "q"])] == [
+        "Lee, Ann. “Is Russia Losing Central Asia?” Foreign Affairs, 2023.",
+        "Lee, Ann. “Relations with the U.S.” The Diplomat, 2023.",
+    ]
+
+
+def test_short_note_drops_the_subtitle() -> None:
+    report = Src(
+        "ch",
+        "report",
+        "Kazakhstan's Multivector Policy: Balancing Russia, China and the West",
+        "Chatham House",
+        ["Kate Mallinson"],
+        None,
+        "2019-06",
+        "https://www.chathamhouse.org/2019/06/multivector",
+    )
+    first, again = Citations([report]).notes([("ch", None), ("ch", 7)])
+    assert first.markdown == (
+        "Kate Mallinson, *Kazakhstan’s Multivector Policy: Balancing Russia, China and the West*"
+        " (Chatham House, 2019), <https://www.chathamhouse.org/2019/06/multivector>."
+    )
+    assert again.markdown == "Mallinson, *Kazakhstan’s Multivector Policy*, para. 7."
+
+
+def test_odd_urls_stay_one_link() -> None:
+    odd = Src("odd", "web", "Odd", "Org", [], None, "2024", 'https://example.org/a)"<x>|*')
+    (note,) = Citations([odd]).notes([("odd", None)])
+    assert note.markdown == "“Odd,” Org, 2024, <https://example.org/a%29%22%3Cx%3E%7C*>."
+    href, shown = "https://example.org/a)&quot;&lt;x&gt;|*", 'https://example.org/a)"&lt;x&gt;|*'
+    assert note.html == f'“Odd,” Org, 2024, <a href="{href}">{shown}</a>.'
+
+
+def test_another_style_can_be_given(tmp_path: Path) -> None:
+    style = tmp_path / "titles.csl"
+    style.write_text(
+        '<style xmlns="http://purl.org/net/xbiblio/csl" class="note" version="1.0">'
+        "<info><title>Titles</title><id>titles</id><updated>2024-01-01T00:00:00+00:00</updated></info>"
+        '<citation><layout suffix="."><text variable="title" font-style="italic"/></layout></citation>'
+        '<bibliography><layout><text variable="title"/></layout></bibliography></style>',
+        encoding="utf-8",
+    )
+    (note,) = Citations([BYLINED], style=style).notes([("rferl-2024", None)])
+    assert note.html == "<i>Kazakhstan Weighs Its Options as Russia Presses</i>."
