@@ -342,7 +342,11 @@ def _outputs(raw: str, url: str | None) -> tuple[str, Markup, str]:
 
 
 class Citations:
-    """Formats notes and bibliography entries for a fixed set of sources with one CSL style."""
+    """Formats notes and bibliography entries for a fixed set of sources with one CSL style.
+
+    citeproc-py takes 50–100 ms per note, so each form of a note and each entry is rendered once per
+    instance: build one `Citations` per dataset and share it between the audiences' briefs.
+    """
 
     def __init__(self, sources: Sequence[CitableSource], style: Path | None = None) -> None:
         self._sources = {s.id: s for s in sources}
@@ -355,6 +359,7 @@ class Citations:
         self._style_path = style or DEFAULT_STYLE
         self._style = _Style(self._style_path)
         self._forms: dict[tuple[str, bool, bool], str] = {}
+        self._entries: dict[str, str | None] = {}  # citeproc's entry per source, rendered once
 
     def _bibliography(self) -> CitationStylesBibliography:
         """A fresh citeproc bibliography: citation positions start again."""
@@ -410,13 +415,16 @@ class Citations:
         bib.sort()
         entries: list[FormattedEntry] = []
         for item in bib.items:
-            # One at a time: citeproc-py drops an entry that renders empty, which would misalign a list.
-            rendered = self._style.render_bibliography([item])
             source_id = self._ids[item.key]
-            if not rendered:
+            if source_id not in self._entries:
+                # One at a time: citeproc-py drops an entry that renders empty, which would misalign a list.
+                rendered = self._style.render_bibliography([item])
+                self._entries[source_id] = str(rendered[0]) if rendered else None
+            raw = self._entries[source_id]
+            if raw is None:
                 log.debug("source %s: not in the bibliography (a reference work, CMOS 14.130)", source_id)
                 continue
-            text, html, md = _outputs(str(rendered[0]), self._sources[source_id].url)
+            text, html, md = _outputs(raw, self._sources[source_id].url)
             entries.append(FormattedEntry(source_id, text, html, md))
         # citeproc-py sorts on rendered keys that carry our italic marks and opening quotation marks,
         # which put *The Astana Times* and “World …” out of place; a stable re-sort on the plain text, which

@@ -145,6 +145,7 @@ def test_source_without_date_or_url(cit: Citations) -> None:
 def test_bibliography_is_sorted_and_formatted(cit: Citations) -> None:
     entries = cit.bibliography(["un-2023", "rferl-2024", "iea-caspian", "fpri-2022", "astana-2024", "rferl-2024"])
     assert [e.source_id for e in entries] == ["astana-2024", "iea-caspian", "fpri-2022", "rferl-2024", "un-2023"]
+    assert cit.bibliography(reversed([e.source_id for e in entries])) == entries  # order is the style's, not ours
     by_id = {e.source_id: e for e in entries}
     assert by_id["rferl-2024"].text == (
         "Lillis, Joanna. “Kazakhstan Weighs Its Options as Russia Presses.” Radio Free Europe/Radio Liberty,"
