@@ -13,7 +13,7 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,9 +22,10 @@ from briefs import __version__
 from briefs.editions import Changes, plan_edition
 from briefs.errors import BuildError, InputError, Problem, display_path
 from briefs.fastpath import SHIPPED_TEMPLATES, fingerprint, forget, record_bytes, record_path, summary_line
+from briefs.fit import GroupCall, GroupOutcome, Rendered, context_for, render_isolated
 from briefs.limits import DEFAULT_SECONDS, time_limit
 from briefs.load import LoadedAudience, LoadedDataset, LoadMap, dataset_folders, load_audience, load_datasets
-from briefs.model import RECORD_KINDS, Audience
+from briefs.model import RECORD_KINDS
 from briefs.output import clean_temporaries, output_lock, write_atomic
 from briefs.plan import (
     FORMATS,
@@ -43,12 +44,11 @@ from briefs.plan import (
     why_stale,
 )
 from briefs.render import TemplateDirs, make_env, render, template_name
-from briefs.select import Brief, select
+from briefs.select import select
 
 if TYPE_CHECKING:  # the pool's modules cost ~20 ms to import; a no-op build never needs them (issue 8)
     from concurrent.futures import Future, ProcessPoolExecutor
 
-    from briefs.pdf import RenderedPdf
 
 log = logging.getLogger(__name__)
 
@@ -330,217 +330,6 @@ def trim_key(group_inputs: str | None, changes: Changes | None) -> str | None:
     return hashlib.sha256(f"{group_inputs}\0{changes!r}".encode()).hexdigest()
 
 
-@dataclass
-class Rendered:
-    """One group's outputs in memory, ready to write; a format in ``errors`` failed and is not written."""
-
-    files: dict[str, bytes]
-    pages: int | None = None
-    dropped: list[str] = field(default_factory=list)
-    errors: dict[str, str] = field(default_factory=dict)
-    seconds: float = 0.0  # how long it took to render (orders the next build's briefs)
-    drop_order: list[str] = field(default_factory=list)  # ``dropped`` in the order trimming dropped them
-
-
-def context_for(brief: Brief, fmt: str) -> dict[str, Any]:
-    """The variables every template sees."""
-    return {
-        "brief": brief,
-        "info": brief.info,
-        "audience": brief.audience,
-        "sections": brief.sections,
-        "notes": brief.notes,
-        "fmt": fmt,
-        "tool_version": __version__,
-    }
-
-
-class _KnownCutMissError(Exception):
-    """A remembered cut was not confirmed (its message says why): trim from scratch."""
-
-
-def _next_to_drop(brief: Brief, exclude: frozenset[str], what: str, limit: int, audience: Audience) -> str:
-    """The least important item still in the brief, or a BuildError when nothing is left to drop."""
-    candidates = [k for k in brief.droppable() if k not in exclude]
-    if not candidates:
-        raise BuildError(f"{what} with nothing left to drop; audience {audience.id!r} allows {limit} (overflow: trim)")
-    return candidates[0]
-
-
-def render_group(
-    loaded: LoadedDataset,
-    audience: Audience,
-    dirs: TemplateDirs,
-    formats: list[str],
-    variant: str | None,
-    changes: Changes | None = None,
-    known_cut: tuple[str, ...] | None = None,
-) -> Rendered:
-    """Render one dataset for one audience in ``formats``, trimming to its limits if it allows.
-
-    Trimming drops the least important item, lays the brief out again, and repeats until it fits:
-    one layout per dropped item, so the result is the shortest run of drops, in priority order, that
-    fits. ``known_cut`` (the drops the last trimming of the same inputs made, see `trim_key`) saves
-    that search (issue 8). It is taken only if it is still the start of the priority order, fits,
-    and does not fit without its last drop: two layouts instead of one per drop, and the same items as
-    the search (pages and words never grow when an item is dropped). Otherwise the search runs.
-
-    Trimming never depends on which formats were asked for, so a PDF and a Markdown brief built at
-    different times from the same inputs hold the same items (issue 4).
-    """
-    if known_cut and audience.overflow == "trim":
-        try:
-            return _render_group(loaded, audience, dirs, formats, variant, changes, known_cut)
-        except _KnownCutMissError as miss:
-            log.info("%s/%s: the remembered cut %s; trimming from scratch", loaded.dataset.id, audience.id, miss)
-    return _render_group(loaded, audience, dirs, formats, variant, changes, None)
-
-
-def _render_group(
-    loaded: LoadedDataset,
-    audience: Audience,
-    dirs: TemplateDirs,
-    formats: list[str],
-    variant: str | None,
-    changes: Changes | None,
-    known_cut: tuple[str, ...] | None,
-) -> Rendered:
-    """`render_group` from no cut, or from ``known_cut`` (raising _KnownCutMissError unless it is confirmed)."""
-    from briefs.pdf import render_pdf
-
-    dataset = loaded.dataset
-    stem = audience.template or audience.id
-    trim = audience.overflow == "trim"
-    word_limit, page_limit = audience.limits.words, audience.limits.pages
-    html_env, md_env = make_env(dirs, "html"), make_env(dirs, "md")
-    dropped: list[str] = []
-    out: dict[str, bytes] = {}
-    errors: dict[str, str] = {}
-    pages: int | None = None
-
-    def brief_without(items: Iterable[str]) -> Brief:
-        return select(dataset, audience, frozenset(items), changes)
-
-    def render_md(brief: Brief) -> tuple[str, int]:
-        text = render(md_env, template_name(dirs, stem, "md"), dirs, context_for(brief, "md"))
-        return text, len(text.split())
-
-    def render_html(brief: Brief) -> str:
-        return render(html_env, template_name(dirs, stem, "html"), dirs, context_for(brief, "html"))
-
-    def lay_out(html_text: str) -> RenderedPdf:
-        return render_pdf(
-            html_text,
-            base_url=dirs.shipped,
-            asset_roots=tuple(dirs.searched),
-            identity=f"{dataset.id}/{audience.id}",
-            variant=variant,
-            template_file=_template_path(dirs, template_name(dirs, stem, "html")),
-        )
-
-    if known_cut is not None:
-        if word_limit is None and page_limit is None:
-            raise _KnownCutMissError("has no limit to cut for")
-        for i, item in enumerate(known_cut):  # the search would have dropped exactly these, in this order
-            candidates = [k for k in brief_without(known_cut[:i]).droppable() if k not in known_cut[:i]]
-            if not candidates or candidates[0] != item:
-                raise _KnownCutMissError(f"is not the priority order at {item!r}")
-        shorter = brief_without(known_cut[:-1])
-        fits_shorter = word_limit is None or render_md(shorter)[1] <= word_limit
-        if fits_shorter and page_limit is not None:
-            fits_shorter = lay_out(render_html(shorter)).pages <= page_limit
-        if fits_shorter:
-            raise _KnownCutMissError("fits without its last drop")
-        dropped = list(known_cut)
-    brief = brief_without(dropped)
-
-    def drop_one(what: str, limit: int) -> None:
-        nonlocal brief
-        if known_cut is not None:
-            raise _KnownCutMissError(f"no longer fits ({what})")
-        drop = _next_to_drop(brief, frozenset(dropped), what, limit, audience)
-        log.info("%s/%s: %s > %d, dropping %s", dataset.id, audience.id, what, limit, drop)
-        dropped.append(drop)
-        brief = brief_without(dropped)
-
-    if "md" in formats or (word_limit is not None and trim):
-        md_text, words = render_md(brief)
-        while word_limit is not None and words > word_limit and trim:
-            drop_one(f"{words} words", word_limit)
-            md_text, words = render_md(brief)
-
-    needs_layout = "pdf" in formats or (page_limit is not None and trim)
-    if "html" in formats or needs_layout:
-        while True:
-            html_text = render_html(brief)
-            if not needs_layout:
-                break
-            pdf = lay_out(html_text)
-            pages = pdf.pages
-            if page_limit is None or pdf.pages <= page_limit:
-                if "pdf" in formats:
-                    out["pdf"] = pdf.data  # written only now, for the pass that fits
-                break
-            if not trim:
-                # Only the PDF target fails; the Markdown brief has no page limit (issue 4).
-                if "pdf" in formats:
-                    errors["pdf"] = (
-                        f"{pdf.pages} pages; audience {audience.id!r} allows {page_limit} "
-                        "(overflow: fail; set `overflow: trim` in its audience file to drop low-priority items)"
-                    )
-                break
-            drop_one(f"{pdf.pages} pages", page_limit)
-        if "html" in formats:
-            out["html"] = html_text.encode("utf-8")
-    if "md" in formats:
-        md_text, words = render_md(brief)  # the brief may have lost items to the page limit since
-        if word_limit is not None and words > word_limit:
-            errors["md"] = f"{words} words; audience {audience.id!r} allows {word_limit} (overflow: fail)"
-        else:
-            out["md"] = md_text.encode("utf-8")
-    return Rendered(out, pages, sorted(dropped), errors, drop_order=list(dropped))
-
-
-GroupCall = tuple[
-    LoadedDataset, Audience, TemplateDirs, list[str], str | None, Changes | None, float | None, tuple[str, ...] | None
-]
-"""The arguments of `render_isolated` for one (dataset, audience) group: plain, picklable values."""
-
-GroupOutcome = Rendered | BuildError | list[Problem]
-"""A group's outputs, its failure, or its input problems (which stop the whole build: exit 2)."""
-
-
-def render_isolated(
-    loaded: LoadedDataset,
-    audience: Audience,
-    dirs: TemplateDirs,
-    formats: list[str],
-    variant: str | None,
-    changes: Changes | None,
-    seconds: float | None,
-    known_cut: tuple[str, ...] | None = None,
-) -> GroupOutcome:
-    """`render_group` under the time limit, its failure returned rather than raised (in a worker or not).
-
-    A crash in one brief must not cost the others (issue 7), and a pool worker hands back values, not
-    exceptions, so the building process sorts outcomes the same way whether it rendered them or not.
-    """
-    what = f"{loaded.dataset.id}/{audience.id}"
-    try:
-        with time_limit(seconds, what):
-            started = time.perf_counter()
-            done = render_group(loaded, audience, dirs, formats, variant, changes, known_cut)
-            done.seconds = time.perf_counter() - started
-            return done
-    except InputError as exc:
-        return list(exc.problems)
-    except BuildError as exc:
-        return BuildError(str(exc))
-    except Exception as exc:
-        log.debug("%s failed", what, exc_info=True)
-        return BuildError(f"{type(exc).__name__}: {exc}")
-
-
 def default_jobs() -> int:
     """How many briefs to render at once by default: the CPUs this process may run on."""
     try:
@@ -686,12 +475,6 @@ def _refuse_links_out_of(out_dir: Path) -> None:
         )
 
 
-def _template_path(dirs: TemplateDirs, name: str) -> str:
-    """The file a template name loads (the user's folder first), as shown in messages."""
-    found = next((d / name for d in dirs.searched if (d / name).is_file()), dirs.shipped / name)
-    return display_path(found)
-
-
 def _write_refused(path: Path, out_dir: Path, data: bytes) -> str | None:
     """Write one output atomically; say why not instead of raising, so one bad path costs only its target.
 
@@ -805,7 +588,10 @@ def build(
                         "inputs": member.stamp.inputs,
                         "options": member.stamp.options,
                     }
-                    result = TargetResult(target, "built", member.reasons, pages=outcome.pages, dropped=outcome.dropped)
+                    # What fitting left out is said once per brief, not once per format (issue 12).
+                    told = any(r.dropped for r in results if (r.target.dataset, r.target.audience) == key)
+                    dropped = [] if told else outcome.dropped
+                    result = TargetResult(target, "built", member.reasons, pages=outcome.pages, dropped=dropped)
                 results.append(result)
                 if progress:
                     progress(result)

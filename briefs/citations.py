@@ -263,6 +263,9 @@ def csl_item(source: CitableSource, key: str) -> dict[str, Any]:
     main, colon, _subtitle = item["title"].partition(": ")
     if colon and main:
         item["title-short"] = main  # short notes drop the subtitle (CMOS 14.30)
+    short_title = getattr(source, "short_title", None)
+    if short_title:  # the data's own short form (CMOS 14.30: up to four words of the title)
+        item["title-short"] = _curly(_clean(short_title), inside_quotes=kind in _QUOTED_TITLE_TYPES)
     authors = [csl_name(a) for a in source.authors if _clean(a)]
     if authors:
         item["author"] = authors

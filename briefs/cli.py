@@ -180,9 +180,11 @@ def _result_line(r: TargetResult) -> str:
     if r.status == "failed":
         return f"FAILED {r.target.name}: {r.error}"
     extra = f" ({r.pages} page{'s' if r.pages != 1 else ''})" if r.pages and r.target.fmt == "pdf" else ""
+    line = f"built {r.target.path}{extra}"
     if r.dropped:
-        extra += f"; dropped to fit: {', '.join(r.dropped)}"
-    return f"built {r.target.path}{extra}"
+        brief = f"{r.target.dataset}/{r.target.audience}"
+        line += f"\n  to fit its length, {brief} leaves out:" + "".join(f"\n    - {d}" for d in r.dropped)
+    return line
 
 
 def _fingerprint(args: argparse.Namespace) -> str | None:

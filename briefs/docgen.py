@@ -109,7 +109,7 @@ DATA_KINDS: list[tuple[type[BaseModel], str, str]] = [
         speaker: suleimenov
         date: 2022-03-29
         text: will not be a tool to circumvent the sanctions imposed on Russia by the United States and the EU
-        cites: [fpri-2022#16, rferl-31781750]
+        cites: [fpri-2022#16, asiaplustj-2022-04-06]
         """,
     ),
     (
@@ -119,17 +119,41 @@ DATA_KINDS: list[tuple[type[BaseModel], str, str]] = [
         id: sanctions
         theme: sanctions
         title: Kazakhstan and the sanctions
+        paragraphs:
+          - id: compliance
+            priority: 2
+            claims:
+              - text: Kazakh officials say they will abide by the sanctions regime.
+                cites: [fpri-2022#14]
+              - text: Exports to Russia fell 10.6% year on year in March 2022.
+                cites: [fpri-2022#14]
+          - leans_on: [compliance]
+            priority: 1
+            claims:
+              - text: This compliance could change under significant Russian pressure, FPRI warns.
+                kind: assessment
+                judgment: sanctions-reversible
+                cites: [fpri-2022#15]
+        """,
+    ),
+    (
+        model.Passage,
+        "inside `sections[].paragraphs`, `info.key_points` and `info.implications`: a paragraph or bullet",
+        """\
+        id: referendum
+        priority: 1
         claims:
-          - text: Exports to Russia fell 10.6% year on year in March 2022.
-            cites: [fpri-2022#14]
-          - text: Kazakhstan could yet change its approach under significant Russian pressure.
+          - text: The referendum of 5 June 2022 curbed Nazarbayev's role.
+            cites: [fpri-2022#23]
+          - text: But elections in Kazakhstan are not considered free and fair.
             kind: assessment
-            cites: [fpri-2022#15]
+            caveat: true
+            cites: [fpri-2022#23]
         """,
     ),
     (
         model.Claim,
-        "inside `sections[].claims`, `info.key_points` and `info.implications`",
+        "inside a paragraph's `claims`; a paragraph of one claim may give `text` and `cites` directly",
         "text: Kazakhstan abstained.\ncites: [fpri-2022#11]\n",
     ),
     (
@@ -138,9 +162,11 @@ DATA_KINDS: list[tuple[type[BaseModel], str, str]] = [
         """\
         id: no-break
         theme: sphere-of-influence
-        text: Tokayev presents an image of independence rather than seeking to break free of Moscow.
+        text: Tokayev is unlikely to try to break free of Moscow's orbit.
+        likelihood: unlikely
         confidence: moderate
-        by: article
+        by: source
+        basis: The article's conclusion from symbolic distancing without breaks; one commentary, hence moderate.
         cites: [fpri-2022#25]
         """,
     ),
@@ -151,7 +177,7 @@ DATA_KINDS: list[tuple[type[BaseModel], str, str]] = [
         id: address-sanctions-side-effects
         text: Consider steps to address the indirect costs of sanctions on Kazakhstan.
         origin: stated
-        basis: Paragraph 17 says US policymakers "should consider steps to address these concerns".
+        basis: After describing these costs, the article says US policymakers should consider steps to address them.
         priority: 1
         cites: [fpri-2022#17]
         """,
@@ -188,7 +214,7 @@ DATA_KINDS: list[tuple[type[BaseModel], str, str]] = [
         source_says: Tigray Keosayan
         correct: Tigran Keosayan
         evidence: Reuters names the host as Tigran Keosayan.
-        cites: [reuters-asiatoday-2022-04-27]
+        cites: [reuters-2022-04-27]
         """,
     ),
 ]
@@ -201,14 +227,14 @@ AUDIENCE_KINDS: list[tuple[type[BaseModel], str, str]] = [
         title: Information Memo
         marking: UNCLASSIFIED
         portion_mark: (U)
-        memo: {to: The Secretary, from: "SCA – Assistant Secretary", office: Bureau of South and Central Asian Affairs}
+        memo: {to: The Secretary}
         memo_type: information
         limits: {pages: 2}
         overflow: trim
         sections:
           - bluf
           - {id: key_points, max: 5}
-          - {id: recommendations, max: 3}
+          - {id: implications, title: Looking ahead, max: 3}
           - sources
         """,
     ),
@@ -280,7 +306,8 @@ COMMON_MEANINGS = {
     "note": "Anything a reader should know about it.",
     "kind": "What sort of record this is.",
     "actors": "Actors (from `actors`) involved.",
-    "claims": "The cited statements of this part.",
+    "claims": "The sentences, each with its sources.",
+    "paragraphs": "The part's paragraphs, in reading order.",
     "as_of": "When the figure held, if different from the period.",
     "keywords": "Words for the PDF's metadata.",
     "value": "The number itself, without its unit.",

@@ -71,7 +71,7 @@ KIND_ORDER = (
     "corrections",
 )
 # Fields that steer layout and trimming, not what the brief says: changing them makes no new edition.
-_IGNORED_FIELDS = frozenset({"priority", "key", "audiences"})
+_IGNORED_FIELDS = frozenset({"priority", "key", "audiences", "leans_on", "stands_alone"})
 
 Records = dict[str, dict[str, Any]]  # kind -> record key -> record as JSON
 
@@ -173,7 +173,9 @@ def snapshot(dataset: Dataset, audience: Audience) -> Records:
             continue
         for item in section.items:
             record = item.record.model_dump(mode="json")
-            # Claims have no ids: keyed by their text, so a rewording reads as one removed and one added.
+            if "claims" in record:  # a paragraph: read as its sentences joined
+                record["text"] = " ".join(c["text"] for c in record["claims"])
+            # Paragraphs may have no ids: keyed by their text, so a rewording reads as one removed and one added.
             found[str(record.get("id") or record.get("text"))] = _strip(record)
     return out
 

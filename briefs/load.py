@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from briefs.errors import InputError, Problem, display_path
-from briefs.model import ID_PATTERN, RECORD_KINDS, Audience, Dataset
+from briefs.model import ID_PATTERN, LEANING_OPENERS, RECORD_KINDS, Audience, Dataset, Passage
 from briefs.yamlfile import Loc, YamlDoc, read_yaml
 
 log = logging.getLogger(__name__)
@@ -258,14 +258,16 @@ def check_references(dataset: Dataset, doc_for: typing.Callable[[Loc], YamlDoc |
                 check_ref((kind, i, "theme"), record.theme, themes, "theme")
             for j, actor in enumerate(getattr(record, "actors", [])):
                 check_ref((kind, i, "actors", j), actor, actors, "actor")
-    for i, section in enumerate(dataset.sections):
-        for j, claim in enumerate(section.claims):
-            for k, cite in enumerate(claim.cites):
-                check_cite(("sections", i, "claims", j, "cites", k), cite)
-    for field in ("key_points", "implications"):
-        for j, claim in enumerate(getattr(dataset.info, field)):
-            for k, cite in enumerate(claim.cites):
-                check_cite(("info", field, j, "cites", k), cite)
+    judgments = {j.id for j in dataset.judgments}
+    for loc, passages in passage_lists(dataset):
+        for j, passage in enumerate(passages):
+            for c, claim in enumerate(passage.claims):
+                for k, cite in enumerate(claim.cites):
+                    check_cite((*loc, j, "claims", c, "cites", k), cite)
+                check_ref((*loc, j, "claims", c, "judgment"), claim.judgment, judgments, "judgment")
+    check_passages(dataset, problem)
+    check_judgments(dataset, problem)
+    check_signals(dataset, problem, check_ref)
     for i, quote in enumerate(dataset.quotes):
         check_ref(("quotes", i, "speaker"), quote.speaker, actors, "actor")
     for i, update in enumerate(dataset.updates):
@@ -274,6 +276,112 @@ def check_references(dataset: Dataset, doc_for: typing.Callable[[Loc], YamlDoc |
     for i, correction in enumerate(dataset.corrections):
         check_cite(("corrections", i, "location"), correction.location)
     return problems
+
+
+def passage_lists(dataset: Dataset) -> list[tuple[Loc, list[Passage]]]:
+    """Every list of paragraphs in a dataset, with where it lives: analysis parts, key points, implications."""
+    found: list[tuple[Loc, list[Passage]]] = [
+        (("sections", i, "paragraphs"), section.paragraphs) for i, section in enumerate(dataset.sections)
+    ]
+    found += [(("info", name), getattr(dataset.info, name)) for name in ("key_points", "implications")]
+    return found
+
+
+def _opener(text: str) -> str | None:
+    """The word(s) a paragraph opens with, if they lean on something before it ('Yet', 'These concerns')."""
+    words = re.sub(r"[^\w\s'-]", " ", text).lower().split()
+    for opener in sorted(LEANING_OPENERS, key=len, reverse=True):
+        parts = opener.split()
+        if words[: len(parts)] == parts:
+            return opener
+    return None
+
+
+def check_passages(dataset: Dataset, problem: Callable[[Loc, str], None]) -> None:
+    """Paragraphs: ids unique in their list, dependencies on earlier paragraphs only, no cycles, caveats bound.
+
+    A paragraph opening with a word that leans on another ('Yet', 'These', 'They') must name what it
+    leans on, so that fitting a brief to its length never keeps it without its antecedent.
+    """
+    for loc, passages in passage_lists(dataset):
+        position: dict[str, int] = {}
+        for j, passage in enumerate(passages):
+            if passage.id is None:
+                continue
+            if passage.id in position:
+                problem((*loc, j, "id"), f"duplicate paragraph id {passage.id!r}; first at [{position[passage.id]}]")
+            else:
+                position[passage.id] = j
+        for j, passage in enumerate(passages):
+            for k, ref in enumerate(passage.leans_on):
+                where = position.get(ref)
+                if ref == passage.id:
+                    problem((*loc, j, "leans_on", k), f"paragraph {ref!r} leans on itself (a circular dependency)")
+                elif where is None:
+                    near = difflib.get_close_matches(ref, list(position), n=1)
+                    guess = f" (did you mean {near[0]!r}?)" if near else ""
+                    known = ", ".join(position) or "none with an id"
+                    problem(
+                        (*loc, j, "leans_on", k),
+                        f"leans on unknown paragraph {ref!r}{guess}; expected the id of an earlier paragraph "
+                        f"in the same list ({known})",
+                    )
+                elif where > j:
+                    circular = passage.id is not None and _reaches(passages, position, ref, passage.id)
+                    what = f"a circular dependency: {ref!r} leans back on it" if circular else "expected an earlier one"
+                    problem((*loc, j, "leans_on", k), f"leans on {ref!r}, which comes after it ({what})")
+            opener = _opener(passage.claims[0].text)
+            if opener and not passage.leans_on and not passage.stands_alone:
+                problem(
+                    (*loc, j),
+                    f"opens with {opener.capitalize()!r}, which leans on an earlier paragraph; expected `leans_on: "
+                    "[id]` naming it (or `stands_alone: true` if it needs nothing before it)",
+                )
+            if passage.claims[0].caveat:
+                problem(
+                    (*loc, j, "claims", 0, "caveat"), "a caveat cannot open a paragraph: it qualifies a claim before it"
+                )
+
+
+def _reaches(passages: list[Passage], position: dict[str, int], start: str, goal: str) -> bool:
+    """Whether following `leans_on` from paragraph ``start`` reaches ``goal``."""
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        current = todo.pop()
+        if current == goal:
+            return True
+        if current in seen or current not in position:
+            continue
+        seen.add(current)
+        todo += passages[position[current]].leans_on
+    return False
+
+
+def check_judgments(dataset: Dataset, problem: Callable[[Loc, str], None]) -> None:
+    """High confidence needs several independent sources: one commentary supports at most moderate (ICD 203)."""
+    for i, judgment in enumerate(dataset.judgments):
+        sources = {cite.partition("#")[0] for cite in judgment.cites}
+        if judgment.confidence == "high" and len(sources) < 2:
+            problem(
+                ("judgments", i, "confidence"),
+                f"expected at most `moderate` for a judgment resting on one source ({', '.join(sorted(sources))}); "
+                "`high` needs several independent sources that agree",
+            )
+
+
+def check_signals(
+    dataset: Dataset, problem: Callable[[Loc, str], None], check_ref: Callable[[Loc, str | None, set[str], str], None]
+) -> None:
+    """Indicators point one of the dataset's own ways; the main source is one of its sources."""
+    signals = {s.id for s in dataset.info.signals}
+    for i, indicator in enumerate(dataset.indicators):
+        if not signals:
+            problem(("indicators", i, "signals"), "expected `info.signals` to list the directions indicators can point")
+            break
+        check_ref(("indicators", i, "signals"), indicator.signals, signals, "signal (from info.signals)")
+    if dataset.info.main_source is not None:
+        check_ref(("info", "main_source"), dataset.info.main_source, {s.id for s in dataset.sources}, "source")
 
 
 LoadMap = Callable[..., Iterable[tuple[LoadedDataset | None, list[Problem]]]]
@@ -333,6 +441,19 @@ def load_audience(path: Path) -> tuple[LoadedAudience | None, list[Problem]]:
 
 def _action_memo_problem(doc: YamlDoc, value: dict[str, Any], problem: Problem) -> Problem:
     """Point the whole-file rule "an action memo needs memo and decide_by" at the `memo_type:` line."""
+    if not problem.key and "no `recommendations` section in an information memo" in problem.message:
+        listed = value.get("sections")
+        sections: list[Any] = listed if isinstance(listed, list) else []
+        at = next(
+            (
+                i
+                for i, s in enumerate(sections)
+                if s == "recommendations" or (isinstance(s, dict) and s.get("id") == "recommendations")
+            ),
+            None,
+        )
+        loc: Loc = ("sections", at) if at is not None else ("memo_type",)
+        return doc.problem(loc, problem.message.removesuffix(", found a mapping"))
     if problem.key or value.get("memo_type") != "action" or "memo_type: action needs" not in problem.message:
         return problem
     missing = [f"`{key}:`" for key in ("memo", "decide_by") if value.get(key) is None]

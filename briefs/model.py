@@ -68,14 +68,39 @@ class Paragraph(Record):
     )
 
 
+SourceKind = Literal["article", "news", "official", "report", "reference", "dataset", "web"]
+
+
 class Source(Record):
-    """A document the data cites."""
+    """A document the data cites, with the bibliographic fields its notes are formatted from."""
 
     id: Id
-    title: Text = Field(description="The document's title as published.")
-    publisher: Text = Field(description="Who published it (and through whom, if republished).")
-    kind: Literal["article", "news", "official", "reference", "dataset"] = "article"
-    author: Text | None = Field(default=None, description="Leave out when unknown: never invent one.")
+    title: Text = Field(description="The document's title exactly as published (its headline), never a description.")
+    publisher: Text = Field(description="The organisation responsible for it: 'Foreign Policy Research Institute'.")
+    container: Text | None = Field(
+        default=None,
+        description="The publication or website it appeared in, when that is not the publisher: 'Euractiv'.",
+    )
+    short_title: Text | None = Field(
+        default=None,
+        description="The title as short notes give it, up to four words of it (Chicago 14.30): 'Russia’s Invasion "
+        "of Ukraine'. Default: the title without its subtitle.",
+    )
+    short_name: Text | None = Field(
+        default=None,
+        description="How briefs name the source in running text ('FPRI', 'the FPRI commentary'): attributions read "
+        "“FPRI's analysis argues…”. Defaults to the publisher.",
+    )
+    kind: SourceKind = Field(
+        default="article",
+        description="`article` (commentary, analysis), `news`, `official` (a government or UN text), `report`, "
+        "`reference`, `dataset`, `web`; chooses how its notes are formatted.",
+    )
+    authors: list[Text] = Field(
+        default_factory=list,
+        description="Bylined authors, 'Given Family' each (or an organisation). Leave empty when there is no "
+        "byline or it is unknown: never invent one.",
+    )
     date: PartialDate | None = Field(default=None, description="Publication date, as precise as known.")
     date_note: Text | None = Field(default=None, description="How the date was established, when not printed.")
     url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = Field(
@@ -89,6 +114,11 @@ class Source(Record):
     )
     paragraphs: list[Paragraph] = Field(
         default_factory=list, description="Numbered paragraphs, so claims can cite `id#n`."
+    )
+    text_note: Text | None = Field(
+        default=None,
+        description="What the text we hold is, when it is not the original: 'a machine translation with errors'. "
+        "Briefs say it above the corrections.",
     )
 
 
@@ -147,6 +177,11 @@ class Figure(Cited):
     as_of: PartialDate | None = None
     priority: Priority = 3
     key: bool = Field(default=False, description="Shown in the key-figures panel.")
+    caveat: Prose | None = Field(
+        default=None,
+        description="What a reader must know to read the number right ('elections in Kazakhstan are not considered "
+        "free and fair'): shown wherever the figure is.",
+    )
 
     @model_validator(mode="after")
     def _shown_somehow(self) -> Figure:
@@ -167,17 +202,107 @@ class Quote(Cited):
 
 
 class Claim(Cited):
-    """One sourced statement of an analysis section."""
+    """One sourced sentence (or two) of a paragraph."""
 
     text: Prose
     kind: Literal["fact", "assessment"] = Field(
-        default="fact", description="`assessment` for the article's reading of facts, not a fact itself."
+        default="fact", description="`assessment` for a reading of facts (the source's or ours), not a fact itself."
     )
-    priority: Priority = 3
+    caveat: bool = Field(
+        default=False,
+        description="This sentence qualifies the ones before it in its paragraph (a hedge, a 'but'): it is never "
+        "shown without them, nor they without it. It cannot open a paragraph.",
+    )
+    judgment: Id | None = Field(
+        default=None,
+        description="The judgment (from `judgments`) this sentence states: every brief that shows the sentence "
+        "shows whose judgment it is and its confidence.",
+    )
+
+
+LEANING_OPENERS = (
+    "yet",
+    "but",
+    "however",
+    "still",
+    "even so",
+    "despite this",
+    "despite that",
+    "this",
+    "these",
+    "that",
+    "those",
+    "they",
+    "their",
+    "he",
+    "his",
+    "she",
+    "her",
+    "it",
+    "its",
+    "such",
+    "also",
+    "then",
+    "nor",
+    "moreover",
+    "similarly",
+    "likewise",
+    "instead",
+    "so",
+    "thus",
+    "therefore",
+)
+"""Words that, opening a paragraph, lean on one before it: such a paragraph must say which (`leans_on`)."""
+
+
+class Passage(Record):
+    """A paragraph (or a bullet) of claims that an editor keeps or cuts as one: the unit a reader reads.
+
+    Written either as ``claims:`` (a list of sentences, each citing its sources) or, for a paragraph of
+    one sentence, with ``text`` and ``cites`` directly.
+    """
+
+    id: Id | None = Field(
+        default=None, description="Needed only when another paragraph leans on this one (`leans_on`)."
+    )
+    claims: list[Claim] = Field(min_length=1, description="The sentences, in reading order, each with its sources.")
+    priority: Priority = Field(
+        default=3, description="1 = most important. Fitting a brief to its length drops whole paragraphs, least first."
+    )
+    leans_on: list[Id] = Field(
+        default_factory=list,
+        description="Ids of earlier paragraphs of the same list whose words this one needs ('Yet…', 'these "
+        "concerns', a pronoun): it is never shown without them.",
+    )
+    stands_alone: bool = Field(
+        default=False,
+        description="Say so when a paragraph opens with a word like 'This' or 'Yet' but needs nothing before it.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_sentence_shorthand(cls, value: Any) -> Any:
+        """Allow ``text`` + ``cites`` (+ ``kind``, ``caveat``) for a paragraph of one claim."""
+        if isinstance(value, dict) and "claims" not in value and "text" in value:
+            claim_keys = ("text", "cites", "kind", "judgment")
+            claim = {k: value[k] for k in claim_keys if k in value}
+            rest = {k: v for k, v in value.items() if k not in claim_keys}
+            return {**rest, "claims": [claim]}
+        return value
+
+    @property
+    def text(self) -> str:
+        """The paragraph's sentences joined (plain for messages; templates show claim by claim)."""
+        return " ".join(c.text for c in self.claims)
+
+    @property
+    def cites(self) -> list[str]:
+        """Every source the paragraph cites, in order of first use."""
+        return list(dict.fromkeys(cite for c in self.claims for cite in c.cites))
 
 
 class Section(Record):
-    """A titled piece of analysis made of cited claims."""
+    """A titled part of the analysis, made of paragraphs of cited claims."""
 
     id: Id
     theme: Id | None = None
@@ -185,21 +310,53 @@ class Section(Record):
     source_heading: Text | None = Field(
         default=None, description="The heading the source gives this part, if different (kept for checking)."
     )
-    claims: list[Claim] = Field(min_length=1)
+    paragraphs: list[Passage] = Field(min_length=1, description="The part's paragraphs, in reading order.")
+
+
+Likelihood = Literal[
+    "almost no chance",
+    "very unlikely",
+    "unlikely",
+    "roughly even chance",
+    "likely",
+    "very likely",
+    "almost certain",
+]
+"""ICD 203's estimative words, each for a fixed range (1–5 %, 5–20 %, 20–45 %, 45–55 %, 55–80 %, 80–95 %, 95–99 %)."""
 
 
 class Judgment(Cited):
-    """An analytic judgment with its confidence."""
+    """An analytic judgment: whose it is, how likely (for a forecast) and how sure the evidence lets us be."""
 
     id: Id
     theme: Id | None = None
-    text: Prose
-    confidence: Confidence = Field(description="How sure: `low`, `moderate` or `high`, as the evidence warrants.")
-    by: Literal["article", "analyst"] = Field(
-        default="article", description="`article` when the source makes it, `analyst` when we do."
+    text: Prose = Field(
+        description="The judgment as a full sentence, a forecast worded as one ('is unlikely to…'), never as a "
+        "certainty. Briefs add whose it is and its confidence; do not write them into the text."
     )
-    basis: Prose | None = Field(default=None, description="The evidence the judgment rests on.")
+    likelihood: Likelihood | None = Field(
+        default=None,
+        description="For a forecast: the ICD 203 word its text uses, so every brief uses one scale. "
+        "The text must contain it.",
+    )
+    confidence: Confidence = Field(
+        description="How good the evidence is: `high` (several independent, reliable sources agree), `moderate` "
+        "(credible but limited or single-source), `low` (fragmentary, dated, or one interested party)."
+    )
+    by: Literal["source", "analyst"] = Field(
+        default="source",
+        description="`source` when the main source makes the judgment (briefs attribute it: “FPRI judges…”); "
+        "`analyst` when the office does (“we assess…”).",
+    )
+    basis: Prose = Field(description="The evidence it rests on, and why the confidence is what it is.")
     priority: Priority = 3
+
+    @model_validator(mode="after")
+    def _likelihood_in_text(self) -> Judgment:
+        """A forecast's likelihood word appears in its text, so the words and the scale agree."""
+        if self.likelihood is not None and self.likelihood not in self.text.lower():
+            raise ValueError(f"a text that uses its likelihood word {self.likelihood!r} (ICD 203)")
+        return self
 
 
 class Recommendation(Cited):
@@ -220,7 +377,7 @@ class Indicator(Cited):
 
     id: Id
     text: Prose
-    signals: Literal["toward-moscow", "away-from-moscow", "either"] = Field(description="What seeing it would mean.")
+    signals: Id = Field(description="Which way seeing it would point: the id of one of the dataset's `info.signals`.")
     status: Literal["not-observed", "watching", "observed", "mixed"] = Field(description="What has been seen so far.")
     last_checked: dt.date = Field(description="When the status was last checked.")
     note: Prose | None = None
@@ -250,6 +407,13 @@ class Correction(Cited):
     evidence: Prose = Field(description="Why: the sources or reasoning that settle it.")
 
 
+class Signal(Record):
+    """One direction an indicator can point: `toward-moscow` reads 'Toward Moscow'."""
+
+    id: Id
+    label: Text = Field(description="As a reader sees it in the indicators table: 'Toward Moscow'.")
+
+
 class DatasetInfo(Record):
     """What the dataset is about and as of when."""
 
@@ -262,8 +426,33 @@ class DatasetInfo(Record):
     language: Text = "en"
     summary: Prose = Field(description="A paragraph: the situation and why it matters.")
     bluf: Prose = Field(description="Bottom line up front: at most four lines.")
-    key_points: list[Claim] = Field(default_factory=list, description="The few things a reader must know.")
-    implications: list[Claim] = Field(default_factory=list, description="What it means for US policy.")
+    office: Text | None = Field(
+        default=None,
+        description="The office the briefs come from, as a memo's FROM line gives it: "
+        "'SCA – Office of Central Asian Affairs (SCA/CEN)'. Audiences may override it.",
+    )
+    office_short: Text | None = Field(
+        default=None, description="The office's short name, for 'Drafted:' lines and document metadata: 'SCA/CEN'."
+    )
+    authors: list[Text] = Field(
+        default_factory=list, description="Who wrote the briefs, for a policy brief's byline; leave empty for none."
+    )
+    desk: Text | None = Field(
+        default=None, description="Who the full analytic memo is prepared for: 'the Central Asia desk'."
+    )
+    signals: list[Signal] = Field(
+        default_factory=list,
+        description="The directions an indicator can point (the poles this situation moves between).",
+    )
+    main_source: Id | None = Field(
+        default=None,
+        description="The source the briefs are built on (its `short_name` is how they attribute its judgments). "
+        "Defaults to the first source.",
+    )
+    key_points: list[Passage] = Field(default_factory=list, description="The few things a reader must know: bullets.")
+    implications: list[Passage] = Field(
+        default_factory=list, description="What it means for the reader's policy, and what to expect: bullets."
+    )
 
 
 RECORD_KINDS = (
@@ -336,10 +525,14 @@ class SectionSpec(Record):
     origin: list[Literal["stated", "derived"]] | None = Field(
         default=None, description="Recommendations only: which origins to show."
     )
-    max_claim_priority: Priority | None = Field(
-        default=None, description="Analysis only: within each part, only claims with priority ≤ this."
+    max_paragraph_priority: Priority | None = Field(
+        default=None, description="Analysis only: within each part, only paragraphs with priority ≤ this."
     )
     trim: bool = Field(default=True, description="May the overflow policy drop items of this section?")
+    annex: bool = Field(
+        default=False,
+        description="Reference material after the body: lettered ('Annex A: Timeline'), the first on a new page.",
+    )
 
 
 class MemoHeader(Record):
@@ -348,7 +541,11 @@ class MemoHeader(Record):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     to: Text
-    from_: Text = Field(alias="from")
+    from_: Text | None = Field(
+        default=None,
+        alias="from",
+        description="Default: the dataset's `info.office` (the office that knows the situation).",
+    )
     through: Text | None = None
     office: Text | None = None
     prepared_by: Text | None = None
@@ -395,7 +592,22 @@ class Audience(Record):
         default="fail", description="Over a limit: `fail` the target, or `trim` lowest-priority items until it fits."
     )
     visuals: Visuals = Field(default_factory=Visuals)
+    front_matter: bool = Field(
+        default=True,
+        description="Start the Markdown brief with YAML front matter (for a static-site pipeline); `false` for "
+        "briefs pasted into mail, wikis and issues, where it shows as a block of text.",
+    )
     sections: list[SectionSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _information_memo_asks_nothing(self) -> Audience:
+        """An information memo asks for no decision, so it carries no recommendations (an action memo does)."""
+        if self.memo_type == "information" and any(s.id == "recommendations" for s in self.sections):
+            raise ValueError(
+                "no `recommendations` section in an information memo (it asks for no decision); "
+                "use `memo_type: action` with `decide_by:` for a memo that recommends"
+            )
+        return self
 
     @model_validator(mode="after")
     def _action_memo_needs_a_date(self) -> Audience:

@@ -29,10 +29,11 @@ class RenderedPdf:
     times but keeps only the pass that fits, so only that pass is written.
     """
 
-    def __init__(self, pages: int, write: Callable[[], bytes]) -> None:
+    def __init__(self, pages: int, write: Callable[[], bytes], room: float = 0.0) -> None:
         self.pages = pages
         self._write = write
         self._data: bytes | None = None
+        self.room = room  # the share of the last page's text area left empty (0 = full)
 
     @property
     def data(self) -> bytes:
@@ -166,4 +167,27 @@ def render_pdf(
         assert data is not None
         return bytes(data)
 
-    return RenderedPdf(len(document.pages), write)
+    return RenderedPdf(len(document.pages), write, last_page_room(document))
+
+
+def last_page_room(document: Any) -> float:
+    """The share of the last page's text area below its last line (0.0 full, 1.0 empty); 0.0 if unknown.
+
+    Fitting a brief to its pages uses it to decide whether a dropped paragraph might fit again (issue 13).
+    It reads WeasyPrint's laid-out boxes, which are not public API: anything unexpected counts as full.
+    """
+    try:
+        page = document.pages[-1]._page_box
+        top, height = page.content_box_y(), page.height
+
+        def bottom(box: Any) -> float:
+            lowest = float(box.position_y + box.margin_height())
+            for child in getattr(box, "children", None) or ():
+                lowest = max(lowest, bottom(child))
+            return lowest
+
+        content = [c for c in page.children if type(c).__name__ != "MarginBox"]
+        used = max((bottom(c) for root in content for c in root.children), default=top) - top
+        return max(0.0, min(1.0, 1.0 - used / height)) if height else 0.0
+    except Exception:  # WeasyPrint's internals moved: never refill rather than fail
+        return 0.0

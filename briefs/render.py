@@ -42,12 +42,36 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
+_OPENS_AFTER = r"(^|(?<=[\s(\[{\u2014\u2013/-]))"
+
+
+def typographic(text: str) -> str:
+    """Straight quotes as a typesetter sets them: “double”, ‘single’ and the apostrophe ’ (issue 13).
+
+    A quote at the start or after a space or an opening bracket opens; any other closes. Data is
+    typed with straight quotes; every brief shows one style, whatever the source of the text.
+    """
+    if "'" not in text and '"' not in text:
+        return text
+    text = re.sub(_OPENS_AFTER + '"', "\u201c", text)
+    text = text.replace('"', "\u201d")
+    text = re.sub(_OPENS_AFTER + "'", "\u2018", text)
+    return text.replace("'", "\u2019")
+
+
+def html_finalize(value: Any) -> Any:
+    """What ``{{ }}`` prints in HTML: plain text gets typographic quotes; markup is left as it is."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return typographic(value)
+    return value
+
+
 def md_escape(value: Any) -> str:
     """Plain text made inert in Markdown: every character Markdown or HTML would act on is escaped."""
     if isinstance(value, MarkdownSafe):
         return value
     # Inline text: any line ending (CommonMark counts a lone CR too) would end a table row or a list item.
-    text = re.sub(r"\s*[\r\n]\s*", " ", str(value))
+    text = typographic(re.sub(r"\s*[\r\n]\s*", " ", str(value)))
     text = _MD_SPECIAL.sub(r"\\\1", text)
     text = text.replace("&", "&amp;")
     # A leading "1." or "1)" would start a list; a leading "-", "+" or "=" could too.
@@ -83,6 +107,8 @@ def prose_html(text: str) -> Markup:
     _md.reset()
     rendered = _md.convert(source).replace(_AMP, "&amp;")
     rendered = re.sub(r"</p>\s*<p>", "<br>", rendered)
+    # Typographic quotes in the text between tags only: attribute values (an href) keep theirs.
+    rendered = re.sub(r"(^|>)([^<]+)", lambda m: m.group(1) + typographic(m.group(2)), rendered)
     rendered = re.sub(r"^<p>|</p>$", "", rendered.strip())
     clean = nh3.clean(
         rendered,
@@ -218,13 +244,14 @@ def cite_html(numbers: list[int]) -> Markup:
     """Note numbers as linked superscripts."""
     if not numbers:
         return Markup("")
-    links = ",".join(f'<a href="#note-{int(n)}">{int(n)}</a>' for n in numbers)
+    links = ",".join(f'<a href="#note-{int(n)}">{int(n)}</a>' for n in sorted(numbers))
     return Markup(f'<sup class="cite">{links}</sup>')
 
 
 def cite_md(numbers: list[int]) -> MarkdownSafe:
     """Note numbers as Markdown footnote references."""
-    return MarkdownSafe("".join(f"[^{int(n)}]" for n in numbers))
+    # Separated, so that adjacent references never read as one number ("7,16", not "716"), as in the PDF.
+    return MarkdownSafe(",".join(f"[^{int(n)}]" for n in sorted(numbers)))
 
 
 @dataclass(frozen=True)
@@ -341,7 +368,7 @@ def make_env(dirs: TemplateDirs, fmt: str) -> SandboxedEnvironment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,
-        finalize=None if is_html else md_escape,
+        finalize=html_finalize if is_html else md_escape,
         bytecode_cache=_COMPILED["html" if is_html else "md"],
     )
     env.globals.pop("lipsum", None)  # lipsum(n=10**9) would build gigabytes of text; no brief needs it
@@ -354,6 +381,7 @@ def make_env(dirs: TemplateDirs, fmt: str) -> SandboxedEnvironment:
         number=format_number,
         figure=figure_text,
         md=md_escape,
+        mdsafe=lambda value: MarkdownSafe(str(value)),  # text a formatter already escaped for Markdown
         md_url=md_url,
         yamlstr=yaml_string,
     )

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 from briefs.model import (
     Actor,
     Audience,
-    Claim,
     Dataset,
     Event,
+    Passage,
     SectionSpec,
     Source,
 )
@@ -53,11 +53,13 @@ UNDROPPABLE = frozenset({"bluf", "summary", "sources", "changes"})
 
 @dataclass(frozen=True)
 class Note:
-    """One numbered endnote: a source, optionally a paragraph of it."""
+    """One numbered endnote: a source, optionally a paragraph of it, formatted in the house citation style."""
 
     n: int
     source: Source
     paragraph: int | None
+    html: str = ""
+    markdown: str = ""
 
     @property
     def gist(self) -> str | None:
@@ -116,6 +118,37 @@ class Brief:
     def info(self) -> Any:
         return self.dataset.info
 
+    @property
+    def main_source(self) -> Source:
+        """The source the brief is built on (`info.main_source`, else the first source)."""
+        wanted = self.dataset.info.main_source
+        return next((s for s in self.dataset.sources if s.id == wanted), self.dataset.sources[0])
+
+    @property
+    def attribution(self) -> str:
+        """How the brief names its main source in running text: 'FPRI'."""
+        source = self.main_source
+        return source.short_name or source.publisher
+
+    @property
+    def office(self) -> str | None:
+        """The office the brief comes from: the audience's memo FROM line, else the dataset's."""
+        memo = self.audience.memo
+        return (memo.from_ if memo and memo.from_ else None) or self.dataset.info.office
+
+    def judgment(self, judgment_id: str | None) -> Any:
+        """The judgment a claim states (`Claim.judgment`), or None."""
+        return next((j for j in self.dataset.judgments if j.id == judgment_id), None) if judgment_id else None
+
+    def signal_label(self, signal_id: str) -> str:
+        """An indicator's direction in a reader's words: 'Toward Moscow'."""
+        return next((s.label for s in self.dataset.info.signals if s.id == signal_id), signal_id)
+
+    def annex_letter(self, section: BriefSection) -> str | None:
+        """'A', 'B', … for the annexes in their order; None for a section of the body."""
+        annexes = [s for s in self.sections if s.spec.annex]
+        return chr(ord("A") + annexes.index(section)) if section in annexes else None
+
     def section(self, kind: str) -> BriefSection | None:
         """The first section of this kind, if the audience shows it."""
         return next((s for s in self.sections if s.kind == kind), None)
@@ -123,19 +156,61 @@ class Brief:
     def droppable(self) -> list[str]:
         """Keys of items the overflow policy may drop, least important first.
 
-        An analysis part offers its claims one by one (the part goes when its last claim does);
-        the endnotes and the BLUF/summary paragraphs are never dropped: notes follow what cites them.
+        Whole paragraphs, bullets and records go, never single sentences. A paragraph is as important as
+        the most important paragraph that leans on it, so what leans on it goes first (and never stays
+        without it: `select` drops dependants with what they lean on). An analysis part goes when its
+        last paragraph does; the endnotes and the BLUF/summary are never dropped.
         """
-        candidates: list[tuple[int, int, str]] = []
+        candidates: list[tuple[int, int, int, str]] = []
         for s in self.sections:
             if not s.spec.trim or s.kind in UNDROPPABLE:
                 continue
             for index, item in enumerate(s.items):
-                if item.children:
-                    candidates += [(c.priority, j, c.key) for j, c in enumerate(item.children)]
+                if s.kind == "analysis":
+                    candidates += [(p.priority, index, j, p.key) for j, p in enumerate(item.children)]
                 else:
-                    candidates.append((item.priority, index, item.key))
-        return [key for _, _, key in sorted(candidates, key=lambda c: (-c[0], -c[1]))]
+                    candidates.append((item.priority, index, 0, item.key))
+        return [key for _, _, _, key in sorted(candidates, key=lambda c: (-c[0], -c[1], -c[2]))]
+
+    def item_keys(self) -> list[str]:
+        """Every unit fitting may drop that the brief shows: paragraphs of the analysis, items elsewhere."""
+        keys = []
+        for s in self.sections:
+            if s.kind in UNDROPPABLE:
+                continue
+            for item in s.items:
+                keys += [p.key for p in item.children] if s.kind == "analysis" else [item.key]
+        return keys
+
+    def describe(self, key: str) -> str:
+        """An item as a reader would name it: the section's heading and the item's first words."""
+        for s in self.sections:
+            for item in s.items:
+                if s.kind == "analysis":
+                    for para in item.children:
+                        if para.key == key:
+                            return f"{s.title} › {item.title}: “{first_words(para.record.text)}”"
+                elif item.key == key:
+                    return f"{s.title}: “{first_words(_item_text(item))}”"
+        return key
+
+
+def first_words(text: str, count: int = 8) -> str:
+    """The opening words of a text, plain, for a one-line mention: 'Russia's intervention raised fears that…'."""
+    import re
+
+    plain = re.sub(r"[*_`]|\[([^\]]*)\]\([^)]*\)", lambda m: m.group(1) or "", str(text))
+    words = plain.split()
+    return " ".join(words[:count]) + ("…" if len(words) > count else "")
+
+
+def _item_text(item: Item) -> str:
+    record = item.record
+    for name in ("text", "title", "label", "name"):
+        value = getattr(record, name, None)
+        if value:
+            return str(value)
+    return item.key
 
 
 class _Notes:
@@ -157,7 +232,7 @@ class _Notes:
             n = self.numbers[cite]
             if n not in out:
                 out.append(n)
-        return out
+        return sorted(out)
 
 
 def brief_date(dataset: Dataset) -> dt.date:
@@ -183,8 +258,9 @@ def select(
 ) -> Brief:
     """Choose and order what ``audience`` sees of ``dataset``; items whose key is in ``exclude`` are left out.
 
-    ``changes`` (from `briefs.editions.plan_edition`) fills the "What changed" section; without it (a
-    first edition) that section is left out.
+    A paragraph that leans on another (`leans_on`) is shown only with it: when a filter or ``exclude``
+    takes out the one it leans on, it goes too. ``changes`` (from `briefs.editions.plan_edition`)
+    fills the "What changed" section; without it (a first edition) that section is left out.
     """
     notes = _Notes({s.id: s for s in dataset.sources})
     actors = {a.id: a for a in dataset.actors}
@@ -196,21 +272,22 @@ def select(
         else:
             items = _items(dataset, audience, spec, actors)
         if spec.id == "analysis":
-            items = _keep_claims(items, spec.max_claim_priority, frozenset())
-        if spec.max_priority is not None:
-            items = [i for i in items if i.priority <= spec.max_priority]
-        if spec.max is not None:
-            ranked = sorted(range(len(items)), key=lambda k: (items[k].priority, k))[: spec.max]
-            items = [items[k] for k in sorted(ranked)]
-        # Trimming takes items out of what the audience would see; it never lets in one `max` left out.
-        items = [i for i in items if i.key not in exclude]
-        if spec.id == "analysis" and exclude:
-            items = _keep_claims(items, None, exclude)
+            for part in items:
+                part.children = _keep_passages(part.children, spec.max_paragraph_priority, exclude)
+            items = [part for part in items if part.children]
+            for part in items:
+                part.priority = min(p.priority for p in part.children)
+        else:
+            if spec.max_priority is not None:
+                items = [i for i in items if i.priority <= spec.max_priority]
+            if spec.max is not None:
+                ranked = sorted(range(len(items)), key=lambda k: (items[k].priority, k))[: spec.max]
+                items = [items[k] for k in sorted(ranked)]
+            # Trimming takes items out of what the audience would see; it never lets in one `max` left out.
+            items = _keep_passages(items, None, exclude)
         if spec.id != "sources":
             for item in items:
-                item.notes = notes.number(list(getattr(item.record, "cites", []) or []))
-                for child in item.children:
-                    child.notes = notes.number(list(child.record.cites))
+                _number(item, notes)
         title = spec.title or (changes.title if spec.id == "changes" and changes else DEFAULT_TITLES[spec.id])
         sections.append(BriefSection(spec.id, title, items, spec))
     # Notes are numbered as sections appear; the sources section lists them all.
@@ -218,24 +295,79 @@ def select(
         if section.kind == "sources":
             section.items = [Item(f"note:{n.n}", n) for n in notes.notes]
     sections = [s for s in sections if s.items or s.kind in ("bluf", "summary")]
+    formatted = format_notes(notes.notes, dataset.sources)
+    for section in sections:
+        if section.kind == "sources":
+            section.items = [Item(f"note:{n.n}", n) for n in formatted]
+    notes.notes[:] = formatted
     return Brief(dataset, audience, sections, notes.notes, actors, brief_date(dataset), sorted(exclude))
 
 
-def _keep_claims(parts: list[Item], max_priority: int | None, exclude: frozenset[str]) -> list[Item]:
-    """Analysis parts with only the claims kept; a part left with no claims goes too."""
-    kept = []
-    for part in parts:
-        part.children = [
-            c for c in part.children if c.key not in exclude and (max_priority is None or c.priority <= max_priority)
-        ]
-        if part.children:
-            part.priority = min(c.priority for c in part.children)
-            kept.append(part)
-    return kept
+_CITATIONS: dict[str, Any] = {}
+"""Per process, one formatter per set of sources: each note form is rendered once (citeproc is slow, ~50 ms
+a note) and reused by every audience and every trimming pass. Bounded; keyed by the sources' content."""
 
 
-def _claim_item(key: str, claim: Claim) -> Item:
-    return Item(key, claim, priority=claim.priority)
+def citations_for(sources: list[Source]) -> Any:
+    """The shared `briefs.citations.Citations` for these sources."""
+    import hashlib
+    import json
+
+    from briefs.citations import Citations
+
+    key = hashlib.sha256(json.dumps([s.model_dump(mode="json") for s in sources]).encode()).hexdigest()
+    if key not in _CITATIONS:
+        if len(_CITATIONS) >= 16:
+            _CITATIONS.clear()
+        _CITATIONS[key] = Citations(sources)
+    return _CITATIONS[key]
+
+
+def format_notes(notes: list[Note], sources: list[Source]) -> list[Note]:
+    """The notes with their text in the house style (Chicago notes): a full note first, a short one after."""
+    from dataclasses import replace
+
+    formatted = citations_for(sources).notes([(n.source.id, n.paragraph) for n in notes])
+    return [replace(n, html=str(f.html), markdown=str(f.markdown)) for n, f in zip(notes, formatted, strict=True)]
+
+
+def _number(item: Item, notes: _Notes) -> None:
+    """Give an item (and its paragraphs' claims) their note numbers, in reading order."""
+    if item.children:
+        for child in item.children:
+            _number(child, notes)
+        return
+    item.notes = notes.number(list(getattr(item.record, "cites", []) or []))
+
+
+def _keep_passages(items: list[Item], max_priority: int | None, exclude: frozenset[str]) -> list[Item]:
+    """The items kept by ``max_priority`` and ``exclude``, less every paragraph whose antecedent is not kept.
+
+    Only paragraphs (records with `leans_on`) lean; other items pass through the same filter.
+    """
+    kept = [i for i in items if i.key not in exclude and (max_priority is None or i.priority <= max_priority)]
+    while True:
+        ids = {i.record.id for i in kept if isinstance(i.record, Passage) and i.record.id}
+        closed = [i for i in kept if not isinstance(i.record, Passage) or all(r in ids for r in i.record.leans_on)]
+        if len(closed) == len(kept):
+            return closed
+        kept = closed
+
+
+def _passage_items(prefix: str, passages: list[Passage]) -> list[Item]:
+    """Paragraph items, each as important as the most important paragraph leaning on it, claims as children."""
+    effective = [p.priority for p in passages]
+    index = {p.id: j for j, p in enumerate(passages) if p.id}
+    for j in reversed(range(len(passages))):  # dependants come later: their priority flows back
+        for ref in passages[j].leans_on:
+            if ref in index:
+                effective[index[ref]] = min(effective[index[ref]], effective[j])
+    items = []
+    for j, passage in enumerate(passages):
+        item = Item(f"{prefix}:{passage.id or j}", passage, priority=effective[j])
+        item.children = [Item(f"{prefix}:{passage.id or j}.{c}", claim) for c, claim in enumerate(passage.claims)]
+        items.append(item)
+    return items
 
 
 def _items(dataset: Dataset, audience: Audience, spec: SectionSpec, actors: dict[str, Actor]) -> list[Item]:
@@ -244,9 +376,9 @@ def _items(dataset: Dataset, audience: Audience, spec: SectionSpec, actors: dict
     if kind in ("bluf", "summary"):
         return [Item(kind, info)]
     if kind == "key_points":
-        return [_claim_item(f"key_points:{i}", c) for i, c in enumerate(info.key_points)]
+        return _passage_items("key_points", info.key_points)
     if kind == "implications":
-        return [_claim_item(f"implications:{i}", c) for i, c in enumerate(info.implications)]
+        return _passage_items("implications", info.implications)
     if kind == "key_figures":
         return [Item(f"figures:{f.id}", f, priority=f.priority) for f in dataset.figures if f.key]
     if kind == "figures":
@@ -260,8 +392,9 @@ def _items(dataset: Dataset, audience: Audience, spec: SectionSpec, actors: dict
     if kind == "analysis":
         out = []
         for s in dataset.sections:
-            item = Item(f"sections:{s.id}", s, priority=min(c.priority for c in s.claims))
-            item.children = [_claim_item(f"sections:{s.id}:{j}", c) for j, c in enumerate(s.claims)]
+            item = Item(f"sections:{s.id}", s)
+            item.children = _passage_items(f"sections:{s.id}", s.paragraphs)
+            item.priority = min(p.priority for p in item.children)
             out.append(item)
         return out
     if kind == "timeline":

@@ -1,0 +1,312 @@
+"""Fitting a brief to its audience's length: render, measure, drop the least important whole paragraph, repeat.
+
+One (dataset, audience) group at a time: `render_group` renders every format asked for from one
+selection, so the PDF and the Markdown brief hold the same items; `render_isolated` wraps it under the
+per-brief time limit and returns failures as values (a pool worker's result). What a brief dropped to
+fit is reported once per brief, in a reader's words: the section's heading and the paragraph's first words.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from briefs import __version__
+from briefs.editions import Changes
+from briefs.errors import BuildError, InputError, Problem, display_path
+from briefs.limits import time_limit
+from briefs.load import LoadedDataset
+from briefs.model import Audience
+from briefs.render import TemplateDirs, make_env, render, template_name
+from briefs.select import Brief, select
+
+if TYPE_CHECKING:
+    from briefs.pdf import RenderedPdf
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Rendered:
+    """One group's outputs in memory, ready to write; a format in ``errors`` failed and is not written."""
+
+    files: dict[str, bytes]
+    pages: int | None = None
+    dropped: list[str] = field(default_factory=list)  # what fitting left out, in a reader's words, in reading order
+    errors: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0  # how long it took to render (orders the next build's briefs)
+    drop_order: list[str] = field(default_factory=list)  # ``dropped`` in the order trimming dropped them
+
+
+def context_for(brief: Brief, fmt: str) -> dict[str, Any]:
+    """The variables every template sees."""
+    return {
+        "brief": brief,
+        "info": brief.info,
+        "audience": brief.audience,
+        "sections": brief.sections,
+        "notes": brief.notes,
+        "fmt": fmt,
+        "tool_version": __version__,
+    }
+
+
+class _KnownCutMissError(Exception):
+    """A remembered cut was not confirmed (its message says why): trim from scratch."""
+
+
+def _next_to_drop(brief: Brief, exclude: frozenset[str], what: str, limit: int, audience: Audience) -> str:
+    """The least important item still in the brief, or a BuildError when nothing is left to drop."""
+    candidates = [k for k in brief.droppable() if k not in exclude]
+    if not candidates:
+        raise BuildError(f"{what} with nothing left to drop; audience {audience.id!r} allows {limit} (overflow: trim)")
+    return candidates[0]
+
+
+def render_group(
+    loaded: LoadedDataset,
+    audience: Audience,
+    dirs: TemplateDirs,
+    formats: list[str],
+    variant: str | None,
+    changes: Changes | None = None,
+    known_cut: tuple[str, ...] | None = None,
+) -> Rendered:
+    """Render one dataset for one audience in ``formats``, trimming to its limits if it allows.
+
+    Trimming drops the least important item, lays the brief out again, and repeats until it fits:
+    one layout per dropped item, so the result is the shortest run of drops, in priority order, that
+    fits. ``known_cut`` (the drops the last trimming of the same inputs made, see `trim_key`) saves
+    that search (issue 8). It is taken only if it is still the start of the priority order, fits,
+    and does not fit without its last drop: two layouts instead of one per drop, and the same items as
+    the search (pages and words never grow when an item is dropped). Otherwise the search runs.
+
+    Trimming never depends on which formats were asked for, so a PDF and a Markdown brief built at
+    different times from the same inputs hold the same items (issue 4).
+    """
+    if known_cut and audience.overflow == "trim":
+        try:
+            return _render_group(loaded, audience, dirs, formats, variant, changes, known_cut)
+        except _KnownCutMissError as miss:
+            log.info("%s/%s: the remembered cut %s; trimming from scratch", loaded.dataset.id, audience.id, miss)
+    return _render_group(loaded, audience, dirs, formats, variant, changes, None)
+
+
+REFILL_ROOM = 0.15
+"""A fitted brief whose last page is at least this share empty tries to take dropped items back."""
+REFILL_TRIES = 6
+"""At most this many dropped items (the most important) are tried again: one layout each."""
+
+
+def _render_group(
+    loaded: LoadedDataset,
+    audience: Audience,
+    dirs: TemplateDirs,
+    formats: list[str],
+    variant: str | None,
+    changes: Changes | None,
+    known_cut: tuple[str, ...] | None,
+) -> Rendered:
+    """`render_group` from no cut, or from ``known_cut`` (raising _KnownCutMissError unless it is confirmed)."""
+    from briefs.pdf import render_pdf
+
+    dataset = loaded.dataset
+    stem = audience.template or audience.id
+    trim = audience.overflow == "trim"
+    word_limit, page_limit = audience.limits.words, audience.limits.pages
+    html_env, md_env = make_env(dirs, "html"), make_env(dirs, "md")
+    dropped: list[str] = []
+    out: dict[str, bytes] = {}
+    errors: dict[str, str] = {}
+    pages: int | None = None
+
+    def brief_without(items: Iterable[str]) -> Brief:
+        return select(dataset, audience, frozenset(items), changes)
+
+    def render_md(brief: Brief) -> tuple[str, int]:
+        text = render(md_env, template_name(dirs, stem, "md"), dirs, context_for(brief, "md"))
+        return text, len(text.split())
+
+    def render_html(brief: Brief) -> str:
+        return render(html_env, template_name(dirs, stem, "html"), dirs, context_for(brief, "html"))
+
+    def lay_out(html_text: str) -> RenderedPdf:
+        return render_pdf(
+            html_text,
+            base_url=dirs.shipped,
+            asset_roots=tuple(dirs.searched),
+            identity=f"{dataset.id}/{audience.id}",
+            variant=variant,
+            template_file=_template_path(dirs, template_name(dirs, stem, "html")),
+        )
+
+    # A remembered cut: the greedy drops in order, then "+key" for each item the refill put back.
+    remembered = [k for k in known_cut or () if not k.startswith("+")]
+    restored = [k[1:] for k in known_cut or () if k.startswith("+")]
+    if known_cut is not None:
+        if word_limit is None and page_limit is None:
+            raise _KnownCutMissError("has no limit to cut for")
+        for i, item in enumerate(remembered):  # the search would have dropped exactly these, in this order
+            candidates = [k for k in brief_without(remembered[:i]).droppable() if k not in remembered[:i]]
+            if not candidates or candidates[0] != item:
+                raise _KnownCutMissError(f"is not the priority order at {item!r}")
+        if remembered:
+            shorter = brief_without(remembered[:-1])
+            fits_shorter = word_limit is None or render_md(shorter)[1] <= word_limit
+            if fits_shorter and page_limit is not None:
+                fits_shorter = lay_out(render_html(shorter)).pages <= page_limit
+            if fits_shorter:
+                raise _KnownCutMissError("fits without its last drop")
+        dropped = list(remembered)
+    brief = brief_without([k for k in dropped if k not in restored])
+
+    def drop_one(what: str, limit: int) -> None:
+        nonlocal brief
+        if known_cut is not None:
+            raise _KnownCutMissError(f"no longer fits ({what})")
+        drop = _next_to_drop(brief, frozenset(dropped), what, limit, audience)
+        log.debug("%s/%s: %s > %d, dropping %s", dataset.id, audience.id, what, limit, drop)
+        dropped.append(drop)
+        brief = brief_without(dropped)
+
+    def measure(candidate: Brief) -> tuple[bool, str | None, RenderedPdf | None]:
+        """Whether ``candidate`` is within the limits, with its Markdown and its layout when they were made."""
+        md = pdf = None
+        if word_limit is not None:
+            md, words = render_md(candidate)
+            if words > word_limit:
+                return False, md, None
+        if page_limit is not None:
+            pdf = lay_out(render_html(candidate))
+            if pdf.pages > page_limit:
+                return False, md, pdf
+        return True, md, pdf
+
+    if "md" in formats or (word_limit is not None and trim):
+        md_text, words = render_md(brief)
+        while word_limit is not None and words > word_limit and trim:
+            drop_one(f"{words} words", word_limit)
+            md_text, words = render_md(brief)
+
+    needs_layout = "pdf" in formats or (page_limit is not None and trim)
+    fitted: RenderedPdf | None = None
+    if "html" in formats or needs_layout:
+        while True:
+            html_text = render_html(brief)
+            if not needs_layout:
+                break
+            pdf = lay_out(html_text)
+            pages = pdf.pages
+            if page_limit is None or pdf.pages <= page_limit:
+                fitted = pdf
+                break
+            if not trim:
+                # Only the PDF target fails; the Markdown brief has no page limit (issue 4).
+                if "pdf" in formats:
+                    errors["pdf"] = (
+                        f"{pdf.pages} pages; audience {audience.id!r} allows {page_limit} "
+                        "(overflow: fail; set `overflow: trim` in its audience file to drop low-priority items)"
+                    )
+                break
+            drop_one(f"{pdf.pages} pages", page_limit)
+
+    # Refill (issue 13): dropping whole paragraphs in priority order can overshoot, leaving a page
+    # part-empty where a later, smaller item would fit. Try each dropped item again, most important
+    # first, and keep it where the brief still fits. A remembered cut replays the same decisions.
+    if trim and dropped and known_cut is None and not errors and (fitted is None or fitted.room >= REFILL_ROOM):
+        for key in reversed(list(dropped)[-REFILL_TRIES:]):
+            trial = [k for k in dropped if k != key and k not in restored]
+            candidate = brief_without(trial)
+            if key not in candidate.item_keys():
+                continue  # still out: it leans on something that is out
+            ok, _, candidate_pdf = measure(candidate)
+            if ok:
+                restored.append(key)
+                brief = candidate
+                fitted = candidate_pdf
+                log.debug("%s/%s: %s fits again", dataset.id, audience.id, key)
+                if fitted is not None and fitted.room < REFILL_ROOM:
+                    break
+    if restored:
+        brief = brief_without([k for k in dropped if k not in restored])
+        if fitted is None and needs_layout:
+            fitted = lay_out(render_html(brief))
+            if page_limit is not None and fitted.pages > page_limit:
+                raise _KnownCutMissError("no longer fits with what it put back")
+    if "html" in formats or needs_layout:
+        html_text = render_html(brief)
+        if "html" in formats:
+            out["html"] = html_text.encode("utf-8")
+    if fitted is not None:
+        pages = fitted.pages
+        if "pdf" in formats and "pdf" not in errors:
+            out["pdf"] = fitted.data  # written only now, for the layout that fits
+    if "md" in formats:
+        md_text, words = render_md(brief)  # the brief may have lost items to the page limit since
+        if word_limit is not None and words > word_limit:
+            errors["md"] = f"{words} words; audience {audience.id!r} allows {word_limit} (overflow: fail)"
+        else:
+            out["md"] = md_text.encode("utf-8")
+    order = [*dropped, *(f"+{k}" for k in restored)]
+    return Rendered(out, pages, left_out(dataset, audience, changes, brief), errors, drop_order=order)
+
+
+def left_out(dataset: Any, audience: Audience, changes: Changes | None, fitted: Brief) -> list[str]:
+    """What the fitted brief leaves out of the untrimmed one, in reading order and a reader's words.
+
+    Counts the paragraphs that went with one they lean on, so the report is what a reader misses.
+    """
+    if not fitted.dropped:
+        return []
+    whole = select(dataset, audience, frozenset(), changes)
+    shown = set(fitted.item_keys())
+    return [whole.describe(key) for key in whole.item_keys() if key not in shown]
+
+
+GroupCall = tuple[
+    LoadedDataset, Audience, TemplateDirs, list[str], str | None, Changes | None, float | None, tuple[str, ...] | None
+]
+"""The arguments of `render_isolated` for one (dataset, audience) group: plain, picklable values."""
+
+GroupOutcome = Rendered | BuildError | list[Problem]
+"""A group's outputs, its failure, or its input problems (which stop the whole build: exit 2)."""
+
+
+def render_isolated(
+    loaded: LoadedDataset,
+    audience: Audience,
+    dirs: TemplateDirs,
+    formats: list[str],
+    variant: str | None,
+    changes: Changes | None,
+    seconds: float | None,
+    known_cut: tuple[str, ...] | None = None,
+) -> GroupOutcome:
+    """`render_group` under the time limit, its failure returned rather than raised (in a worker or not).
+
+    A crash in one brief must not cost the others (issue 7), and a pool worker hands back values, not
+    exceptions, so the building process sorts outcomes the same way whether it rendered them or not.
+    """
+    what = f"{loaded.dataset.id}/{audience.id}"
+    try:
+        with time_limit(seconds, what):
+            started = time.perf_counter()
+            done = render_group(loaded, audience, dirs, formats, variant, changes, known_cut)
+            done.seconds = time.perf_counter() - started
+            return done
+    except InputError as exc:
+        return list(exc.problems)
+    except BuildError as exc:
+        return BuildError(str(exc))
+    except Exception as exc:
+        log.debug("%s failed", what, exc_info=True)
+        return BuildError(f"{type(exc).__name__}: {exc}")
+
+
+def _template_path(dirs: TemplateDirs, name: str) -> str:
+    """The file a template name loads (the user's folder first), as shown in messages."""
+    found = next((d / name for d in dirs.searched if (d / name).is_file()), dirs.shipped / name)
+    return display_path(found)
