@@ -35,12 +35,12 @@ def test_build_desk_brief_from_shipped_data(tmp_path: Path, run_cli: RunCli) -> 
     pdf, md, html = (out / "kazakhstan-2022" / f"desk.{ext}" for ext in ("pdf", "md", "html"))
     text, reader = read_pdf(pdf)
     assert reader.metadata is not None
-    assert reader.metadata.title == "How Russia's invasion of Ukraine affected Kazakh politics"
-    assert "How Russia's invasion of Ukraine" in text
+    assert reader.metadata.title == "How Russia’s invasion of Ukraine affected Kazakh politics"
+    assert "How Russia’s invasion of Ukraine" in text
     assert "232" in text and "21.6" in text  # the death toll and the frozen sum, from the data
     md_text = md.read_text(encoding="utf-8")
     assert md_text.startswith("---\ntitle: ")
-    assert "# How Russia's invasion of Ukraine affected Kazakh politics" in md_text
+    assert "# How Russia’s invasion of Ukraine affected Kazakh politics" in md_text
     assert "[^1]:" in md_text  # citations as footnotes
     assert "<html" in html.read_text(encoding="utf-8")
     assert "3 built, 0 up to date, 0 failed" in stdout

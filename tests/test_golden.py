@@ -75,21 +75,39 @@ def test_no_stale_goldens() -> None:
 
 
 def test_markdown_furniture(markdown: Path) -> None:
-    """Front matter, the marking first and last in a marked brief, footnotes for citations, the timeline as a table."""
+    """Front matter where the audience asks for it, the marking first and last in a marked brief (after the
+    notes), footnotes for citations, the timeline as a table, and GFM that pastes well (issue 13)."""
     for dataset, audience in shipped_briefs():
         text = (markdown / dataset / f"{audience}.md").read_text(encoding="utf-8")
-        front, body = text.removeprefix("---\n").split("\n---\n", 1)
-        meta = yaml.safe_load(front)
-        assert {"title", "date", "audience"} <= set(meta), audience
-        assert meta["audience"] == audience
         spec = yaml.safe_load((SHIPPED_TEMPLATES / "audiences" / f"{audience}.yaml").read_text(encoding="utf-8"))
+        if spec.get("front_matter", True):
+            front, body = text.removeprefix("---\n").split("\n---\n", 1)
+            meta = yaml.safe_load(front)
+            assert {"title", "date", "audience"} <= set(meta), audience
+            assert meta["audience"] == audience
+            assert meta.get("marking") == spec.get("marking")
+        else:
+            assert not text.startswith("---"), audience
+            body = text
         lines = [line for line in body.strip().splitlines() if line.strip()]
         if spec.get("marking"):
-            assert meta["marking"] == spec["marking"]
             assert lines[0].startswith(f"**{spec['marking']}**"), audience
-            assert lines[-1] == f"**{spec['marking']}**", audience
-        else:
-            assert "marking" not in meta
+            assert lines[-1] == f"**{spec['marking']}**", audience  # the last line, after the notes
+        # No empty heading: every heading is followed by something before the next heading.
+        headings = [i for i, line in enumerate(lines) if line.startswith("#")]
+        for i in headings:
+            level = len(lines[i]) - len(lines[i].lstrip("#"))
+            following = lines[i + 1] if i + 1 < len(lines) else ""
+            next_level = len(following) - len(following.lstrip("#")) if following.startswith("#") else 99
+            assert following and next_level > level, (audience, lines[i])
+        # Adjacent footnote references are separated, so "[^7][^16]" never reads as 716.
+        assert "][^" not in body, audience
+        # Straight double quotes never appear in prose (links and code aside).
+        prose = re.sub(r"<https?://[^>]+>|\]\([^)]*\)|`[^`]*`", "", body)
+        assert '"' not in prose, audience
+        # "Drafted: …" and the marking on lines of their own.
+        for line in lines:
+            assert not (line.startswith("Drafted:") and "**" in line), (audience, line)
         cited = set(re.findall(r"\[\^(\d+)\](?!:)", body))
         defined = set(re.findall(r"^\[\^(\d+)\]:", body, re.M))
         assert cited and cited == defined, audience

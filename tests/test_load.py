@@ -67,19 +67,21 @@ def test_dangling_citation_and_duplicate_id(mini_data: Path) -> None:
                 judgments:
                   - id: j1
                     text: Floods will recur.
-                    confidence: high
+                    confidence: moderate
+                    basis: The report.
                     cites: [reprot#2]
                   - id: j1
                     text: Aid helps.
                     confidence: low
+                    basis: The report.
                     cites: [report#9]
                 """
         },
     )
     problems = problems_for(mini_data)
-    assert any("more.yaml:6:" in p and "unknown source 'reprot' (did you mean 'report'?)" in p for p in problems)
-    assert any("more.yaml:7:" in p and "duplicate id 'j1'" in p for p in problems)
-    assert any("more.yaml:10:" in p and "paragraph 9 of 'report'" in p for p in problems)
+    assert any("more.yaml:7:" in p and "unknown source 'reprot' (did you mean 'report'?)" in p for p in problems)
+    assert any("more.yaml:8:" in p and "duplicate id 'j1'" in p for p in problems)
+    assert any("more.yaml:12:" in p and "paragraph 9 of 'report'" in p for p in problems)
 
 
 def test_yaml_syntax_error_has_line(mini_data: Path) -> None:

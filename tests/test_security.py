@@ -26,6 +26,7 @@ from briefs.errors import InputError
 from briefs.output import output_lock
 from briefs.pdf import FetchRefusedError, _allowed_path
 from briefs.plan import Target, check_collisions
+from briefs.render import typographic
 from tests.conftest import MINI, REPO, RunCli, write_tree
 
 HOSTILE = (
@@ -49,7 +50,10 @@ def hostile_dataset(root: Path) -> Path:
             "summary": h,
             "bluf": h,
             "keywords": [h, "floods"],
-            "key_points": [{"text": h, "cites": ["report#2"]}],
+            "office": h,
+            "office_short": h,
+            "desk": h,
+            "key_points": [{"text": h, "cites": ["report#2"], "judgment": "j"}],
             "implications": [{"text": h, "cites": ["report"]}],
         },
         "sources": [
@@ -57,7 +61,11 @@ def hostile_dataset(root: Path) -> Path:
                 "id": "report",
                 "title": h,
                 "publisher": h,
-                "author": h,
+                "authors": [h],
+                "container": h,
+                "short_title": h,
+                "short_name": h,
+                "text_note": h,
                 "date": "2022-06",
                 "url": "https://example.org/a?b=1&c=\"'<>",
                 "paragraphs": [{"n": 1, "gist": h}, {"n": 2, "gist": h}],
@@ -79,7 +87,7 @@ def hostile_dataset(root: Path) -> Path:
             }
         ],
         "quotes": [{"id": "q", "speaker": "someone", "text": h, "context": h, "cites": ["report"]}],
-        "judgments": [{"id": "j", "text": h, "confidence": "high", "basis": h, "cites": ["report"]}],
+        "judgments": [{"id": "j", "text": h, "confidence": "moderate", "basis": h, "cites": ["report"]}],
         "recommendations": [{"id": "aid", "text": h, "origin": "stated", "basis": h, "cites": ["report#2"]}],
         "corrections": [
             {
@@ -184,7 +192,8 @@ def test_data_is_shown_as_inert_text_in_html_markdown_and_pdf(tmp_path: Path, ru
     html = (out / "hostile" / "evil.html").read_text(encoding="utf-8")
     parsed = assert_inert_html(html, ("#", "https://example.org/"))
     metas = {attrs.get("name"): attrs.get("content") for tag, attrs in parsed.tags if tag == "meta"}
-    whole = HOSTILE.replace("\r\n", "\n").strip()  # an attribute holds the whole string, quotes and all
+    # An attribute holds the whole string, its quotes set typographically as everywhere in a brief (issue 13).
+    whole = typographic(HOSTILE.replace("\r\n", "\n").strip())
     assert metas["description"] == metas["author"] == whole
     assert metas["keywords"] == f"{whole}, floods"
     source_links = [a["href"] for t, a in parsed.tags if t == "a" and (a.get("href") or "").startswith("https:")]
