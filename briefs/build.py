@@ -741,8 +741,8 @@ def build(
                 if progress:
                     progress(results[-1])
 
-        if groups:
-            forget(options.out_dir)  # outputs are about to change: the no-op record no longer holds
+        if groups and options.stream:
+            forget(options.out_dir)  # a watcher writes each brief as it is ready: the no-op record no longer holds
         # Each brief's edition is settled before rendering: its "What changed" section depends on it.
         editions = {
             key: plan_edition(options.out_dir, plan.datasets[key[0]].dataset, plan.audiences[key[1]].audience)
@@ -824,6 +824,9 @@ def build(
                 held[key] = done
         if input_problems and not options.stream:
             raise InputError(sorted(set(input_problems), key=str))  # bad input: nothing written
+        if groups and not options.stream:
+            # Only now, past the last bad input: a build that exits 2 leaves output/ as it was (issue 19).
+            forget(options.out_dir)
         for key in groups:
             if key in held:
                 write_group(key, held[key])
