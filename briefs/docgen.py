@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from briefs import model
-from briefs.model import CITE_PATTERN, ID_PATTERN
+from briefs.model import CITE_PATTERN, ID_PATTERN, REF_PATTERN
 from briefs.yamlfile import SafeLoaderKeepingDates as YamlLoader
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "data-format.md"
@@ -243,6 +243,8 @@ def type_name(annotation: Any, metadata: list[Any] | None = None) -> str:
             return "id"
         if pattern == CITE_PATTERN:
             return "citation"
+        if pattern == REF_PATTERN:
+            return "id or kind:id"
         if pattern and "https" in pattern:
             return "URL (http or https)"
         if getattr(meta, "func", None) is model._check_partial_date:
