@@ -852,10 +852,15 @@ def build(
 
 def check_templates(plan: Plan) -> None:
     """Render every planned target's templates (not the PDF layout), so template mistakes surface in `check`."""
+    from briefs.references import RenderedChecker, css_file_problems
+
     problems: list[Problem] = []
     dirs = plan.options.dirs
     envs = {fmt: make_env(dirs, fmt) for fmt in ("html", "md")}
     seen: set[tuple[str, str, str]] = set()
+    # What a PDF would fetch is refused here as the PDF step's fetcher would, naming its file (issue 19).
+    pdf_briefs = {(p.target.dataset, p.target.audience) for p in plan.targets if p.target.fmt == "pdf"}
+    fetches = RenderedChecker(dirs)
     for p in plan.targets:
         kind = "md" if p.target.fmt == "md" else "html"
         key = (p.target.dataset, p.target.audience, kind)
@@ -864,15 +869,16 @@ def check_templates(plan: Plan) -> None:
         seen.add(key)
         audience = plan.audiences[p.target.audience].audience
         brief = select(plan.datasets[p.target.dataset].dataset, audience)
+        name = template_name(dirs, audience.template or audience.id, kind)
         try:
             with time_limit(plan.options.time_limit, f"{p.target.dataset}/{p.target.audience} ({kind} template)"):
-                render(
-                    envs[kind],
-                    template_name(dirs, audience.template or audience.id, kind),
-                    dirs,
-                    context_for(brief, kind),
-                )
+                text = render(envs[kind], name, dirs, context_for(brief, kind))
         except InputError as exc:
             problems += exc.problems
+            continue
+        if kind == "html" and key[:2] in pdf_briefs:
+            problems += fetches.problems(text, _template_path(dirs, name))
+    if pdf_briefs:
+        problems += css_file_problems(dirs)
     if problems:
         raise InputError(sorted(set(problems), key=str))
