@@ -336,7 +336,7 @@ SectionKind = Literal[
 class SectionSpec(Record):
     """One section of an audience's brief: which records, how many, under what heading."""
 
-    id: SectionKind
+    id: SectionKind = Field(description="The section's kind, which says what it shows (see Section kinds below).")
     title: Text | None = Field(default=None, description="Heading; each kind has a default.")
     max: int | None = Field(default=None, ge=1, description="At most this many items, most important first.")
     max_priority: Priority | None = Field(default=None, description="Only items with priority ≤ this (1 = top).")
