@@ -366,7 +366,7 @@ class _MarkdownMacro(jinja2.runtime.Macro):
 
 
 class _MarkdownTemplate(jinja2.Template):
-    """A compiled Markdown template whose macros, blocks and ``self`` return `MarkdownSafe` text (issue 19).
+    """A compiled Markdown template whose macros, blocks, ``self`` and block sets give `MarkdownSafe` text (issue 19).
 
     The Markdown environment escapes every ``{{ … }}`` value (``finalize=md_escape``); without this,
     ``{{ super() }}`` would escape the parent block's already-escaped Markdown into one line. HTML
@@ -376,6 +376,7 @@ class _MarkdownTemplate(jinja2.Template):
     @classmethod
     def _from_namespace(cls, environment: jinja2.Environment, namespace: Any, globals: Any) -> jinja2.Template:
         namespace["Macro"] = _MarkdownMacro
+        namespace["identity"] = MarkdownSafe  # what `{% set x %}…{% endset %}` captures is marked, as Markup in HTML
         namespace["TemplateReference"] = _MarkdownTemplateReference
         return super()._from_namespace(environment, namespace, globals)
 

@@ -30,7 +30,12 @@ def doc_files(doc: Path) -> dict[str, str]:
 
 def test_audiences_doc_examples_build(mini_data: Path, tmp_path: Path, run_cli: RunCli) -> None:
     files = doc_files(REPO / "docs" / "audiences.md")
-    assert {"audiences/astana.yaml", "audiences/desk.html.j2", "base/sections/judgments.html.j2"} <= set(files)
+    assert {
+        "audiences/astana.yaml",
+        "audiences/desk.html.j2",
+        "audiences/desk.md.j2",
+        "base/sections/judgments.html.j2",
+    } <= set(files)
     user = tmp_path / "my-templates"
     for rel, text in files.items():
         (user / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -42,10 +47,24 @@ def test_audiences_doc_examples_build(mini_data: Path, tmp_path: Path, run_cli: 
     assert "5 audiences" in out
     out_dir = tmp_path / "out"
     code, _, err = run_cli(
-        "build", "--data", mini_data, "--templates", user, "--out", out_dir, "--audience", "desk", "--format", "html"
+        "build",
+        "--data",
+        mini_data,
+        "--templates",
+        user,
+        "--out",
+        out_dir,
+        "--audience",
+        "desk",
+        "--format",
+        "html",
+        "--format",
+        "md",
     )
     assert code == 0, err
     html = (out_dir / "mini" / "desk.html").read_text(encoding="utf-8")
     assert "Prepared for the political section, US Embassy Astana." in html  # the memo_header block
     assert "section.judgments h2 { color: #7a1f1f;" in html  # the style block, after the shipped style
     assert '<table class="judgment-table">' in html and "High (analyst)" in html  # the replaced partial
+    md = (out_dir / "mini" / "desk.md").read_text(encoding="utf-8")
+    assert "\n*Prepared for the political section, US Embassy Astana.*\n\n" in md  # Markdown kept by super()

@@ -44,6 +44,9 @@ def test_macro_and_self_output_not_escaped_again(mini_data: Path, tmp_path: Path
                 > second line{% endmacro %}
                 {% block footer %}{{ super() }}{{ note("a_b") }}
 
+                {% set signed %}**Signed:** {{ info.subject }}{% endset %}
+                {{ signed }}
+
                 {{ self.banner() }}[end]
                 {% endblock %}
                 """
@@ -51,4 +54,5 @@ def test_macro_and_self_output_not_escaped_again(mini_data: Path, tmp_path: Path
     )
     mine = build_md(run_cli, mini_data, tmp_path / "out", "--templates", user)
     assert "> **Note:** a\\_b\n> second line\n" in mine  # the argument escaped once, inside the macro
+    assert "**Signed:** Testland after the floods\n" in mine  # a block set is template output too
     assert mine.endswith("[end]\n")
