@@ -164,10 +164,12 @@ class _Sources:
     texts: dict[Path, str] = field(default_factory=dict)
 
     def files(self) -> Iterator[Path]:
-        for root in self.dirs.searched:
-            for path in sorted(root.rglob("*")):
-                if path.is_file() and path.suffix in (".j2", ".css", ".html", ".svg"):
-                    yield path
+        """Templates first (user folder, then shipped), stylesheets last: a URL is looked for where it is written."""
+        for suffixes in ((".j2", ".html", ".svg"), (".css",)):
+            for root in self.dirs.searched:
+                for path in sorted(root.rglob("*")):
+                    if path.is_file() and path.suffix in suffixes:
+                        yield path
 
     def locate(self, url: str) -> tuple[Path, int, int] | None:
         """The first file (user folder first) that holds ``url`` as written, with its line and column."""
@@ -218,6 +220,10 @@ class RenderedChecker:
         self.roots = tuple(r.resolve() for r in dirs.searched)
         self.sources = _Sources(dirs)
 
+    def _stylesheet_urls(self, path: Path) -> set[str]:
+        """The URLs `css_file_problems` finds in a stylesheet (and so reports itself)."""
+        return {r.url for r in css_references(self.sources.texts.get(path, ""))}
+
     def problems(self, html: str, template_file: str) -> list[Problem]:
         """The refused references of one rendered brief; those written by a CSS file are left to `css_file_problems`."""
         out = []
@@ -228,6 +234,6 @@ class RenderedChecker:
             found = self.sources.locate(ref.url)
             if found is None:  # built by the template from data or pieces: name the template that rendered it
                 out.append(Problem(template_file, None, None, "", why))
-            elif found[0].suffix != ".css":
+            elif found[0].suffix != ".css" or ref.url not in self._stylesheet_urls(found[0]):
                 out.append(Problem(display_path(found[0]), found[1], found[2], "", why))
         return out

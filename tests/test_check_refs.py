@@ -159,3 +159,24 @@ def test_parsers_find_every_kind_of_reference() -> None:
         '<svg><image xlink:href="i.png"/></svg><style>p { background: url(p.png) }</style><a href="x.html">x</a>'
     )
     assert [r.url for r in html_references(html)] == ["s.css", "o.pdf", "e.svg", "i.png", "p.png"]
+
+
+def test_a_url_only_mentioned_in_a_css_comment_is_still_reported(
+    mini_data: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    shipped_css = (Path(__file__).parent.parent / "templates/base/css/base.css").read_text(encoding="utf-8")
+    user = write_tree(
+        tmp_path / "mine",
+        {
+            "base/css/base.css": "/* http://example.org/only-in-a-comment.css */\n" + shipped_css,
+            "audiences/public.html.j2": PAGE.format(
+                head='<style>@import "http://example.org/only-in-a-comment.css";</style>', body=""
+            ),
+        },
+    )
+    code, errors = check(run_cli, mini_data, user)
+    assert code == 2
+    assert errors == [
+        f"{user / 'audiences/public.html.j2'}:3:17: refused to fetch 'http://example.org/only-in-a-comment.css': "
+        "only files in the template folders may be loaded"
+    ]

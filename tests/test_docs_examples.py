@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-from tests.conftest import REPO, RunCli
+from tests.conftest import RunCli, write_tree
+from tests.test_audiences import doc_files
 
 JUDGMENT = """
 judgments:
@@ -17,29 +17,11 @@ judgments:
 """
 
 
-def doc_files(doc: Path) -> dict[str, str]:
-    """Every fenced block that starts by naming its file (``{# my-templates/… #}`` or ``# my-templates/…``)."""
-    files: dict[str, str] = {}
-    for block in re.findall(r"```(?:jinja|yaml)\n(.*?)```", doc.read_text(encoding="utf-8"), flags=re.S):
-        first = block.splitlines()[0]
-        named = re.match(r"^(?:\{#|#) my-templates/(\S+?)(?: #\})?$", first)
-        if named:
-            files[named.group(1)] = block  # a later, fuller version of a file replaces the first
-    return files
-
-
 def test_audiences_doc_examples_build(mini_data: Path, tmp_path: Path, run_cli: RunCli) -> None:
-    files = doc_files(REPO / "docs" / "audiences.md")
-    assert {
-        "audiences/astana.yaml",
-        "audiences/desk.html.j2",
-        "audiences/desk.md.j2",
-        "base/sections/judgments.html.j2",
-    } <= set(files)
+    files = doc_files()  # a later, fuller version of a file replaces the first
+    assert "my-templates/base/sections/judgments.html.j2" in files
+    write_tree(tmp_path, files)
     user = tmp_path / "my-templates"
-    for rel, text in files.items():
-        (user / rel).parent.mkdir(parents=True, exist_ok=True)
-        (user / rel).write_text(text, encoding="utf-8")
     with (mini_data / "mini" / "records.yaml").open("a", encoding="utf-8") as fh:
         fh.write(JUDGMENT)
     code, out, err = run_cli("check", "--data", mini_data, "--templates", user)
