@@ -169,14 +169,15 @@ def test_a_url_only_mentioned_in_a_css_comment_is_still_reported(
         tmp_path / "mine",
         {
             "base/css/base.css": "/* http://example.org/only-in-a-comment.css */\n" + shipped_css,
-            "audiences/public.html.j2": PAGE.format(
-                head='<style>@import "http://example.org/only-in-a-comment.css";</style>', body=""
-            ),
+            # base/sections/ sorts after base/css/: the template is still searched first
+            "base/sections/summary.html.j2": '<section class="summary">\n'
+            '<style>@import "http://example.org/only-in-a-comment.css";</style>\n</section>\n',
         },
     )
-    code, errors = check(run_cli, mini_data, user)
+    code, _, err = run_cli("check", "--data", mini_data, "--templates", user, "--audience", "desk")
+    errors = [line.removeprefix("error: ") for line in err.splitlines() if line.startswith("error: ")]
     assert code == 2
     assert errors == [
-        f"{user / 'audiences/public.html.j2'}:3:17: refused to fetch 'http://example.org/only-in-a-comment.css': "
+        f"{user / 'base/sections/summary.html.j2'}:2:17: refused to fetch 'http://example.org/only-in-a-comment.css': "
         "only files in the template folders may be loaded"
     ]
