@@ -22,7 +22,7 @@ from briefs import __version__
 from briefs.editions import Changes, plan_edition
 from briefs.errors import BuildError, InputError, Problem, display_path
 from briefs.fastpath import SHIPPED_TEMPLATES, fingerprint, forget, record_bytes, record_path, summary_line
-from briefs.fit import GroupCall, GroupOutcome, Rendered, context_for, render_isolated
+from briefs.fit import GroupCall, GroupOutcome, Rendered, context_for, render_isolated, template_path
 from briefs.limits import DEFAULT_SECONDS, time_limit
 from briefs.load import LoadedAudience, LoadedDataset, LoadMap, dataset_folders, load_audience, load_datasets
 from briefs.model import RECORD_KINDS
@@ -524,8 +524,8 @@ def build(
                 if progress:
                     progress(results[-1])
 
-        if groups:
-            forget(options.out_dir)  # outputs are about to change: the no-op record no longer holds
+        if groups and options.stream:
+            forget(options.out_dir)  # a watcher writes each brief as it is ready: the no-op record no longer holds
         # Each brief's edition is settled before rendering: its "What changed" section depends on it.
         editions = {
             key: plan_edition(options.out_dir, plan.datasets[key[0]].dataset, plan.audiences[key[1]].audience)
@@ -610,6 +610,9 @@ def build(
                 held[key] = done
         if input_problems and not options.stream:
             raise InputError(sorted(set(input_problems), key=str))  # bad input: nothing written
+        if groups and not options.stream:
+            # Only now, past the last bad input: a build that exits 2 leaves output/ as it was (issue 19).
+            forget(options.out_dir)
         for key in groups:
             if key in held:
                 write_group(key, held[key])
@@ -635,10 +638,15 @@ def build(
 
 def check_templates(plan: Plan) -> None:
     """Render every planned target's templates (not the PDF layout), so template mistakes surface in `check`."""
+    from briefs.references import RenderedChecker, css_file_problems
+
     problems: list[Problem] = []
     dirs = plan.options.dirs
     envs = {fmt: make_env(dirs, fmt) for fmt in ("html", "md")}
     seen: set[tuple[str, str, str]] = set()
+    # What a PDF would fetch is refused here as the PDF step's fetcher would, naming its file (issue 19).
+    pdf_briefs = {(p.target.dataset, p.target.audience) for p in plan.targets if p.target.fmt == "pdf"}
+    fetches = RenderedChecker(dirs)
     for p in plan.targets:
         kind = "md" if p.target.fmt == "md" else "html"
         key = (p.target.dataset, p.target.audience, kind)
@@ -647,15 +655,16 @@ def check_templates(plan: Plan) -> None:
         seen.add(key)
         audience = plan.audiences[p.target.audience].audience
         brief = select(plan.datasets[p.target.dataset].dataset, audience)
+        name = template_name(dirs, audience.template or audience.id, kind)
         try:
             with time_limit(plan.options.time_limit, f"{p.target.dataset}/{p.target.audience} ({kind} template)"):
-                render(
-                    envs[kind],
-                    template_name(dirs, audience.template or audience.id, kind),
-                    dirs,
-                    context_for(brief, kind),
-                )
+                text = render(envs[kind], name, dirs, context_for(brief, kind))
         except InputError as exc:
             problems += exc.problems
+            continue
+        if kind == "html" and key[:2] in pdf_briefs:
+            problems += fetches.problems(text, template_path(dirs, name))
+    if pdf_briefs:
+        problems += css_file_problems(dirs)
     if problems:
         raise InputError(sorted(set(problems), key=str))

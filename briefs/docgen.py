@@ -1,7 +1,9 @@
 """Generate `docs/data-format.md` from the schema in `model.py`, so the documentation cannot drift.
 
-Run ``python -m briefs.docgen --write`` after changing the schema; a test fails while the committed
-file differs from what this module generates, and another validates every example against its model.
+Also the part of `docs/audiences.md` that lists what a template receives (between its markers).
+Run ``python -m briefs.docgen --write`` after changing the schema or the template context; a test
+fails while a committed file differs from what this module generates, and another validates every
+example against its model.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ import typing
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import yaml
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from briefs import model
-from briefs.model import CITE_PATTERN, ID_PATTERN
+from briefs.model import CITE_PATTERN, ID_PATTERN, REF_PATTERN
 from briefs.yamlfile import SafeLoaderKeepingDates as YamlLoader
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "data-format.md"
@@ -58,7 +61,20 @@ DATA_KINDS: list[tuple[type[BaseModel], str, str]] = [
           - {n: 2, gist: "January 2022 protests swept Kazakhstan and were crushed."}
         """,
     ),
+    (
+        model.Paragraph,
+        "`sources[].paragraphs` (a list): one entry per non-blank line of the source's `text_file`",
+        """\
+        n: 9
+        gist: Russian TV host Tigran Keosayan mocked Kazakhstan's refusal to back the war.
+        """,
+    ),
     (model.Theme, "`themes:` (a list)", "id: sanctions\ntitle: Kazakhstan and the sanctions\n"),
+    (
+        model.Signal,
+        "inside `info.signals`: the directions an indicator can point",
+        "id: toward-moscow\nlabel: Toward Moscow\n",
+    ),
     (
         model.Actor,
         "`actors:` (a list)",
@@ -245,6 +261,47 @@ AUDIENCE_KINDS: list[tuple[type[BaseModel], str, str]] = [
 ]
 
 
+SECTION_SHOWS: dict[str, str] = {
+    "bluf": "`info.bluf`: the bottom line up front, in at most four lines. Never trimmed.",
+    "summary": "`info.summary`: the situation and why it matters, in a paragraph. Never trimmed.",
+    "key_points": "`info.key_points`: the few cited claims a reader must know.",
+    "key_figures": "The `figures` marked `key: true`: a table, or cards with `visuals: {key_figures: true}`.",
+    "recommendations": "The `recommendations` for this audience, those the source states first, each marked "
+    "stated or derived; `origin:` keeps one kind.",
+    "analysis": "The analysis `sections`, part by part, each with its claims; `max_claim_priority:` thins the claims.",
+    "implications": "`info.implications`: what the situation means for policy.",
+    "judgments": "The `judgments`, each with its confidence and whether the source or the analyst makes it.",
+    "timeline": "The `events` in date order; with `visuals: {timeline: true}` also drawn to scale (PDF and HTML).",
+    "actors": "The `actors`: the one spelling every brief uses, and who each is.",
+    "figures": "Every figure: value, period and what it measures.",
+    "quotes": "The `quotes`, with speaker, date and context.",
+    "indicators": "The `indicators` to watch: what each would signal and what has been seen so far.",
+    "updates": "The `updates`: facts learned after `info.as_of`, dated, oldest first.",
+    "corrections": "The `corrections`: what the source says, what is right instead, and why.",
+    "changes": "What changed since this brief's last edition; left out of a first edition. Never trimmed.",
+    "sources": "The numbered endnotes: each source (and paragraph) the brief cites, in order of first citation. "
+    "Never trimmed.",
+}
+"""What each section kind shows, one line each (the table under SectionSpec); tests/test_docgen.py wants every kind."""
+
+
+def section_kinds() -> list[str]:
+    """The table of section kinds: default heading (from `briefs.select`) and what each shows."""
+    from briefs.select import DEFAULT_TITLES
+
+    rows = [
+        "#### Section kinds",
+        "",
+        "Each kind has a partial `templates/base/sections/<kind>.html.j2` and `.md.j2` (see `docs/audiences.md`).",
+        "",
+        "| kind | default heading | shows |",
+        "|---|---|---|",
+    ]
+    for kind in typing.get_args(model.SectionKind):
+        rows.append(f"| `{kind}` | {DEFAULT_TITLES.get(kind, '')} | {SECTION_SHOWS.get(kind, '')} |")
+    return [*rows, ""]
+
+
 def examples() -> list[tuple[type[BaseModel], dict[str, Any]]]:
     """Every documented example, parsed, with its model (for the test that validates them)."""
     out = []
@@ -269,6 +326,8 @@ def type_name(annotation: Any, metadata: list[Any] | None = None) -> str:
             return "id"
         if pattern == CITE_PATTERN:
             return "citation"
+        if pattern == REF_PATTERN:
+            return "id or kind:id"
         if pattern and "https" in pattern:
             return "URL (http or https)"
         if getattr(meta, "func", None) is model._check_partial_date:
@@ -360,16 +419,28 @@ def generate() -> str:
         "",
         "<!-- Generated by `python -m briefs.docgen --write` from briefs/model.py; do not edit by hand. -->",
         "",
-        "A dataset is a folder `data/<id>/` (the id matches `[a-z0-9][a-z0-9-]*`). Every `.yaml` file in it",
-        "is a mapping whose top-level keys are sections of the dataset — `info`, `sources`, `themes`, `actors`,",
-        "`events`, `figures`, `quotes`, `sections`, `judgments`, `recommendations`, `indicators`, `updates`,",
-        "`corrections` — and a section may be given in only one file. Split them as suits the analysts.",
+        *textwrap.wrap(
+            "A dataset is a folder `data/<id>/` (the id matches `[a-z0-9][a-z0-9-]*`). Every `.yaml` or `.yml`"
+            " file in it (not in subfolders) is a mapping whose top-level keys are sections of the dataset — "
+            + ", ".join(f"`{k}`" for k in ("info", *model.RECORD_KINDS))
+            + " — and a section may be given in only one file. Split them as suits the analysts.",
+            width=104,
+            break_on_hyphens=False,
+        ),
         "",
         "Rules the loader enforces, reporting every breach at once as `file:line:column: key: expected …, found …`:",
         "",
         "- unknown keys are errors (a typo is caught, with a suggestion); duplicate YAML keys are errors;",
-        "- ids are unique within their kind; every citation, actor, theme and `about` reference resolves;",
+        "- ids are unique within their kind (a figure and an event may share one); every citation, actor,",
+        "  theme and `about` reference resolves; `about` takes `kind:id` (`figures:death-toll-232`) where a",
+        "  plain id would name records of two kinds;",
         "- a citation is `source-id` or `source-id#paragraph`, and the paragraph must exist in that source;",
+        "- a source's `text_file` is its text as received, one paragraph per non-blank line: paragraph *n* is",
+        "  the *n*-th non-blank line, and `paragraphs` lists every one, numbered 1, 2, 3… (a text of 14",
+        "  non-blank lines needs 14 entries);",
+        "- a correction's `source_says` occurs word for word in the paragraph its `location` names (runs of",
+        "  spaces and curly or straight quotes count alike);",
+        "- an update is dated on or after `info.as_of` (a partial date counts if any day of it is);",
         "- dates parse: a **partial date** is `YYYY`, `YYYY-MM` or `YYYY-MM-DD` (quote it or not);",
         "- text fields are non-empty; **prose** fields may use inline Markdown (`*emphasis*`, `**strong**`,",
         "  `` `code` ``, `[links](https://…)`); raw HTML, images and non-http(s) links are removed;",
@@ -382,6 +453,10 @@ def generate() -> str:
     ]
     for cls, where, text in DATA_KINDS:
         out += _kind_section(cls, where, text)
+    listed = {cls for cls, _, _ in DATA_KINDS + AUDIENCE_KINDS}
+    for cls, where in nested_models(model.Dataset).items():  # a record added to the schema is never left out
+        if cls not in listed:
+            out += _kind_section(cls, f"`{where}`", "")
     out += ["## Audience files", ""]
     out += [
         "An audience is one YAML file in `templates/audiences/` (or in your `--templates` folder's",
@@ -390,36 +465,198 @@ def generate() -> str:
     ]
     for cls, where, text in AUDIENCE_KINDS:
         out += _kind_section(cls, where, text)
+        if cls is model.SectionSpec:
+            out += section_kinds()
     return "\n".join(out).rstrip() + "\n"
+
+
+def nested_models(root: type[BaseModel], where: str = "") -> dict[type[BaseModel], str]:
+    """Every record class reachable from ``root``'s fields, with the dotted key where it first appears."""
+    found: dict[type[BaseModel], str] = {}
+    for name, info in root.model_fields.items():
+        key = f"{where}.{name}" if where else name
+        for cls in _models_in(info.annotation):
+            if cls not in found and cls is not root:
+                found[cls] = key
+                for inner, inner_key in nested_models(cls, key + ("[]" if _is_list(info.annotation) else "")).items():
+                    found.setdefault(inner, inner_key)
+    return found
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+
+
+def _is_list(annotation: Any) -> bool:
+    if typing.get_origin(annotation) is list:
+        return True
+    return any(_is_list(a) for a in typing.get_args(annotation))
 
 
 def _kind_section(cls: type[BaseModel], where: str, text: str) -> list[str]:
     doc = (cls.__doc__ or "").strip().splitlines()[0]
-    return [
-        f"### {cls.__name__}",
-        "",
-        f"{doc} Lives in {where}.",
-        "",
-        *_field_rows(cls),
-        "",
-        "Example:",
-        "",
-        "```yaml",
-        textwrap.dedent(text).rstrip(),
-        "```",
-        "",
-    ]
+    out = [f"### {cls.__name__}", "", f"{doc} Lives in {where}.", "", *_field_rows(cls), ""]
+    if text:
+        out += ["Example:", "", "```yaml", textwrap.dedent(text).rstrip(), "```", ""]
+    return out
+
+
+# --- docs/audiences.md: what a template receives ------------------------------------------------------
+
+AUDIENCES_DOC = DOC.parent / "audiences.md"
+BEGIN = "<!-- template-reference: generated by `python -m briefs.docgen --write` from the code; do not edit -->"
+END = "<!-- end of template-reference -->"
+
+TEMPLATE_VARIABLES: dict[str, str] = {
+    "brief": "Everything about this brief: a [`Brief`](#brief).",
+    "info": "The dataset's `info` record (DatasetInfo in [data-format.md](data-format.md#datasetinfo)), the same as "
+    "`brief.info`: {fields}.",
+    "audience": "The audience file as a record (Audience in [data-format.md](data-format.md#audience)): {fields}.",
+    "sections": "The sections to show, in the audience's order: a list of [`BriefSection`](#briefsection), the same "
+    "as `brief.sections`.",
+    "notes": "The endnotes, numbered in order of first citation: a list of [`Note`](#note).",
+    "fmt": "`html` (for the PDF and HTML) or `md`.",
+    "tool_version": "The tool's version, for metadata.",
+}
+"""Every variable `briefs.build.context_for` passes to a template; tests/test_docgen.py keeps the two in step."""
+
+ATTRIBUTES: dict[str, dict[str, str]] = {
+    "Brief": {
+        "dataset": "The whole validated dataset: `info` and every list of records in data-format.md "
+        "(`brief.dataset.events`, `brief.dataset.sources`…).",
+        "audience": "The audience record (also the variable `audience`).",
+        "sections": "The sections shown, in order; one with no items is left out, except `bluf` and `summary`.",
+        "notes": "The endnotes (also the variable `notes`).",
+        "actors": "Actors by id: `brief.actors['tokayev'].name`.",
+        "date": "The brief's date: `info.as_of`, or the latest update after it (a date: `brief.date | date`).",
+        "dropped": "Keys of the items trimmed to fit the audience's limits.",
+        "info": "The dataset's `info` (also the variable `info`).",
+    },
+    "BriefSection": {
+        "kind": "The section kind (`judgments`, `timeline`…): the partial `base/sections/<kind>.*.j2` renders it.",
+        "title": "Its heading: the audience's `title:` or the kind's default.",
+        "items": "What it shows, in order: a list of [`Item`](#item).",
+        "spec": "The audience's settings for it (SectionSpec: `max`, `origin`, `trim`…).",
+    },
+    "Item": {
+        "key": "What trimming calls it: `figures:rise`, `sections:sanctions:2`.",
+        "record": "The record shown (an Event, Figure, Claim…; DatasetInfo for `bluf` and `summary`; a Note in "
+        "`sources`). `item.text` is short for `item.record.text`: every attribute of the record reads "
+        "through the item.",
+        "notes": "The note numbers its citations got: `{{ cite(item.notes) }}`.",
+        "priority": "1 (most important) to 5.",
+        "children": "An analysis part's claims (Items too); empty elsewhere.",
+        "extra": "What a section adds, read as attributes too: `item.people` (a timeline event's actors), "
+        "`item.speaker_actor` (a quote's speaker).",
+    },
+    "Note": {
+        "n": "Its number.",
+        "source": "The Source record cited: `note.source.title`, `.publisher`, `.url`, `.date`…",
+        "paragraph": "The paragraph cited, or none for the whole source.",
+        "gist": "The cited paragraph's one-line summary, when known.",
+    },
+}
+"""What each attribute of the objects templates receive means; tests/test_docgen.py wants every public one."""
+
+
+def template_objects() -> dict[str, type]:
+    """The classes whose attributes templates read, by name."""
+    from briefs.select import Brief, BriefSection, Item, Note
+
+    return {"Brief": Brief, "BriefSection": BriefSection, "Item": Item, "Note": Note}
+
+
+def public_attributes(cls: type) -> dict[str, str]:
+    """A class's fields and public properties and methods, each with its type or call form."""
+    import dataclasses
+
+    found = {f.name: f"`{f.type}`" for f in dataclasses.fields(cls)}
+    for name, value in vars(cls).items():
+        if name.startswith("_") or name in found:
+            continue
+        if isinstance(value, property):
+            found[name] = "property"
+        elif callable(value):
+            found[name] = "method"
+    return found
+
+
+def template_reference() -> str:
+    """The generated part of docs/audiences.md: template variables, their objects, filters and functions."""
+    from briefs.render import TemplateDirs, make_env
+
+    fields = {
+        "info": ", ".join(f"`{k}`" for k in model.DatasetInfo.model_fields),
+        "audience": ", ".join(f"`{model.Audience.model_fields[k].alias or k}`" for k in model.Audience.model_fields),
+    }
+    out = [BEGIN, "", "| variable | what it is |", "|---|---|"]
+    for name, text in TEMPLATE_VARIABLES.items():
+        out.append(f"| `{name}` | {text.format(fields=fields.get(name, ''))} |")
+    out.append("")
+    for cls_name, cls in template_objects().items():
+        doc = (cls.__doc__ or "").strip().splitlines()[0]
+        out += [f"#### {cls_name}", "", doc, "", "| attribute | type | meaning |", "|---|---|---|"]
+        for attr, kind in public_attributes(cls).items():
+            meaning = ATTRIBUTES.get(cls_name, {}).get(attr) or _first_line(getattr(cls, attr, None))
+            shown = f"{attr}(…)" if kind == "method" else attr
+            out.append(_row(f"`{shown}`", kind, meaning))
+        out.append("")
+    envs = {fmt: make_env(TemplateDirs(DOC.parent.parent / "templates"), fmt) for fmt in ("html", "md")}
+    plain = jinja2.Environment()  # Jinja's own filters and globals, left to Jinja's documentation
+    out += ["#### Filters and functions", ""]
+    out += ["Besides Jinja's own filters (`upper`, `join`, `length`…):", ""]
+    out += ["| name | kind | in | what it does |", "|---|---|---|---|"]
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for fmt, env in envs.items():
+        for name in set(env.filters) - set(plain.filters):
+            rows.setdefault((name, "filter"), {})[fmt] = env.filters[name]
+        for name in set(env.globals) - set(plain.globals):
+            if callable(env.globals[name]):
+                rows.setdefault((name, "function"), {})[fmt] = env.globals[name]
+    for (name, kind), fns in sorted(rows.items(), key=lambda r: (r[0][1] == "function", r[0][0])):
+        where = "HTML and Markdown" if len(fns) == 2 else "HTML" if "html" in fns else "Markdown"
+        docs = {fmt: _first_line(fn) for fmt, fn in fns.items()}
+        what = " ".join(dict.fromkeys(docs.values()))
+        if len(set(docs.values())) == 2:
+            what = f"HTML: {docs['html']} Markdown: {docs['md']}"
+        out.append(f"| `{name}` | {kind} | {where} | {what} |")
+    return "\n".join([*out, "", END])
+
+
+def _row(*cells: str) -> str:
+    """A Markdown table row; a ``|`` inside a cell (even in code) is escaped, as GitHub's tables need."""
+    return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+
+
+def _first_line(obj: Any) -> str:
+    """The first line of an object's docstring (a property's getter's)."""
+    obj = obj.fget if isinstance(obj, property) else obj
+    return ((getattr(obj, "__doc__", None) or "").strip().splitlines() or [""])[0]
+
+
+def audiences_doc(current: str) -> str:
+    """docs/audiences.md with its generated part replaced by `template_reference`."""
+    head, found, rest = current.partition(BEGIN)
+    _, found_end, tail = rest.partition(END)
+    if not found or not found_end:
+        raise ValueError(f"{AUDIENCES_DOC}: expected the markers {BEGIN!r} and {END!r}")
+    return head + template_reference() + tail
 
 
 def main(argv: list[str] | None = None) -> int:
     """Print the generated document, or with --write replace docs/data-format.md."""
     parser = argparse.ArgumentParser(prog="python -m briefs.docgen", description=__doc__)
-    parser.add_argument("--write", action="store_true", help=f"write {DOC.name} instead of printing it")
+    parser.add_argument(
+        "--write", action="store_true", help=f"write {DOC.name} (and audiences.md's generated part) instead of printing"
+    )
     args = parser.parse_args(argv)
     text = generate()
     if args.write:
         DOC.parent.mkdir(parents=True, exist_ok=True)
         DOC.write_text(text, encoding="utf-8")
+        AUDIENCES_DOC.write_text(audiences_doc(AUDIENCES_DOC.read_text(encoding="utf-8")), encoding="utf-8")
     else:
         sys.stdout.write(text)
     return 0

@@ -140,7 +140,7 @@ def _render_group(
             asset_roots=tuple(dirs.searched),
             identity=f"{dataset.id}/{audience.id}",
             variant=variant,
-            template_file=_template_path(dirs, template_name(dirs, stem, "html")),
+            template_file=template_path(dirs, template_name(dirs, stem, "html")),
         )
 
     # A remembered cut: the greedy drops in order, then "+key" for each item the refill put back.
@@ -306,7 +306,7 @@ def render_isolated(
         return BuildError(f"{type(exc).__name__}: {exc}")
 
 
-def _template_path(dirs: TemplateDirs, name: str) -> str:
+def template_path(dirs: TemplateDirs, name: str) -> str:
     """The file a template name loads (the user's folder first), as shown in messages."""
     found = next((d / name for d in dirs.searched if (d / name).is_file()), dirs.shipped / name)
     return display_path(found)

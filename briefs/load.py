@@ -6,6 +6,8 @@ Nothing here writes anything.
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import difflib
 import logging
 import re
@@ -201,7 +203,6 @@ def check_references(dataset: Dataset, doc_for: typing.Callable[[Loc], YamlDoc |
             problems.append(doc.problem(loc, message))
 
     kinds = RECORD_KINDS
-    all_ids: dict[str, str] = {}
     for kind in kinds:
         seen: dict[str, int] = {}
         for i, record in enumerate(getattr(dataset, kind)):
@@ -212,7 +213,6 @@ def check_references(dataset: Dataset, doc_for: typing.Callable[[Loc], YamlDoc |
                 )
             else:
                 seen[rid] = i
-            all_ids.setdefault(rid, kind)
 
     sources = {s.id: s for s in dataset.sources}
     for i, source in enumerate(dataset.sources):
@@ -270,9 +270,10 @@ def check_references(dataset: Dataset, doc_for: typing.Callable[[Loc], YamlDoc |
     check_signals(dataset, problem, check_ref)
     for i, quote in enumerate(dataset.quotes):
         check_ref(("quotes", i, "speaker"), quote.speaker, actors, "actor")
-    for i, update in enumerate(dataset.updates):
-        for j, ref in enumerate(update.about):
-            check_ref(("updates", i, "about", j), ref, all_ids, "record")
+    check_about(dataset, problem)
+    check_update_dates(dataset, problem)
+    check_paragraph_counts(dataset, folder, problem)
+    check_source_says(dataset, folder, problem)
     for i, correction in enumerate(dataset.corrections):
         check_cite(("corrections", i, "location"), correction.location)
     return problems
@@ -382,6 +383,129 @@ def check_signals(
         check_ref(("indicators", i, "signals"), indicator.signals, signals, "signal (from info.signals)")
     if dataset.info.main_source is not None:
         check_ref(("info", "main_source"), dataset.info.main_source, {s.id for s in dataset.sources}, "source")
+
+
+Report = Callable[[Loc, str], None]
+"""Records one problem at a dotted location of the dataset (`check_references`' ``problem``)."""
+
+
+def check_about(dataset: Dataset, problem: Report) -> None:
+    """An update's `about` names one record: `kind:id`, or a plain id used by records of one kind only (issue 19)."""
+    kinds_of: dict[str, list[str]] = {}
+    for kind in RECORD_KINDS:
+        for record in getattr(dataset, kind):
+            kinds_of.setdefault(record.id, [])
+            if kind not in kinds_of[record.id]:
+                kinds_of[record.id].append(kind)
+    for i, update in enumerate(dataset.updates):
+        for j, ref in enumerate(update.about):
+            loc: Loc = ("updates", i, "about", j)
+            kind, _, rid = ref.rpartition(":")
+            found = kinds_of.get(rid, [])
+            if kind and kind not in RECORD_KINDS:
+                problem(loc, f"unknown kind {kind!r} in {ref!r}; expected one of: {', '.join(RECORD_KINDS)}")
+            elif kind and kind not in found:
+                near = difflib.get_close_matches(rid, [r.id for r in getattr(dataset, kind)], n=1)
+                guess = f" (did you mean '{kind}:{near[0]}'?)" if near else ""
+                problem(loc, f"unknown record {ref!r}{guess}; expected the id of one of the {kind}")
+            elif not kind and not found:
+                near = difflib.get_close_matches(rid, list(kinds_of), n=1)
+                guess = f" (did you mean {near[0]!r}?)" if near else ""
+                problem(loc, f"unknown record {ref!r}{guess}")
+            elif not kind and len(found) > 1:
+                choices = ", ".join(f"{k}:{rid}" for k in found)
+                problem(loc, f"expected kind:id, as records of {len(found)} kinds have the id {rid!r}: {choices}")
+
+
+def _latest_day(partial: str) -> dt.date:
+    """The last day a partial date (``2022``, ``2022-06``, ``2022-06-30``) can mean."""
+    parts = [int(p) for p in partial.split("-")]
+    if len(parts) == 3:
+        return dt.date(parts[0], parts[1], parts[2])
+    if len(parts) == 2:
+        return dt.date(parts[0], parts[1], calendar.monthrange(parts[0], parts[1])[1])
+    return dt.date(parts[0], 12, 31)
+
+
+def check_update_dates(dataset: Dataset, problem: Report) -> None:
+    """An update is a fact learned after `info.as_of`: one whose whole date lies before it is an error (issue 19)."""
+    as_of = dataset.info.as_of
+    for i, update in enumerate(dataset.updates):
+        if _latest_day(update.date) < as_of:
+            problem(
+                ("updates", i, "date"),
+                f"expected a date on or after the dataset's as_of ({as_of.isoformat()}), found {update.date!r}",
+            )
+
+
+def source_paragraphs(folder: Path, text_file: str | None) -> list[str] | None:
+    """A source text's paragraphs (its non-blank lines, stripped), or None if it has no readable text file."""
+    if text_file is None:
+        return None
+    path = (folder / text_file).resolve()
+    if not path.is_relative_to(folder.resolve()) or not path.is_file():
+        return None  # check_references reports it
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def check_paragraph_counts(dataset: Dataset, folder: Path, problem: Report) -> None:
+    """A source's text file has one paragraph per non-blank line, and `paragraphs` lists each (issue 19)."""
+    for i, source in enumerate(dataset.sources):
+        lines = source_paragraphs(folder, source.text_file)
+        if lines is not None and len(lines) != len(source.paragraphs):
+            problem(
+                ("sources", i, "paragraphs"),
+                f"expected one entry per non-blank line of {source.text_file}: "
+                f"{len(lines)} paragraphs in the text, {len(source.paragraphs)} listed",
+            )
+
+
+_QUOTES = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2033": '"',
+    }
+)
+
+
+def _normalised(text: str) -> str:
+    """Text compared as a reader would: runs of whitespace as one space, curly quotes as straight ones."""
+    return " ".join(text.translate(_QUOTES).split())
+
+
+def check_source_says(dataset: Dataset, folder: Path, problem: Report) -> None:
+    """A correction's `source_says` occurs verbatim in the paragraph its `location` names (issue 19)."""
+    sources = {s.id: s for s in dataset.sources}
+    for i, correction in enumerate(dataset.corrections):
+        sid, _, para = correction.location.partition("#")
+        source = sources.get(sid)
+        if source is None:
+            continue  # check_references reports the unknown source
+        lines = source_paragraphs(folder, source.text_file)
+        if lines is None:
+            continue  # no text to compare with
+        if para:
+            n = int(para)
+            if not 1 <= n <= len(lines):
+                continue  # the location's own check reports it
+            text, where = lines[n - 1], f"paragraph {n} of {source.text_file}"
+        else:
+            text, where = " ".join(lines), f"{source.text_file}"
+        if _normalised(correction.source_says) not in _normalised(text):
+            shown = correction.source_says if len(correction.source_says) <= 60 else correction.source_says[:57] + "..."
+            problem(("corrections", i, "source_says"), f"expected words found verbatim in {where}, found {shown!r}")
 
 
 LoadMap = Callable[..., Iterable[tuple[LoadedDataset | None, list[Problem]]]]

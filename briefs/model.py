@@ -21,6 +21,9 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 """Plain text: shown as typed, escaped in every output."""
 Prose = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 """Text that may use inline Markdown: *emphasis*, **strong**, `code` and [links](https://…)."""
+REF_PATTERN = r"^([a-z]+:)?[a-z0-9][a-z0-9-]*$"
+RecordRef = Annotated[str, StringConstraints(pattern=REF_PATTERN, max_length=100)]
+"""A record's id, or ``kind:id`` (``figures:death-toll-232``): ids are unique only within a kind."""
 Cite = Annotated[str, StringConstraints(pattern=CITE_PATTERN)]
 """A source id, optionally with a paragraph: ``fpri-2022#12``."""
 
@@ -388,9 +391,13 @@ class Update(Cited):
     """A fact learned after the dataset's as-of date: shown dated, never as the source's claim."""
 
     id: Id
-    date: PartialDate
+    date: PartialDate = Field(description="When it happened, as precise as known; not before `info.as_of`.")
     text: Prose
-    about: list[Id] = Field(default_factory=list, description="Records (figures, events…) this update revises.")
+    about: list[RecordRef] = Field(
+        default_factory=list,
+        description="Records (figures, events…) this update revises: `id`, or `kind:id` (`figures:death-toll-232`) "
+        "when records of two kinds share the id.",
+    )
     priority: Priority = 3
 
 
@@ -518,7 +525,7 @@ SectionKind = Literal[
 class SectionSpec(Record):
     """One section of an audience's brief: which records, how many, under what heading."""
 
-    id: SectionKind
+    id: SectionKind = Field(description="The section's kind, which says what it shows (see Section kinds below).")
     title: Text | None = Field(default=None, description="Heading; each kind has a default.")
     max: int | None = Field(default=None, ge=1, description="At most this many items, most important first.")
     max_priority: Priority | None = Field(default=None, description="Only items with priority ≤ this (1 = top).")

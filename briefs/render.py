@@ -353,6 +353,61 @@ class _CompiledTemplates(jinja2.BytecodeCache):
         self.store[bucket.key] = bucket.bytecode_to_string()
 
 
+class _MarkdownBlock(jinja2.runtime.BlockReference):
+    """A block's output in Markdown: already escaped value by value, so ``{{ super() }}`` is not escaped again."""
+
+    @property
+    def super(self) -> Any:
+        return _markdown_block(super().super)
+
+    def __call__(self) -> str:
+        return MarkdownSafe(super().__call__())
+
+
+def _markdown_block(ref: Any) -> Any:
+    """A BlockReference as a `_MarkdownBlock`; anything else (an Undefined) as it is."""
+    if isinstance(ref, jinja2.runtime.BlockReference) and not isinstance(ref, _MarkdownBlock):
+        return _MarkdownBlock(ref.name, ref._context, ref._stack, ref._depth)
+    return ref
+
+
+class _MarkdownContext(jinja2.runtime.Context):
+    """The Markdown environment's context: ``super()`` gives a `_MarkdownBlock`."""
+
+    def super(self, name: str, current: Callable[[jinja2.runtime.Context], Any]) -> Any:
+        return _markdown_block(super().super(name, current))
+
+
+class _MarkdownTemplateReference(jinja2.runtime.TemplateReference):
+    """``self`` in a Markdown template: ``{{ self.title() }}`` gives a `_MarkdownBlock`."""
+
+    def __getitem__(self, name: str) -> Any:
+        return _markdown_block(super().__getitem__(name))
+
+
+class _MarkdownMacro(jinja2.runtime.Macro):
+    """A macro (or ``caller()``) in Markdown: its output was escaped inside it, so it is not escaped again."""
+
+    def _invoke(self, arguments: list[Any], autoescape: bool) -> str:
+        return MarkdownSafe(super()._invoke(arguments, autoescape))
+
+
+class _MarkdownTemplate(jinja2.Template):
+    """A compiled Markdown template whose macros, blocks, ``self`` and block sets give `MarkdownSafe` text (issue 19).
+
+    The Markdown environment escapes every ``{{ … }}`` value (``finalize=md_escape``); without this,
+    ``{{ super() }}`` would escape the parent block's already-escaped Markdown into one line. HTML
+    needs none of it: there, autoescape already marks these outputs as Markup.
+    """
+
+    @classmethod
+    def _from_namespace(cls, environment: jinja2.Environment, namespace: Any, globals: Any) -> jinja2.Template:
+        namespace["Macro"] = _MarkdownMacro
+        namespace["identity"] = MarkdownSafe  # what `{% set x %}…{% endset %}` captures is marked, as Markup in HTML
+        namespace["TemplateReference"] = _MarkdownTemplateReference
+        return super()._from_namespace(environment, namespace, globals)
+
+
 _COMPILED = {"html": _CompiledTemplates(), "md": _CompiledTemplates()}
 """Per format: the two environments escape differently, so the same source compiles differently."""
 
@@ -371,6 +426,9 @@ def make_env(dirs: TemplateDirs, fmt: str) -> SandboxedEnvironment:
         finalize=html_finalize if is_html else md_escape,
         bytecode_cache=_COMPILED["html" if is_html else "md"],
     )
+    if not is_html:
+        env.context_class = _MarkdownContext
+        env.template_class = _MarkdownTemplate
     env.globals.pop("lipsum", None)  # lipsum(n=10**9) would build gigabytes of text; no brief needs it
     env.globals["cite"] = cite_html if is_html else cite_md
     if is_html:

@@ -261,8 +261,13 @@ def test_doc_walkthrough_adds_an_audience_and_overrides_a_block(
     tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     files = doc_files()
-    assert set(files) == {"my-templates/audiences/astana.yaml", "my-templates/audiences/desk.html.j2"}
-    assert len(doc_commands()) == 4
+    assert set(files) == {
+        "my-templates/audiences/astana.yaml",
+        "my-templates/audiences/desk.html.j2",
+        "my-templates/audiences/desk.md.j2",
+        "my-templates/base/sections/judgments.html.j2",  # restyling one section (issue 19)
+    }
+    assert len(doc_commands()) == 6
     # The reader works in a checkout: data/ and templates/ beside their own my-templates/.
     shutil.copytree(SHIPPED_DATA, tmp_path / "data")
     write_tree(tmp_path, files)
@@ -272,7 +277,7 @@ def test_doc_walkthrough_adds_an_audience_and_overrides_a_block(
         code, out, err = run_cli(*argv)
         assert code == 0, (argv, err)
         outputs.append(out)
-    check, listing, astana, _ = outputs
+    check, listing, astana, *_ = outputs
     assert check.startswith("ok:")
     assert "astana.pdf (1 page" in astana
     assert "kazakhstan-2022/astana.pdf" in listing and "kazakhstan-2022/astana.md" in listing
