@@ -39,7 +39,7 @@ def test_build_desk_brief_from_shipped_data(tmp_path: Path, run_cli: RunCli) -> 
     assert "How Russia’s invasion of Ukraine" in text
     assert "232" in text and "21.6" in text  # the death toll and the frozen sum, from the data
     md_text = md.read_text(encoding="utf-8")
-    assert md_text.startswith("---\ntitle: ")
+    assert not md_text.startswith("---")  # the desk brief is pasted into wikis: no front matter (issue 13)
     assert "# How Russia’s invasion of Ukraine affected Kazakh politics" in md_text
     assert "[^1]:" in md_text  # citations as footnotes
     assert "<html" in html.read_text(encoding="utf-8")
@@ -59,10 +59,10 @@ def test_second_build_is_a_no_op(mini_data: Path, tmp_path: Path, run_cli: RunCl
 
 def test_mini_pdf_text_and_md_escape(mini_data: Path, tmp_path: Path, run_cli: RunCli) -> None:
     out = tmp_path / "out"
-    assert run_cli("--data", mini_data, "--out", out, "--audience", "desk")[0] == 0
-    text, _reader = read_pdf(out / "mini" / "desk.pdf")
+    assert run_cli("--data", mini_data, "--out", out, "--audience", "public")[0] == 0
+    text, _reader = read_pdf(out / "mini" / "public.pdf")
     assert "Mini brief on Testland" in text and "The river rose 4 metres." in text
-    md = (out / "mini" / "desk.md").read_text(encoding="utf-8")
+    md = (out / "mini" / "public.md").read_text(encoding="utf-8")
     assert "Testland had *floods* in May." in md  # inline Markdown kept as Markdown
     assert "The river rose 4 metres.[^1]" in md
 
