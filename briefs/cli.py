@@ -7,7 +7,10 @@ Exit status: 0 done; 2 bad input (data, template, audience file, usage) and noth
 from __future__ import annotations
 
 import argparse
+import difflib
 import logging
+import os
+import re
 import signal
 import sys
 import threading
@@ -19,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from briefs import __version__
 from briefs.errors import BriefsError, InputError
-from briefs.fastpath import FORMATS, fingerprint, summary_line, up_to_date
+from briefs.fastpath import FORMATS, counted, fingerprint, summary_line, up_to_date
 from briefs.limits import DEFAULT_SECONDS
 from briefs.pdf import PDF_VARIANTS
 
@@ -33,10 +36,48 @@ EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports usage errors as input errors (exit 2) in one line."""
+    """argparse that reports usage errors as input errors (exit 2) in one line, with a "did you mean"."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise InputError(f"usage: {message} (see {self.prog} --help)")
+        raise InputError(f"usage: {message}{_did_you_mean(self, message)} (see {self.prog} --help)")
+
+
+def _option_strings(parser: argparse.ArgumentParser) -> list[str]:
+    """Every long option of ``parser`` and of its commands' parsers."""
+    found: list[str] = []
+    for action in parser._actions:
+        found += [o for o in action.option_strings if o.startswith("--")]
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found += _option_strings(sub)
+    return list(dict.fromkeys(found))
+
+
+def _closest(word: str, choices: Sequence[str]) -> str | None:
+    match = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
+def _did_you_mean(parser: argparse.ArgumentParser, message: str) -> str:
+    """ "; did you mean 'build'?" for a mistyped command, option or choice; "" when nothing is close.
+
+    argparse on Python 3.11 has no ``suggest_on_error`` (3.14), so the suggestion is read from its message.
+    """
+    choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)$", message)
+    if choice:
+        close = _closest(choice.group(1), re.findall(r"'([^']*)'", choice.group(2)))
+        return f"; did you mean {close!r}?" if close else ""
+    unknown = re.search(r"unrecognized arguments: (.*)$", message)
+    if not unknown:
+        return ""
+    options = _option_strings(parser)
+    words = [w.split("=", 1)[0] for w in unknown.group(1).split() if w.startswith("--")]
+    hints = []
+    for word in words:
+        close = _closest(word, options)
+        if close:
+            hints.append(f"{close} for {word}" if len(words) > 1 else close)
+    return f"; did you mean {', '.join(hints)}?" if hints else ""
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -269,8 +310,8 @@ def _run_check(args: argparse.Namespace) -> int:
 
     check_templates(plan)
     counts = plan.counts()
-    parts = ", ".join(f"{n} {kind}" for kind, n in counts.items())
-    _say(args, f"ok: {parts}; {len(plan.targets)} targets")
+    parts = ", ".join(counted(n, kind) for kind, n in counts.items())
+    _say(args, f"ok: {parts}; {counted(len(plan.targets), 'targets')}")
     return EXIT_OK
 
 
@@ -290,7 +331,7 @@ def _run_list(args: argparse.Namespace) -> int:
             editions[key] = edition.label if edition else "no edition yet"
         print(f"{p.target.name:40} {status:8} {editions[key]:32} {why}")
     stale = sum(1 for p in plan.targets if p.stale)
-    print(f"{len(plan.targets)} targets, {stale} stale")
+    print(f"{counted(len(plan.targets), 'targets')}, {stale} stale")
     return EXIT_OK
 
 
@@ -366,6 +407,14 @@ def install_hint(module: str | None) -> str:
     )
 
 
+def _discard_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # a stdout without a file descriptor (tests)
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args_list = list(sys.argv[1:] if argv is None else argv)
@@ -385,7 +434,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             "watch": _run_watch,
             "schedule": _run_schedule,
         }[args.command]
-        return runner(args)
+        code = runner(args)
+        sys.stdout.flush()  # a closed pipe (`list | head`) is met here, inside the handler below
+        return code
+    except BrokenPipeError:
+        # The reader went away (`build.py list | head`): not an error. Point stdout at /dev/null so the
+        # interpreter's own flush at exit does not complain either.
+        _discard_stdout()
+        return EXIT_OK
     except BriefsError as exc:
         if debug:
             traceback.print_exc()
@@ -394,7 +450,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in lines:
             print(f"error: {line}", file=sys.stderr)
         if isinstance(exc, InputError):
-            print(f"{len(lines)} error{'s' if len(lines) != 1 else ''}; nothing written", file=sys.stderr)
+            print(f"{counted(len(lines), 'errors')}; nothing written", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

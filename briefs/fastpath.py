@@ -37,6 +37,11 @@ STATE_FILE = "state.json"
 RECORD_FILE = "noop.json"
 
 
+def counted(n: int, noun: str) -> str:
+    """``n`` and ``noun`` agreeing: "1 dataset", "2 datasets" (``noun`` is the plural, ending in s)."""
+    return f"{n} {noun[:-1] if n == 1 and noun.endswith('s') else noun}"
+
+
 def summary_line(built: int, up_to_date: int, failed: int, seconds: float) -> str:
     """The build's last line, the same on the fast path and the full one."""
     return f"{built} built, {up_to_date} up to date, {failed} failed in {seconds:.2f} s"

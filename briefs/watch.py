@@ -22,6 +22,7 @@ from pathlib import Path
 
 from briefs.build import Options, PlannedTarget, Progress, Report, build, warm
 from briefs.errors import BuildError, InputError, display_path
+from briefs.fastpath import counted
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +203,7 @@ def tick_line(report: Report | None, skipped: str | None = None) -> str:
     built = [r.target.name for r in report.results if r.status == "built"]
     failed = [r.target.name for r in report.results if r.status == "failed"]
     if not built and not failed:
-        return f"tick: all current ({len(report.results)} targets)"
+        return f"tick: all current ({counted(len(report.results), 'targets')})"
     line = f"tick: built {', '.join(built) or 'nothing'}"
     if failed:
         line += f"; failed {', '.join(failed)}"
