@@ -6,6 +6,7 @@ Nothing here writes anything.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import logging
 import re
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from briefs.errors import InputError, Problem, display_path
 from briefs.model import ID_PATTERN, RECORD_KINDS, Audience, Dataset
@@ -69,13 +70,21 @@ def load_dataset(folder: Path) -> tuple[LoadedDataset | None, list[Problem]]:
         return None, problems
     merged: dict[str, Any] = {"id": name}
     owner: dict[str, YamlDoc] = {}
+    unreadable = False
     for path in files:
+        # A file with a duplicate key or a bad tag is still read (the first value wins) and validated,
+        # so its other errors are reported in the same pass; only a file that cannot be parsed stops
+        # validation, which would otherwise report its sections as missing (issue 14).
         doc, found = read_yaml(path)
         problems += found
-        if doc is None or doc.value is None:
+        if doc is None:
+            unreadable = True
+            continue
+        if doc.value is None:
             continue
         if not isinstance(doc.value, dict):
             problems.append(doc.problem((), f"expected a mapping of sections, found {_kind(doc.value)}"))
+            unreadable = True
             continue
         for key, value in doc.value.items():
             if key in owner:
@@ -88,16 +97,104 @@ def load_dataset(folder: Path) -> tuple[LoadedDataset | None, list[Problem]]:
                 continue
             owner[key] = doc
             merged[key] = value
-    if problems:
+    if unreadable:
         return None, problems
-    dataset, found = validate(Dataset, merged, lambda loc: owner.get(str(loc[0])) if loc else None, folder)
+
+    def doc_for(loc: Loc) -> YamlDoc | None:
+        return owner.get(str(loc[0])) if loc else None
+
+    dataset, found = validate(Dataset, merged, doc_for, folder)
     problems += found
-    if dataset is None:
-        return None, problems
-    problems += check_references(dataset, lambda loc: owner.get(str(loc[0])), folder)
+    if dataset is not None:
+        problems += check_references(dataset, doc_for, folder)
+    else:
+        # Schema errors do not hide reference errors: check the references of the records that are valid.
+        partial, kept, invalid_ids = _valid_records(merged)
+        renumbered = {key: _RenumberedDoc.of(doc, kept) for key, doc in owner.items()}
+        found = check_references(partial, lambda loc: renumbered.get(str(loc[0])) if loc else None, folder)
+        problems += [p for p in found if not _about_invalid(p, invalid_ids)]
     if problems:
         return None, problems
+    assert dataset is not None
     return LoadedDataset(dataset, folder, tuple(files)), []
+
+
+_adapters: dict[Any, TypeAdapter[Any]] = {}
+
+
+def _adapter(annotation: Any) -> TypeAdapter[Any]:
+    if annotation not in _adapters:
+        _adapters[annotation] = TypeAdapter(annotation)
+    return _adapters[annotation]
+
+
+def _valid_records(merged: dict[str, Any]) -> tuple[Dataset, dict[str, list[int]], set[str]]:
+    """A dataset of the records that validate one by one, where each kept record stood, and the invalid ones' ids.
+
+    Built without validating the whole (``model_construct``): an invalid ``info`` becomes an empty one,
+    an invalid list an empty list.
+    """
+    fields: dict[str, Any] = {"id": merged["id"]}
+    kept: dict[str, list[int]] = {}
+    invalid_ids: set[str] = set()
+    for key, spec in Dataset.model_fields.items():
+        if key == "id" or key not in merged:
+            continue
+        value = merged[key]
+        if key in RECORD_KINDS:
+            items: list[Any] = []
+            kept[key] = []
+            (item_type,) = typing.get_args(spec.annotation)
+            for i, raw in enumerate(value if isinstance(value, list) else []):
+                try:
+                    items.append(_adapter(item_type).validate_python(raw))
+                    kept[key].append(i)
+                except ValidationError:
+                    if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+                        invalid_ids.add(raw["id"])
+            fields[key] = items
+            continue
+        try:
+            fields[key] = _adapter(spec.annotation).validate_python(value)
+        except ValidationError:
+            model = _model_in(spec.annotation)
+            if model is not None:
+                fields[key] = model.model_construct()
+    return Dataset.model_construct(**fields), kept, invalid_ids
+
+
+_INDEX_IN_MESSAGE = re.compile(r"\[(\d+)\]")
+
+
+@dataclass
+class _RenumberedDoc(YamlDoc):
+    """A file's positions seen through the valid records: record i of a pruned list is the file's ``kept[i]``."""
+
+    kept: dict[str, list[int]] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def of(cls, doc: YamlDoc, kept: dict[str, list[int]]) -> _RenumberedDoc:
+        return cls(doc.path, doc.value, doc.positions, kept)
+
+    def _original(self, kind: str, i: int) -> int:
+        indexes = self.kept.get(kind)
+        return indexes[i] if indexes is not None and 0 <= i < len(indexes) else i
+
+    def problem(self, loc: Loc, message: str) -> Problem:
+        if len(loc) >= 2 and isinstance(loc[0], str) and isinstance(loc[1], int):
+            kind = loc[0]
+            loc = (kind, self._original(kind, loc[1]), *loc[2:])
+            message = _INDEX_IN_MESSAGE.sub(lambda m: f"[{self._original(kind, int(m.group(1)))}]", message)
+        return super().problem(loc, message)
+
+
+_REFERENCE = re.compile(r"(?:unknown (?:source|actor|theme|record) |cites paragraph \d+ of )'([^']*)'")
+
+
+def _about_invalid(problem: Problem, invalid_ids: set[str]) -> bool:
+    """A reference to a record that is there but invalid: its own error is reported, not this one."""
+    found = _REFERENCE.search(problem.message)
+    return found is not None and found.group(1) in invalid_ids
 
 
 M = typing.TypeVar("M", bound=BaseModel)

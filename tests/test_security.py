@@ -360,7 +360,7 @@ LAUGHS = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
     [
         ("info:\n  title: A\n  title: B\n", ":3:3: info.title:", "duplicate key (first given at line 2)"),
         (LAUGHS, ":1:", "after expanding aliases; refusing to expand"),
-        ("info:\n\ttitle: A\n", ":2:1:", "tab used for indentation"),
+        ("info:\n\ttitle: A\n", ":2:1:", "found a tab character; expected spaces"),
         (b"info:\n  title: caf\xe9\n", ":2:13:", "expected UTF-8 text, found byte 0xe9"),
         ("info:\n  title: a\x00b\n", ":2:11:", "expected printable text, found character U+0000"),
         ("x: !!python/object/apply:os.system ['touch /tmp/pwned']\n", ":1:4: x:", "unsupported YAML tag"),
