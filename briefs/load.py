@@ -53,7 +53,10 @@ def dataset_folders(data_dir: Path) -> list[Path]:
 
 def dataset_files(folder: Path) -> list[Path]:
     """The YAML files of one dataset, sorted."""
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))
+    # Hidden files are not data: an editor's lock or backup (`.#events.yaml`) is not a second events file.
+    return sorted(
+        p for p in folder.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml") and not p.name.startswith(".")
+    )
 
 
 def load_dataset(folder: Path) -> tuple[LoadedDataset | None, list[Problem]]:

@@ -74,8 +74,27 @@ def watched_folders(options: Options) -> list[Path]:
     return folders
 
 
+_SCRATCH = re.compile(
+    r"""
+      ^sed[A-Za-z0-9]{6}$          # sed -i's temporary copy
+    | ^4913$                       # vim's probe that the folder is writable
+    | \.sw[a-p]$ | \.sw[x-z]$       # vim's swap files (.swp, .swo, .swx, …)
+    | ~$ | ^\.\#  | ^\#.*\#$         # backups (file~), Emacs locks (.#file) and auto-saves (#file#)
+    | \.tmp$ | \.part$              # tools' temporaries; our own atomic writes are .<name>.<random>.tmp
+    | ^\.DS_Store$ | ^\.~lock\.      # Finder's folder settings; LibreOffice's locks
+    | ^\.goutputstream- | \.kate-swp$ | ___jb_(tmp|old)___$   # gedit, Kate, JetBrains safe-writes
+    """,
+    re.VERBOSE,
+)
+
+
+def is_scratch_file(name: str) -> bool:
+    """Whether a file named ``name`` is an editor's or tool's temporary file, never an input (issue 14)."""
+    return bool(_SCRATCH.search(name))
+
+
 def _relevant(out_dir: Path) -> Callable[[object, str], bool]:
-    """A watchfiles filter: editor droppings, VCS folders and the output folder are not changes."""
+    """A watchfiles filter: editor and tool temporaries, VCS folders and the output folder are not changes."""
     import watchfiles
 
     default = watchfiles.DefaultFilter()
@@ -83,7 +102,7 @@ def _relevant(out_dir: Path) -> Callable[[object, str], bool]:
 
     def keep(change: object, path: str) -> bool:
         p = Path(path)
-        if p.name.endswith(".tmp") or p.resolve().is_relative_to(out):
+        if is_scratch_file(p.name) or p.resolve().is_relative_to(out):
             return False
         return bool(default(change, path))  # type: ignore[arg-type]
 

@@ -52,6 +52,19 @@ def explain(text: str, exc: yaml.MarkedYAMLError) -> tuple[int | None, int | Non
     if "quoted scalar" in context and "end of stream" in problem:
         quote = _line(lines, opened.line)[opened.column] if opened else '"'
         return (*here, f"found a {quote} quote that is never closed; expected a closing {quote} before the file ends")
+    if "flow node" in context and "<stream end>" in problem and mark:
+        # `key: [` at the end of the file: the bracket the file ends inside is the last one opened.
+        opening = max(text.rfind("[", 0, mark.index), text.rfind("{", 0, mark.index))
+        if opening >= 0:
+            row = text.count("\n", 0, opening)
+            column = opening - (text.rfind("\n", 0, opening) + 1)
+            close = "]" if text[opening] == "[" else "}"
+            return (
+                row + 1,
+                column + 1,
+                f"found a {text[opening]!r} that is never closed; expected a value and {close!r}, found the file's end",
+            )
+        return (*at, "found the end of the file where a value was expected")
     if "flow sequence" in context or "flow mapping" in context:
         bracket, close = ("[", "]") if "sequence" in context else ("{", "}")
         found = re.search(r"but got (.*)$", problem)

@@ -82,6 +82,7 @@ YAML_MISTAKES = {
     "tab": ("extra:\n\ttitle: A\n", "2:1", "found a tab character; expected spaces"),
     "unclosed quote": ('extra:\n  title: "A\n  subject: B\n', "2:10", 'found a " quote that is never closed'),
     "unclosed bracket": ("extra:\n  keywords: [a, b\n  subject: B\n", "2:13", "found a '[' that is never closed"),
+    "unclosed bracket at the end": ("extra:\n  keywords: [\n", "2:13", "found a '[' that is never closed"),
     "text after a quote": ('extra:\n  title: "A" and B\n', "2:14", 'found text after a closing " quote'),
 }
 
