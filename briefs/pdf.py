@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from briefs.errors import BuildError, InputError, Problem
+from briefs.fastpath import PDF_VARIANTS as _VARIANTS
 
 if TYPE_CHECKING:
     import weasyprint
 
 log = logging.getLogger(__name__)
 
-PDF_VARIANTS = ("pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/ua-1")
+PDF_VARIANTS = _VARIANTS  # defined with the command line's other choices (the no-op path imports no pdf.py)
 
 
 class RenderedPdf:
