@@ -114,7 +114,11 @@ def load_dataset(folder: Path) -> tuple[LoadedDataset | None, list[Problem]]:
         # Schema errors do not hide reference errors: check the references of the records that are valid.
         partial, kept, invalid_ids = _valid_records(merged)
         renumbered = {key: _RenumberedDoc.of(doc, kept) for key, doc in owner.items()}
-        found = check_references(partial, lambda loc: renumbered.get(str(loc[0])) if loc else None, folder)
+        try:
+            found = check_references(partial, lambda loc: renumbered.get(str(loc[0])) if loc else None, folder)
+        except (AttributeError, TypeError, ValueError):  # a check that needs a part that did not validate
+            log.debug("reference checks of the valid records stopped", exc_info=True)
+            found = []
         problems += [p for p in found if not _about_invalid(p, invalid_ids)]
     if problems:
         return None, problems
@@ -141,7 +145,12 @@ def _valid_records(merged: dict[str, Any]) -> tuple[Dataset, dict[str, list[int]
     kept: dict[str, list[int]] = {}
     invalid_ids: set[str] = set()
     for key, spec in Dataset.model_fields.items():
-        if key == "id" or key not in merged:
+        if key == "id":
+            continue
+        if key not in merged:
+            model = _model_in(spec.annotation)
+            if model is not None and key not in RECORD_KINDS:  # a missing `info`: an empty one
+                fields[key] = model.model_construct()
             continue
         value = merged[key]
         if key in RECORD_KINDS:

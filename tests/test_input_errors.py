@@ -96,3 +96,13 @@ def test_yaml_syntax_in_plain_words(case: str, mini_data: Path, tmp_path: Path, 
     assert len(errors) == 1 and errors[0].startswith(f"{bad}:{where}: YAML syntax: "), errors
     assert words in errors[0], errors
     assert "<block" not in errors[0] and "scalar" not in errors[0], errors
+
+
+def test_a_missing_info_still_checks_the_references(mini_data: Path, tmp_path: Path, run_cli: RunCli) -> None:
+    """An empty dataset.yaml (no `info` at all): that error, and the records' reference errors too."""
+    (mini_data / "mini" / "dataset.yaml").write_text("", encoding="utf-8")
+    edit(mini_data / "mini" / "records.yaml", "    cites: [report#2]\n", "    cites: [report#9]\n")
+    errors = errors_of(run_cli, mini_data, tmp_path)
+    assert any(e.endswith("info: required key missing") for e in errors), errors
+    assert any("events[0].cites[0]: cites paragraph 9 of 'report'" in e for e in errors), errors
+    assert len(errors) == 2, errors
