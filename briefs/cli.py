@@ -7,36 +7,103 @@ Exit status: 0 done; 2 bad input (data, template, audience file, usage) and noth
 from __future__ import annotations
 
 import argparse
-import logging
-import signal
+import contextlib
+import os
+import re
 import sys
-import threading
 import time
-import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from briefs import __version__
-from briefs.errors import BriefsError, InputError
-from briefs.fastpath import FORMATS, fingerprint, summary_line, up_to_date
-from briefs.limits import DEFAULT_SECONDS
-from briefs.pdf import PDF_VARIANTS
+from briefs.fastpath import DEFAULT_SECONDS, FORMATS, PDF_VARIANTS, counted, fingerprint, summary_line, up_to_date
 
-if TYPE_CHECKING:  # the build's modules (pydantic, Jinja, YAML) are imported only past the no-op fast path
+# Imported where used, not here: a no-op build answers before it needs them (issue 14: `python -X
+# importtime build.py` is the whole-process cost). The build's modules (pydantic, Jinja, YAML) and
+# WeasyPrint come later still; logging, the error classes (dataclasses), difflib, signal, threading and
+# traceback only on the paths that use them (typing too: mypy reads any TYPE_CHECKING as true).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import logging
+    import threading
+    from typing import Any
+
     from briefs.build import Options, PlannedTarget, Report, TargetResult
-
-log = logging.getLogger("briefs")
 
 COMMANDS = ("build", "check", "list", "watch", "schedule")
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help formatter, measuring the terminal with `os` rather than importing `shutil`.
+
+    argparse makes a formatter for every option it adds, and the default one imports `shutil` (and
+    with it bz2, lzma, fnmatch) to ask the terminal's width: a tenth of a no-op build's imports.
+    """
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None):
+        if width is None:
+            width = 80
+            with contextlib.suppress(ValueError):
+                width = int(os.environ["COLUMNS"]) if "COLUMNS" in os.environ else width
+            if "COLUMNS" not in os.environ and sys.__stdout__ is not None:
+                with contextlib.suppress(ValueError, OSError):
+                    width = os.get_terminal_size(sys.__stdout__.fileno()).columns
+            width -= 2
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports usage errors as input errors (exit 2) in one line."""
+    """argparse that reports usage errors as input errors (exit 2) in one line, with a "did you mean"."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise InputError(f"usage: {message} (see {self.prog} --help)")
+        from briefs.errors import InputError
+
+        raise InputError(f"usage: {message}{_did_you_mean(self, message)} (see {self.prog} --help)")
+
+
+def _option_strings(parser: argparse.ArgumentParser) -> list[str]:
+    """Every long option of ``parser`` and of its commands' parsers."""
+    found: list[str] = []
+    for action in parser._actions:
+        found += [o for o in action.option_strings if o.startswith("--")]
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found += _option_strings(sub)
+    return list(dict.fromkeys(found))
+
+
+def _closest(word: str, choices: Sequence[str]) -> str | None:
+    import difflib
+
+    match = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
+def _did_you_mean(parser: argparse.ArgumentParser, message: str) -> str:
+    """ "; did you mean 'build'?" for a mistyped command, option or choice; "" when nothing is close.
+
+    argparse on Python 3.11 has no ``suggest_on_error`` (3.14), so the suggestion is read from its message.
+    """
+    choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)$", message)
+    if choice:
+        close = _closest(choice.group(1), re.findall(r"'([^']*)'", choice.group(2)))
+        return f"; did you mean {close!r}?" if close else ""
+    unknown = re.search(r"unrecognized arguments: (.*)$", message)
+    if not unknown:
+        return ""
+    options = _option_strings(parser)
+    words = [w.split("=", 1)[0] for w in unknown.group(1).split() if w.startswith("--")]
+    hints = []
+    for word in words:
+        close = _closest(word, options)
+        if close:
+            hints.append(f"{close} for {word}" if len(words) > 1 else close)
+    return f"; did you mean {', '.join(hints)}?" if hints else ""
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -157,6 +224,8 @@ def _options(args: argparse.Namespace) -> Options:
 
 
 def _setup_logging(args: argparse.Namespace) -> None:
+    import logging
+
     level = logging.DEBUG if (args.debug or args.verbose) else logging.WARNING if args.quiet else logging.INFO
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s" if args.debug else "%(message)s"))
@@ -164,6 +233,12 @@ def _setup_logging(args: argparse.Namespace) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+
+
+def _log() -> logging.Logger:
+    import logging
+
+    return logging.getLogger("briefs")
 
 
 def _say(args: argparse.Namespace, text: str) -> None:
@@ -218,6 +293,7 @@ def _run_build(args: argparse.Namespace) -> int:
                 _say(args, f"up to date {output}")
         print(summary_line(0, len(outputs), 0, time.perf_counter() - started), flush=True)
         return EXIT_OK
+    _setup_logging(args)
     from dataclasses import replace
 
     from briefs.build import build
@@ -271,8 +347,8 @@ def _run_check(args: argparse.Namespace) -> int:
 
     check_templates(plan)
     counts = plan.counts()
-    parts = ", ".join(f"{n} {kind}" for kind, n in counts.items())
-    _say(args, f"ok: {parts}; {len(plan.targets)} targets")
+    parts = ", ".join(counted(n, kind) for kind, n in counts.items())
+    _say(args, f"ok: {parts}; {counted(len(plan.targets), 'targets')}")
     return EXIT_OK
 
 
@@ -292,12 +368,15 @@ def _run_list(args: argparse.Namespace) -> int:
             editions[key] = edition.label if edition else "no edition yet"
         print(f"{p.target.name:40} {status:8} {editions[key]:32} {why}")
     stale = sum(1 for p in plan.targets if p.stale)
-    print(f"{len(plan.targets)} targets, {stale} stale")
+    print(f"{counted(len(plan.targets), 'targets')}, {stale} stale")
     return EXIT_OK
 
 
 def _stop_on_sigterm() -> tuple[threading.Event, Callable[[], None]]:
     """An event SIGTERM sets (a second SIGTERM interrupts at once), and a function that restores the handler."""
+    import signal
+    import threading
+
     stop = threading.Event()
 
     def on_term(signum: int, frame: object) -> None:
@@ -338,7 +417,7 @@ def _run_watch(args: argparse.Namespace) -> int:
             explain=(lambda p: _say(args, _explain_line(p))) if args.explain else None,
         )
     except KeyboardInterrupt:
-        log.info("stopped watching")
+        _log().info("stopped watching")
     finally:
         restore()
     return EXIT_OK
@@ -353,7 +432,7 @@ def _run_schedule(args: argparse.Namespace) -> int:
     try:
         schedule(options, timetable, stop)
     except KeyboardInterrupt:
-        log.info("schedule stopped")
+        _log().info("schedule stopped")
     finally:
         restore()
     return EXIT_OK
@@ -368,6 +447,14 @@ def install_hint(module: str | None) -> str:
     )
 
 
+def _discard_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # a stdout without a file descriptor (tests)
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args_list = list(sys.argv[1:] if argv is None else argv)
@@ -379,7 +466,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(args_list)
         if args.command is None:
             args = parser.parse_args(["build", *args_list])
-        _setup_logging(args)
+        if args.command != "build":
+            _setup_logging(args)  # the build sets it up once its no-op fast path has not answered
         runner = {
             "build": _run_build,
             "check": _run_check,
@@ -387,17 +475,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             "watch": _run_watch,
             "schedule": _run_schedule,
         }[args.command]
-        return runner(args)
-    except BriefsError as exc:
-        if debug:
-            traceback.print_exc()
-        problems = getattr(exc, "problems", None)
-        lines = [str(p) for p in problems] if problems else [str(exc)]
-        for line in lines:
-            print(f"error: {line}", file=sys.stderr)
-        if isinstance(exc, InputError):
-            print(f"{len(lines)} error{'s' if len(lines) != 1 else ''}; nothing written", file=sys.stderr)
-        return exc.exit_code
+        code = runner(args)
+        sys.stdout.flush()  # a closed pipe (`list | head`) is met here, inside the handler below
+        return code
+    except BrokenPipeError:
+        # The reader went away (`build.py list | head`): not an error. Point stdout at /dev/null so the
+        # interpreter's own flush at exit does not complain either.
+        _discard_stdout()
+        return EXIT_OK
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -408,7 +493,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(install_hint(exc.name), file=sys.stderr)
         return EXIT_FAILED
     except Exception as exc:
-        if debug:
-            traceback.print_exc()
+        return _report_failure(exc, debug)
+
+
+def _report_failure(exc: Exception, debug: bool) -> int:
+    """One line per problem (the traceback with --debug); the exit status."""
+    import traceback
+
+    from briefs.errors import BriefsError, InputError
+
+    if debug:
+        traceback.print_exception(exc)
+    if not isinstance(exc, BriefsError):
         print(f"error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", file=sys.stderr)
         return EXIT_FAILED
+    problems = getattr(exc, "problems", None)
+    lines = [str(p) for p in problems] if problems else [str(exc)]
+    for line in lines:
+        print(f"error: {line}", file=sys.stderr)
+    if isinstance(exc, InputError):
+        print(f"{counted(len(lines), 'errors')}; nothing written", file=sys.stderr)
+    return exc.exit_code

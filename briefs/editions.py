@@ -5,8 +5,12 @@ edition is one JSON file, ``<out>/<dataset>/.editions/<audience>/<NNNN>.json``, 
 describes: its number, its date, the hash of its records and the records themselves. The next edition's
 "What changed" section is a diff of those records in the reader's words, never a text diff.
 
-The edition date comes from the data (the as-of date, or the latest dated update), not the clock: a
-rebuild from the same data gives the same bytes, and the date tells the reader how current the facts are.
+An edition carries two dates. Its ``date`` comes from the data (the as-of date, or the latest dated
+update): it tells the reader how current the facts are. Its ``built`` date is the clock's on the day
+the edition was first built, stored in its file, so "What changed since edition 3 (built December 1,
+2026)" is true (issue 14). A brief shows only the previous edition's stored dates, never the clock's:
+a rebuild from the same inputs gives the same bytes. Files written before ``built`` existed read as
+editions without one.
 """
 
 from __future__ import annotations
@@ -81,28 +85,37 @@ class Edition:
     """One recorded edition of a brief."""
 
     number: int
-    date: dt.date
+    date: dt.date  # the data's: how current the facts are
     input_hash: str
     records: Records
+    built: dt.date | None = None  # the clock's, the day this edition was first built (None: an older file)
 
     def to_json(self) -> dict[str, Any]:
         """The edition as stored."""
-        return {
+        stored: dict[str, Any] = {
             "edition": self.number,
             "date": self.date.isoformat(),
             "input_hash": self.input_hash,
             "records": self.records,
         }
+        if self.built is not None:
+            stored["built"] = self.built.isoformat()
+        return stored
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Edition:
         """An edition read back from its file."""
-        return cls(int(data["edition"]), dt.date.fromisoformat(data["date"]), str(data["input_hash"]), data["records"])
+        built = dt.date.fromisoformat(data["built"]) if data.get("built") else None
+        return cls(
+            int(data["edition"]), dt.date.fromisoformat(data["date"]), str(data["input_hash"]), data["records"], built
+        )
 
     @property
     def label(self) -> str:
-        """'edition 2 of June 30, 2022'."""
-        return f"edition {self.number} of {format_date(self.date)}"
+        """'edition 2 (built December 1, 2026)', or for an older file 'edition 2 of June 30, 2022'."""
+        if self.built is None:
+            return f"edition {self.number} of {format_date(self.date)}"
+        return f"edition {self.number} (built {format_date(self.built)})"
 
 
 @dataclass(frozen=True)
@@ -119,12 +132,19 @@ class Change:
 class Changes:
     """What changed between the previous edition and this one; `select` turns it into a section."""
 
-    since: dt.date
+    since: dt.date  # the previous edition's data date
     items: list[Change]
+    since_number: int | None = None
+    since_built: dt.date | None = None  # None: the previous edition's file predates built dates
 
     @property
     def title(self) -> str:
-        return f"What changed since the edition of {format_date(self.since)}"
+        """'What changed since edition 3 (built December 1, 2026)': the previous edition, as stored."""
+        if self.since_number is None:
+            return f"What changed since the edition of {format_date(self.since)}"
+        if self.since_built is None:
+            return f"What changed since edition {self.since_number} (information as of {format_date(self.since)})"
+        return f"What changed since edition {self.since_number} (built {format_date(self.since_built)})"
 
 
 @dataclass
@@ -232,10 +252,12 @@ def plan_edition(out_dir: Path, dataset: Dataset, audience: Audience) -> Edition
         current, previous, new = latest, (editions[1] if len(editions) > 1 else None), False
     else:
         number = latest.number + 1 if latest is not None else 1
-        current, previous, new = Edition(number, brief_date(dataset), digest, records), latest, True
+        built = dt.date.today()  # the clock, once: stored with the edition and never read again from the clock
+        current, previous, new = Edition(number, brief_date(dataset), digest, records, built), latest, True
     plan = EditionPlan(current, previous, new, folder)
     if previous is not None:
-        plan.changes = Changes(previous.date, diff(previous.records, current.records))
+        changes = diff(previous.records, current.records)
+        plan.changes = Changes(previous.date, changes, previous.number, previous.built)
     return plan
 
 

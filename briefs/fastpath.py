@@ -26,15 +26,27 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from briefs import __version__
 
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: typing is not imported on the fast path
+if TYPE_CHECKING:
+    from typing import Any
+
+# The command line's choices, here so that it can offer them without importing the modules that use them.
 FORMATS = ("pdf", "md", "html")
+PDF_VARIANTS = ("pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/ua-1")
+DEFAULT_SECONDS = 120.0
+"""The default time limit on rendering one brief (`briefs.limits`)."""
 SHIPPED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATE_DIR = ".briefs"
 STATE_FILE = "state.json"
 RECORD_FILE = "noop.json"
+
+
+def counted(n: int, noun: str) -> str:
+    """``n`` and ``noun`` agreeing: "1 dataset", "2 datasets" (``noun`` is the plural, ending in s)."""
+    return f"{n} {noun[:-1] if n == 1 and noun.endswith('s') else noun}"
 
 
 def summary_line(built: int, up_to_date: int, failed: int, seconds: float) -> str:

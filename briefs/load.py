@@ -7,6 +7,7 @@ Nothing here writes anything.
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import datetime as dt
 import difflib
 import logging
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from briefs.errors import InputError, Problem, display_path
 from briefs.model import ID_PATTERN, LEANING_OPENERS, RECORD_KINDS, Audience, Dataset, Passage
@@ -54,7 +55,10 @@ def dataset_folders(data_dir: Path) -> list[Path]:
 
 def dataset_files(folder: Path) -> list[Path]:
     """The YAML files of one dataset, sorted."""
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))
+    # Hidden files are not data: an editor's lock or backup (`.#events.yaml`) is not a second events file.
+    return sorted(
+        p for p in folder.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml") and not p.name.startswith(".")
+    )
 
 
 def load_dataset(folder: Path) -> tuple[LoadedDataset | None, list[Problem]]:
@@ -71,13 +75,21 @@ def load_dataset(folder: Path) -> tuple[LoadedDataset | None, list[Problem]]:
         return None, problems
     merged: dict[str, Any] = {"id": name}
     owner: dict[str, YamlDoc] = {}
+    unreadable = False
     for path in files:
+        # A file with a duplicate key or a bad tag is still read (the first value wins) and validated,
+        # so its other errors are reported in the same pass; only a file that cannot be parsed stops
+        # validation, which would otherwise report its sections as missing (issue 14).
         doc, found = read_yaml(path)
         problems += found
-        if doc is None or doc.value is None:
+        if doc is None:
+            unreadable = True
+            continue
+        if doc.value is None:
             continue
         if not isinstance(doc.value, dict):
             problems.append(doc.problem((), f"expected a mapping of sections, found {_kind(doc.value)}"))
+            unreadable = True
             continue
         for key, value in doc.value.items():
             if key in owner:
@@ -90,16 +102,113 @@ def load_dataset(folder: Path) -> tuple[LoadedDataset | None, list[Problem]]:
                 continue
             owner[key] = doc
             merged[key] = value
-    if problems:
+    if unreadable:
         return None, problems
-    dataset, found = validate(Dataset, merged, lambda loc: owner.get(str(loc[0])) if loc else None, folder)
+
+    def doc_for(loc: Loc) -> YamlDoc | None:
+        return owner.get(str(loc[0])) if loc else None
+
+    dataset, found = validate(Dataset, merged, doc_for, folder)
     problems += found
-    if dataset is None:
-        return None, problems
-    problems += check_references(dataset, lambda loc: owner.get(str(loc[0])), folder)
+    if dataset is not None:
+        problems += check_references(dataset, doc_for, folder)
+    else:
+        # Schema errors do not hide reference errors: check the references of the records that are valid.
+        partial, kept, invalid_ids = _valid_records(merged)
+        renumbered = {key: _RenumberedDoc.of(doc, kept) for key, doc in owner.items()}
+        try:
+            found = check_references(partial, lambda loc: renumbered.get(str(loc[0])) if loc else None, folder)
+        except (AttributeError, TypeError, ValueError):  # a check that needs a part that did not validate
+            log.debug("reference checks of the valid records stopped", exc_info=True)
+            found = []
+        problems += [p for p in found if not _about_invalid(p, invalid_ids)]
     if problems:
         return None, problems
+    assert dataset is not None
     return LoadedDataset(dataset, folder, tuple(files)), []
+
+
+_adapters: dict[Any, TypeAdapter[Any]] = {}
+
+
+def _adapter(annotation: Any) -> TypeAdapter[Any]:
+    if annotation not in _adapters:
+        _adapters[annotation] = TypeAdapter(annotation)
+    return _adapters[annotation]
+
+
+def _valid_records(merged: dict[str, Any]) -> tuple[Dataset, dict[str, list[int]], set[str]]:
+    """A dataset of the records that validate one by one, where each kept record stood, and the invalid ones' ids.
+
+    Built without validating the whole (``model_construct``): an invalid ``info`` becomes an empty one,
+    an invalid list an empty list.
+    """
+    fields: dict[str, Any] = {"id": merged["id"]}
+    kept: dict[str, list[int]] = {}
+    invalid_ids: set[str] = set()
+    for key, spec in Dataset.model_fields.items():
+        if key == "id":
+            continue
+        if key not in merged:
+            model = _model_in(spec.annotation)
+            if model is not None and key not in RECORD_KINDS:  # a missing `info`: an empty one
+                fields[key] = model.model_construct()
+            continue
+        value = merged[key]
+        if key in RECORD_KINDS:
+            items: list[Any] = []
+            kept[key] = []
+            (item_type,) = typing.get_args(spec.annotation)
+            for i, raw in enumerate(value if isinstance(value, list) else []):
+                try:
+                    items.append(_adapter(item_type).validate_python(raw))
+                    kept[key].append(i)
+                except ValidationError:
+                    if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+                        invalid_ids.add(raw["id"])
+            fields[key] = items
+            continue
+        try:
+            fields[key] = _adapter(spec.annotation).validate_python(value)
+        except ValidationError:
+            model = _model_in(spec.annotation)
+            if model is not None:
+                fields[key] = model.model_construct()
+    return Dataset.model_construct(**fields), kept, invalid_ids
+
+
+_INDEX_IN_MESSAGE = re.compile(r"\[(\d+)\]")
+
+
+@dataclass
+class _RenumberedDoc(YamlDoc):
+    """A file's positions seen through the valid records: record i of a pruned list is the file's ``kept[i]``."""
+
+    kept: dict[str, list[int]] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def of(cls, doc: YamlDoc, kept: dict[str, list[int]]) -> _RenumberedDoc:
+        return cls(doc.path, doc.value, doc.positions, kept)
+
+    def _original(self, kind: str, i: int) -> int:
+        indexes = self.kept.get(kind)
+        return indexes[i] if indexes is not None and 0 <= i < len(indexes) else i
+
+    def problem(self, loc: Loc, message: str) -> Problem:
+        if len(loc) >= 2 and isinstance(loc[0], str) and isinstance(loc[1], int):
+            kind = loc[0]
+            loc = (kind, self._original(kind, loc[1]), *loc[2:])
+            message = _INDEX_IN_MESSAGE.sub(lambda m: f"[{self._original(kind, int(m.group(1)))}]", message)
+        return super().problem(loc, message)
+
+
+_REFERENCE = re.compile(r"(?:unknown (?:source|actor|theme|record) |cites paragraph \d+ of )'([^']*)'")
+
+
+def _about_invalid(problem: Problem, invalid_ids: set[str]) -> bool:
+    """A reference to a record that is there but invalid: its own error is reported, not this one."""
+    found = _REFERENCE.search(problem.message)
+    return found is not None and found.group(1) in invalid_ids
 
 
 M = typing.TypeVar("M", bound=BaseModel)
@@ -259,21 +368,34 @@ def check_references(dataset: Dataset, doc_for: typing.Callable[[Loc], YamlDoc |
             for j, actor in enumerate(getattr(record, "actors", [])):
                 check_ref((kind, i, "actors", j), actor, actors, "actor")
     judgments = {j.id for j in dataset.judgments}
-    for loc, passages in passage_lists(dataset):
-        for j, passage in enumerate(passages):
-            for c, claim in enumerate(passage.claims):
-                for k, cite in enumerate(claim.cites):
-                    check_cite((*loc, j, "claims", c, "cites", k), cite)
-                check_ref((*loc, j, "claims", c, "judgment"), claim.judgment, judgments, "judgment")
-    check_passages(dataset, problem)
-    check_judgments(dataset, problem)
-    check_signals(dataset, problem, check_ref)
+
+    def check_passage_refs() -> None:
+        for loc, passages in passage_lists(dataset):
+            for j, passage in enumerate(passages):
+                for c, claim in enumerate(passage.claims):
+                    for k, cite in enumerate(claim.cites):
+                        check_cite((*loc, j, "claims", c, "cites", k), cite)
+                    check_ref((*loc, j, "claims", c, "judgment"), claim.judgment, judgments, "judgment")
+
     for i, quote in enumerate(dataset.quotes):
         check_ref(("quotes", i, "speaker"), quote.speaker, actors, "actor")
-    check_about(dataset, problem)
-    check_update_dates(dataset, problem)
-    check_paragraph_counts(dataset, folder, problem)
-    check_source_says(dataset, folder, problem)
+    # Each check runs on its own: on a dataset some of whose parts did not validate (an `info` without
+    # its `as_of`), one that needs a missing part stops alone, and the others still report (issue 14).
+    checks: list[Callable[[], None]] = [
+        check_passage_refs,
+        lambda: check_passages(dataset, problem),
+        lambda: check_judgments(dataset, problem),
+        lambda: check_signals(dataset, problem, check_ref),
+        lambda: check_about(dataset, problem),
+        lambda: check_update_dates(dataset, problem),
+        lambda: check_paragraph_counts(dataset, folder, problem),
+        lambda: check_source_says(dataset, folder, problem),
+    ]
+    for run_check in checks:
+        try:
+            run_check()
+        except (AttributeError, TypeError, KeyError):
+            log.debug("a check needs a part of the dataset that did not validate", exc_info=True)
     for i, correction in enumerate(dataset.corrections):
         check_cite(("corrections", i, "location"), correction.location)
     return problems
@@ -376,6 +498,8 @@ def check_signals(
 ) -> None:
     """Indicators point one of the dataset's own ways; the main source is one of its sources."""
     signals = {s.id for s in dataset.info.signals}
+    if not dataset.info.model_fields_set:  # an `info` that did not validate: its own errors say why
+        return
     for i, indicator in enumerate(dataset.indicators):
         if not signals:
             problem(("indicators", i, "signals"), "expected `info.signals` to list the directions indicators can point")

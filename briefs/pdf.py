@@ -5,21 +5,24 @@ WeasyPrint is imported inside the functions that need it: a build with no stale 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from briefs.errors import BuildError, InputError, Problem
+from briefs.fastpath import PDF_VARIANTS as _VARIANTS
 
 if TYPE_CHECKING:
     import weasyprint
 
 log = logging.getLogger(__name__)
 
-PDF_VARIANTS = ("pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/ua-1")
+PDF_VARIANTS = _VARIANTS  # defined with the command line's other choices (the no-op path imports no pdf.py)
 
 
 class RenderedPdf:
@@ -106,6 +109,54 @@ def make_fetcher(roots: tuple[Path, ...], refused: list[str]) -> Any:
     return LockedFetcher(allowed_protocols=("file", "data"), allow_redirects=False, timeout=1)
 
 
+class _SubsetterNotice(logging.Filter):
+    """Drops WeasyPrint's per-font "Using fontTools instead of HarfBuzz-Subset" warning; we say it once.
+
+    Without Debian's ``libharfbuzz-subset0`` WeasyPrint subsets fonts with fontTools, which is slower but
+    gives the same bytes (see ``_source_date_epoch``); it warns for every font of every brief (issue 14).
+    """
+
+    told = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not str(record.msg).startswith("Using fontTools instead of HarfBuzz-Subset"):
+            return True
+        if not _SubsetterNotice.told:
+            _SubsetterNotice.told = True
+            log.debug("fonts are subset with fontTools (install libharfbuzz-subset0 for faster PDFs)")
+        return False
+
+
+_subsetter_notice = _SubsetterNotice()
+
+
+def _quiet_weasyprint() -> None:
+    """Install the filter on WeasyPrint's logger (once per process; workers call it too)."""
+    logger = logging.getLogger("weasyprint")
+    if _subsetter_notice not in logger.filters:
+        logger.addFilter(_subsetter_notice)
+
+
+def _source_date_epoch(document: Any) -> str:
+    """The brief's data date as seconds since 1970, for fontTools' font timestamps (never the clock).
+
+    fontTools, WeasyPrint's subsetter without HarfBuzz-Subset, writes ``timestampNow()`` into each
+    embedded font's ``head`` table; it honours ``SOURCE_DATE_EPOCH``. The date is the HTML's
+    ``dcterms.modified`` (or ``created``), which the layout takes from the data; failing both, 0.
+    """
+    for value in (document.metadata.modified, document.metadata.created):
+        if not value:
+            continue
+        try:
+            when = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+        return str(max(0, int(when.timestamp())))
+    return "0"
+
+
 _font_config: Any = None
 
 
@@ -148,6 +199,7 @@ def render_pdf(
     """Lay out ``html`` and write it to PDF bytes; the same input always gives the same bytes."""
     import weasyprint
 
+    _quiet_weasyprint()
     refused: list[str] = []
     fetcher = make_fetcher(asset_roots, refused)
     document: weasyprint.Document
@@ -163,7 +215,17 @@ def render_pdf(
     identifier = hashlib.sha256(identity.encode()).hexdigest()[:32].encode()
 
     def write() -> bytes:
-        data = document.write_pdf(pdf_identifier=identifier, pdf_variant=variant, pdf_tags=True)
+        # The fontTools subsetter stamps fonts with SOURCE_DATE_EPOCH at call time: set it from the data
+        # for this write only, and put back what was there (issue 14).
+        before = os.environ.get("SOURCE_DATE_EPOCH")
+        os.environ["SOURCE_DATE_EPOCH"] = _source_date_epoch(document)
+        try:
+            data = document.write_pdf(pdf_identifier=identifier, pdf_variant=variant, pdf_tags=True)
+        finally:
+            if before is None:
+                del os.environ["SOURCE_DATE_EPOCH"]
+            else:
+                os.environ["SOURCE_DATE_EPOCH"] = before
         assert data is not None
         return bytes(data)
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from briefs.build import Options, PlannedTarget, Progress, Report, build, warm
 from briefs.errors import BuildError, InputError, display_path
+from briefs.fastpath import counted
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +74,27 @@ def watched_folders(options: Options) -> list[Path]:
     return folders
 
 
+_SCRATCH = re.compile(
+    r"""
+      ^sed[A-Za-z0-9]{6}$          # sed -i's temporary copy
+    | ^4913$                       # vim's probe that the folder is writable
+    | \.sw[a-p]$ | \.sw[x-z]$       # vim's swap files (.swp, .swo, .swx, …)
+    | ~$ | ^\.\#  | ^\#.*\#$         # backups (file~), Emacs locks (.#file) and auto-saves (#file#)
+    | \.tmp$ | \.part$              # tools' temporaries; our own atomic writes are .<name>.<random>.tmp
+    | ^\.DS_Store$ | ^\.~lock\.      # Finder's folder settings; LibreOffice's locks
+    | ^\.goutputstream- | \.kate-swp$ | ___jb_(tmp|old)___$   # gedit, Kate, JetBrains safe-writes
+    """,
+    re.VERBOSE,
+)
+
+
+def is_scratch_file(name: str) -> bool:
+    """Whether a file named ``name`` is an editor's or tool's temporary file, never an input (issue 14)."""
+    return bool(_SCRATCH.search(name))
+
+
 def _relevant(out_dir: Path) -> Callable[[object, str], bool]:
-    """A watchfiles filter: editor droppings, VCS folders and the output folder are not changes."""
+    """A watchfiles filter: editor and tool temporaries, VCS folders and the output folder are not changes."""
     import watchfiles
 
     default = watchfiles.DefaultFilter()
@@ -82,7 +102,7 @@ def _relevant(out_dir: Path) -> Callable[[object, str], bool]:
 
     def keep(change: object, path: str) -> bool:
         p = Path(path)
-        if p.name.endswith(".tmp") or p.resolve().is_relative_to(out):
+        if is_scratch_file(p.name) or p.resolve().is_relative_to(out):
             return False
         return bool(default(change, path))  # type: ignore[arg-type]
 
@@ -202,7 +222,7 @@ def tick_line(report: Report | None, skipped: str | None = None) -> str:
     built = [r.target.name for r in report.results if r.status == "built"]
     failed = [r.target.name for r in report.results if r.status == "failed"]
     if not built and not failed:
-        return f"tick: all current ({len(report.results)} targets)"
+        return f"tick: all current ({counted(len(report.results), 'targets')})"
     line = f"tick: built {', '.join(built) or 'nothing'}"
     if failed:
         line += f"; failed {', '.join(failed)}"

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from briefs.errors import Problem, display_path
+from briefs.yamlsyntax import explain as explain_syntax
 
 Loc = tuple[str | int, ...]
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -229,12 +230,7 @@ def read_yaml(path: Path) -> tuple[YamlDoc | None, list[Problem]]:
         if node is _NO_FAST_PATH:
             node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        at_line = mark.line + 1 if mark else None
-        at_col = mark.column + 1 if mark else None
-        what = " ".join(str(exc.problem or exc).split())
-        if "'\\t'" in what or "\t" in what:
-            what = "tab used for indentation; YAML indents with spaces"
+        at_line, at_col, what = explain_syntax(text, exc)  # plain words, not PyYAML's tokens (issue 14)
         return None, [Problem(name, at_line, at_col, "", f"YAML syntax: {what}")]
     except yaml.YAMLError as exc:
         return None, [Problem(name, None, None, "", f"YAML syntax: {' '.join(str(exc).split())}")]
@@ -254,10 +250,10 @@ def read_yaml(path: Path) -> tuple[YamlDoc | None, list[Problem]]:
             _at(doc, big.node, (), f"expected at most {MAX_NODES:,} values after expanding aliases; refusing to expand")
         ]
     except yaml.constructor.ConstructorError as exc:
-        mark = exc.problem_mark
+        where = exc.problem_mark
         return None, [
             Problem(
-                name, mark.line + 1 if mark else None, mark.column + 1 if mark else None, "", f"YAML: {exc.problem}"
+                name, where.line + 1 if where else None, where.column + 1 if where else None, "", f"YAML: {exc.problem}"
             )
         ]
     except RecursionError:

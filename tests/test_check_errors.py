@@ -18,7 +18,7 @@ events:
 
 CASES = {
     # name: (text of events.yaml replacing records' events, expected line, expected fragment)
-    "yaml syntax": ("events:\n  - id: flood\n    title: [unclosed\n", 4, "YAML syntax"),
+    "yaml syntax": ("events:\n  - id: flood\n    title: [unclosed\n", 3, "found a '[' that is never closed"),
     "duplicate key": (GOOD_EVENT.replace("    title:", "    date: 2022-05-14\n    title:"), 4, "duplicate key"),
     "unknown key": (
         GOOD_EVENT.replace("    title:", "    titel:"),

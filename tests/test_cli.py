@@ -109,7 +109,7 @@ def test_bad_data_exits_2_and_keeps_previous_outputs(mini_data: Path, tmp_path: 
 def test_check_and_list(run_cli: RunCli, tmp_path: Path) -> None:
     code, stdout, _ = run_cli("check", "--data", SHIPPED_DATA, "--out", tmp_path / "out")
     assert code == 0
-    assert stdout.startswith("ok: 1 datasets") and "sources" in stdout
+    assert stdout.startswith("ok: 1 dataset,") and "sources" in stdout
     code, stdout, _ = run_cli("list", "--data", SHIPPED_DATA, "--out", tmp_path / "out")
     assert code == 0
     assert "kazakhstan-2022/desk.pdf" in stdout and "output missing" in stdout

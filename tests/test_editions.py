@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from briefs.editions import diff, snapshot
 from briefs.load import load_datasets
 from briefs.model import Audience
+from briefs.render import format_date
 from tests.conftest import RunCli, write_tree
 
 AUDIENCES = {
@@ -58,7 +60,8 @@ def test_added_event_appears_under_what_changed(mini_data: Path, tpl: Path, tmp_
     code, stdout, stderr = run_cli(*args)
     assert code == 0, stderr
     second = md.read_text(encoding="utf-8")
-    assert "## What changed since the edition of June 30, 2022" in second
+    today = format_date(dt.date.today())  # when edition 1 was built (issue 14)
+    assert f"## What changed since edition 1 (built {today})" in second
     assert "- Added event: May 20, 2022 — CIS foreign ministers meet in Dushanbe" in second
     assert "- Changed figure River rise: 4 metres → 5 metres" in second
     assert second.index("What changed") < second.index("## Timeline")  # where the audience put it
@@ -69,12 +72,13 @@ def test_added_event_appears_under_what_changed(mini_data: Path, tpl: Path, tmp_
     assert sorted(p.name for p in folder.iterdir()) == ["0001.json", "0002.json"]
     edition = json.loads((folder / "0002.json").read_text(encoding="utf-8"))
     assert edition["edition"] == 2 and edition["date"] == "2022-06-30"  # the data's date, not the clock's
+    assert edition["built"] == dt.date.today().isoformat()  # and the day it was built
     assert "ministers" in edition["records"]["events"]
     assert len(edition["input_hash"]) == 64
 
     code, stdout, _ = run_cli("list", *args)
     assert code == 0
-    assert "mini/watcher.md" in stdout and "edition 2 of June 30, 2022" in stdout
+    assert "mini/watcher.md" in stdout and f"edition 2 (built {today})" in stdout
 
 
 def test_look_only_change_keeps_the_edition_and_its_changes(

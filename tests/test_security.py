@@ -369,7 +369,7 @@ LAUGHS = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
     [
         ("info:\n  title: A\n  title: B\n", ":3:3: info.title:", "duplicate key (first given at line 2)"),
         (LAUGHS, ":1:", "after expanding aliases; refusing to expand"),
-        ("info:\n\ttitle: A\n", ":2:1:", "tab used for indentation"),
+        ("info:\n\ttitle: A\n", ":2:1:", "found a tab character; expected spaces"),
         (b"info:\n  title: caf\xe9\n", ":2:13:", "expected UTF-8 text, found byte 0xe9"),
         ("info:\n  title: a\x00b\n", ":2:11:", "expected printable text, found character U+0000"),
         ("x: !!python/object/apply:os.system ['touch /tmp/pwned']\n", ":1:4: x:", "unsupported YAML tag"),
@@ -516,6 +516,6 @@ def test_two_builds_on_one_output_folder_take_turns(mini_data: Path, tmp_path: P
     state = json.loads((out / ".briefs" / "state.json").read_text(encoding="utf-8"))
     assert {"mini/desk.md"} <= set(state["targets"])
     md = (out / "mini" / "desk.md").read_text(encoding="utf-8")
-    front = md.split("\n---\n", 1)[0].removeprefix("---\n")
-    assert yaml.safe_load(front)["title"] == "Mini brief on Testland" and md.endswith("\n")  # whole, not torn
+    # Whole, not torn: the title near the top and the marking on the last line.
+    assert "# Mini brief on Testland" in md[:300] and md.endswith("**UNCLASSIFIED**\n")
     assert not list(out.rglob("*.tmp"))

@@ -147,7 +147,7 @@ def test_schedule_ticks_builds_when_stale_and_exits_on_sigterm(mini_data: Path, 
     try:
         lines.expect("scheduled every 0.2 s")
         lines.expect("tick: built mini/alpha.md")
-        lines.expect("tick: all current (1 targets)")
+        lines.expect("tick: all current (1 target)")
         set_rise(mini_data, "7")
         lines.expect("tick: built mini/alpha.md")
         assert "7 metres" in (out / "mini" / "alpha.md").read_text(encoding="utf-8")
@@ -167,7 +167,7 @@ def test_a_tick_skips_while_another_build_holds_the_lock(mini_data: Path, tmp_pa
     assert line.startswith("tick: skipped")
     assert not (out / "mini").exists()
     assert run_tick(options).startswith("tick: built mini/alpha.md")
-    assert run_tick(options) == "tick: all current (1 targets)"
+    assert run_tick(options) == "tick: all current (1 target)"
 
 
 def test_a_tick_with_bad_input_keeps_going(mini_data: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
