@@ -503,3 +503,33 @@ def test_docs_example(tmp_path: Path) -> None:
     doc, problems = read_yaml(path)
     assert doc is not None and not problems
     assert Distribution.model_validate(doc.value).send == "every-edition"
+
+
+def test_compose_keeps_any_subject_on_one_header_line() -> None:
+    """Straight through `compose`: a subject with line breaks, a long one, one with non-ASCII text."""
+    subjects = [
+        "Brief\r\nBcc: evil@example.com\r\n\r\nbody",
+        "How Russia's invasion of Ukraine affected Kazakh politics — Analytic Memo, edition 1 of June 30, 2022",
+        "Казахстан " * 60,
+    ]
+    for subject in subjects:
+        letter = mail.Letter("mini", "mail", 1, "h", subject, ("a@example.org",), (), "text\n", "<p>x</p>\n")
+        raw = mail.compose(
+            letter, "briefs@example.net", "Wed, 02 Dec 2026 07:00:00 +0000", "<x@example.net>"
+        ).as_bytes()
+        headers = raw.split(b"\r\n\r\n")[0].split(b"\r\n")
+        assert [h.split(b":")[0] for h in headers if not h.startswith((b" ", b"\t"))][:8] == [
+            b"From",
+            b"To",
+            b"Subject",
+            b"Date",
+            b"Message-ID",
+            b"Auto-Submitted",
+            b"X-Briefs-Edition",
+            b"MIME-Version",
+        ]
+        parsed = email.message_from_bytes(raw, policy=email.policy.default)
+        assert parsed["Bcc"] is None
+        got = str(parsed["Subject"])
+        assert got == mail.one_line(subject)[: mail.SUBJECT_MAX - 1].rstrip() + "…" or got == mail.one_line(subject)
+        assert "  " not in got and len(got) <= mail.SUBJECT_MAX
