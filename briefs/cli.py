@@ -376,6 +376,8 @@ def _run_schedule(args: argparse.Namespace) -> int:
     from briefs.watch import Timetable, schedule
 
     timetable = Timetable.parse(args.every, args.cron)
+    if args.send:
+        _smtp_settings(args).check()
     options = _options(args)
     stop, restore = _stop_on_sigterm()
     try:
@@ -421,7 +423,7 @@ def _then_send(runner: Callable[[argparse.Namespace], int]) -> Callable[[argpars
 
     def run(args: argparse.Namespace) -> int:
         if getattr(args, "send", False):
-            _smtp_settings(args)  # a bad --smtp-* value is a usage error before anything is built
+            _smtp_settings(args).check()  # no server, a bad --smtp-* value: exit 2 before anything is built
         code = runner(args)
         if not getattr(args, "send", False):
             return code

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from briefs.deliveries import Delivery, DeliveryLog, send_lock
+from briefs.deliveries import Delivery, DeliveryLog, Key, delivery_key, send_lock
 from briefs.editions import Changes, Edition, diff, editions_folder, history, plain, read_edition
 from briefs.errors import BuildError, Problem, display_path
 from briefs.load import LoadedAudience, LoadedDataset
@@ -226,7 +226,7 @@ def prepare(plan: Plan, deliveries: DeliveryLog, sender: str) -> tuple[list[Pend
                 continue
             todo = []
             for recipient in letter.recipients:
-                entry = deliveries.get(_mid(letter, recipient, sender))
+                entry = deliveries.get(_key(letter, recipient))
                 if entry is not None and entry.state == "sent":
                     results.append(SendResult(brief, recipient, "already-sent"))
                 else:
@@ -236,8 +236,17 @@ def prepare(plan: Plan, deliveries: DeliveryLog, sender: str) -> tuple[list[Pend
     return pending, results
 
 
-def _mid(letter: Letter, recipient: str, sender: str) -> str:
-    return message_id(letter.dataset, letter.audience, letter.edition, letter.edition_hash, recipient, sender)
+def _key(letter: Letter, recipient: str) -> Key:
+    return delivery_key(letter.dataset, letter.audience, letter.edition, letter.edition_hash, recipient)
+
+
+def _entry(deliveries: DeliveryLog, letter: Letter, recipient: str, sender: str) -> Delivery:
+    """The logged delivery, or a new one with a fresh Message-ID and Date (not yet recorded)."""
+    entry = deliveries.get(_key(letter, recipient))
+    if entry is not None:
+        return entry
+    mid = message_id(letter.dataset, letter.audience, letter.edition, letter.edition_hash, recipient, sender)
+    return Delivery(letter.dataset, letter.audience, letter.edition, recipient, mid, now_date(), letter.edition_hash)
 
 
 def _eml_name(letter: Letter, recipient: str) -> str:
@@ -276,9 +285,8 @@ def send(
         if outbox is not None:
             for item in pending:
                 for recipient in item.recipients:
-                    mid = _mid(item.letter, recipient, settings.sender)
-                    entry = deliveries.get(mid)
-                    msg = compose(item.letter, settings.sender, entry.date if entry else now_date(), mid)
+                    entry = _entry(deliveries, item.letter, recipient, settings.sender)
+                    msg = compose(item.letter, settings.sender, entry.date, entry.message_id)
                     path = outbox / _eml_name(item.letter, recipient)
                     write_atomic(path, msg.as_bytes())
                     done(SendResult(item.letter.name, recipient, "written", path=path))
@@ -294,18 +302,19 @@ def send(
 
 def _deliver(mailer: Mailer, deliveries: DeliveryLog, letter: Letter, recipient: str, sender: str) -> SendResult:
     """Record the intent, send, record the outcome: the order that makes a crash harmless."""
-    mid = _mid(letter, recipient, sender)
-    entry = deliveries.get(mid)
-    if entry is not None and entry.state == "sending":
-        log.warning("%s to %s: an earlier send was interrupted; sending again as %s", letter.name, recipient, mid)
-    if entry is None:
-        entry = Delivery(letter.dataset, letter.audience, letter.edition, recipient, mid, now_date())
-    raw = compose(letter, sender, entry.date, mid).as_bytes()
+    entry = _entry(deliveries, letter, recipient, sender)
+    if entry.state == "sending" and entry.attempts:
+        what = f"{letter.name} to {recipient}: an earlier send was interrupted; sending again as {entry.message_id}"
+        log.warning("%s", what)
+    raw = compose(letter, sender, entry.date, entry.message_id).as_bytes()
     entry = deliveries.record(entry, "sending")
     try:
         mailer.deliver(raw, recipient)
     except (TemporarySendError, PermanentSendError) as exc:
         deliveries.record(entry, "failed", str(exc))
         return SendResult(letter.name, recipient, "failed", str(exc))
+    except BuildError as exc:  # the same for every message (login, certificate): stop, the log says why
+        deliveries.record(entry, "failed", str(exc))
+        raise
     deliveries.record(entry, "sent")
     return SendResult(letter.name, recipient, "sent")

@@ -266,13 +266,18 @@ class Mailer:
         assert s.host is not None
         context = ssl.create_default_context()
         conn: smtplib.SMTP
-        if s.tls == "ssl":
-            conn = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
-        else:
-            conn = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
-            if s.tls == "starttls":
-                conn.ehlo()
-                conn.starttls(context=context)
+        try:
+            if s.tls == "ssl":
+                conn = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
+            else:
+                conn = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+                if s.tls == "starttls":
+                    conn.ehlo()
+                    conn.starttls(context=context)
+        except ssl.SSLCertVerificationError as exc:
+            raise BuildError(f"{s.describe()}: the server's certificate is not trusted: {exc.verify_message}") from None
+        except smtplib.SMTPNotSupportedError:
+            raise BuildError(f"{s.describe()}: the server does not offer STARTTLS (--smtp-tls)") from None
         conn.ehlo()
         if s.user:
             assert s.password is not None

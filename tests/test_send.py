@@ -6,12 +6,15 @@ A real SMTP server (aiosmtpd) runs on 127.0.0.1 for each test; nothing is mocked
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email
 import email.policy
 import json
 import os
+import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import textwrap
@@ -30,6 +33,7 @@ from tests.conftest import REPO, RunCli, write_tree
 
 pytest.importorskip("aiosmtpd", reason="aiosmtpd is in the test extra: pip install -e '.[test]'")
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 RECIPIENTS = ["a@example.org", "b@example.org", "c@example.org"]
 
@@ -72,23 +76,35 @@ class Handler:
         return out
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def serve(handler: Handler, **smtp_options: Any) -> Iterator[int]:
+    """Run an SMTP server for ``handler`` on a free port of 127.0.0.1; yields the port."""
+    port = _free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, **smtp_options)
+    controller.start()
+    try:
+        yield port
+    finally:
+        handler.release.set()
+        controller.stop()
+
+
 @pytest.fixture
 def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Handler, int]]:
     """A real SMTP server on a free port of 127.0.0.1, stopped after the test."""
     for name in ("HOST", "PORT", "USER", "PASSWORD", "TLS", "FROM"):
         monkeypatch.delenv(f"BRIEFS_SMTP_{name}", raising=False)
     monkeypatch.setattr(mail, "RETRY_DELAYS", (0.05, 0.1, 0.2))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     handler = Handler()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with serve(handler) as port:
         yield handler, port
-    finally:
-        handler.release.set()
-        controller.stop()
 
 
 AUDIENCE = """\
@@ -278,9 +294,7 @@ def test_a_server_that_is_down_fails_then_a_later_send_delivers(
 ) -> None:
     handler, _ = smtp
     site.build(run_cli)
-    with socket.socket() as s:  # a port where nothing listens
-        s.bind(("127.0.0.1", 0))
-        closed = s.getsockname()[1]
+    closed = _free_port()  # nothing listens there
     code, _, err = run_cli("send", *site.where, "--smtp-host", "127.0.0.1", "--smtp-port", closed, "--smtp-tls", "none")
     assert code == 1
     for r in RECIPIENTS:
@@ -533,3 +547,52 @@ def test_compose_keeps_any_subject_on_one_header_line() -> None:
         got = str(parsed["Subject"])
         assert got == mail.one_line(subject)[: mail.SUBJECT_MAX - 1].rstrip() + "…" or got == mail.one_line(subject)
         assert "  " not in got and len(got) <= mail.SUBJECT_MAX
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command to make a test certificate")
+def test_starttls_verifies_the_certificate_and_logs_in(
+    site: Site, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"),
+            *("-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1"),
+            *("-addext", "subjectAltName=IP:127.0.0.1"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    handler = Handler()
+    logins: list[bytes] = []
+
+    def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (b"analyst", b"s3cret-never-shown")
+        if ok:
+            logins.append(data.login)
+        return AuthResult(success=ok, handled=False)  # handled defaults to True: no reply at all
+
+    site.build(run_cli)
+    options = {"tls_context": context, "require_starttls": True, "authenticator": authenticate, "auth_required": True}
+    with serve(handler, **options) as port:
+        args = ["send", *site.where, "--smtp-host", "127.0.0.1", "--smtp-port", str(port), "--smtp-user", "analyst"]
+        monkeypatch.setenv("BRIEFS_SMTP_PASSWORD", "s3cret-never-shown")
+        # The certificate is self-signed: not trusted, nothing sent, the run stops at the first message.
+        monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+        code, out, err = run_cli(*args)
+        assert code == 1 and "the server's certificate is not trusted" in err, err
+        assert handler.messages == []
+        # Trusted (SSL_CERT_FILE is OpenSSL's own variable), but a wrong password: refused, never shown.
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+        monkeypatch.setenv("BRIEFS_SMTP_PASSWORD", "wrong-password")
+        code, out, err = run_cli(*args, "--debug")
+        assert code == 1 and "login refused: 535" in err, err
+        assert "wrong-password" not in out + err
+        monkeypatch.setenv("BRIEFS_SMTP_PASSWORD", "s3cret-never-shown")
+        code, out, err = run_cli(*args, "--debug")
+        assert code == 0, err
+        assert "s3cret" not in out + err + (site.out / ".briefs/deliveries.json").read_text()
+    assert logins == [b"analyst"]  # one connection for all three messages
+    assert sorted(r for rcpts, _ in handler.messages for r in rcpts) == RECIPIENTS
