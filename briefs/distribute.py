@@ -173,6 +173,8 @@ def make_letter(
         # Only the brief's own output, a regular file inside the output folder: never a link out of it.
         if path.is_symlink() or not path.is_file():
             raise BuildError(f"{display_path(path)}: not built, cannot attach it (build with --format {fmt})")
+        if not path.resolve().is_relative_to(out_dir.resolve()):
+            raise BuildError(f"{display_path(path)}: leads out of the output folder; not attached")
         attachments.append(Attachment(f"{ds.id}-{aud.id}.{fmt}", fmt, path.read_bytes()))
     if attachments:
         names = ", ".join(a.filename for a in attachments)

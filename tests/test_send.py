@@ -596,3 +596,23 @@ def test_starttls_verifies_the_certificate_and_logs_in(
         assert "s3cret" not in out + err + (site.out / ".briefs/deliveries.json").read_text()
     assert logins == [b"analyst"]  # one connection for all three messages
     assert sorted(r for rcpts, _ in handler.messages for r in rcpts) == RECIPIENTS
+
+
+def test_only_the_briefs_own_outputs_are_attached(site: Site, smtp: tuple[Handler, int], run_cli: RunCli) -> None:
+    """A link where the output was (or a linked dataset folder) is refused, never followed."""
+    handler, _ = smtp
+    site.build(run_cli)
+    secret = site.out.parent / "secret.txt"
+    secret.write_text("not for mail")
+    output = site.out / "mini/mail.md"
+    output.unlink()
+    output.symlink_to(secret)
+    code, _, err = site.send(run_cli)
+    assert code == 1 and "mail.md: not built, cannot attach it" in err
+    output.unlink()
+    output.write_text("# a brief outside the output folder\n")
+    (site.out / "mini").rename(site.out.parent / "elsewhere")
+    (site.out / "mini").symlink_to(site.out.parent / "elsewhere")
+    code, _, err = site.send(run_cli)
+    assert code == 1 and "leads out of the output folder; not attached" in err, err
+    assert handler.messages == []
