@@ -27,6 +27,7 @@ from email.utils import format_datetime
 from typing import Literal
 
 from briefs.errors import BuildError, InputError
+from briefs.model import is_address
 
 log = logging.getLogger(__name__)
 
@@ -90,10 +91,8 @@ class SmtpSettings:
         sender = sender or env.get("BRIEFS_SMTP_FROM") or None
         if sender is None:
             sender = user if user and "@" in user else f"briefs@{_domain()}"
-        try:
-            Address(addr_spec=sender)
-        except (ValueError, IndexError) as exc:
-            raise InputError(f"--smtp-from / BRIEFS_SMTP_FROM: expected an e-mail address, found {sender!r}") from exc
+        if not is_address(sender):
+            raise InputError(f"--smtp-from / BRIEFS_SMTP_FROM: expected an e-mail address, found {sender!r}")
         return cls(host, port, tls, user, sender, password)  # type: ignore[arg-type]
 
     def check(self) -> None:
@@ -112,7 +111,7 @@ class SmtpSettings:
 
 def _domain() -> str:
     name = socket.getfqdn()
-    return name if "." in name and re.fullmatch(r"[A-Za-z0-9.-]+", name) else "localhost.localdomain"
+    return name if is_address(f"briefs@{name}") else "localhost.localdomain"
 
 
 def one_line(text: str) -> str:

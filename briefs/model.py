@@ -385,8 +385,13 @@ SUBJECT_FIELDS = ("title", "subject", "audience", "dataset", "edition", "date")
 """The placeholders a distribution's `subject:` may use."""
 
 
+def is_address(value: str) -> bool:
+    """A plain e-mail address as `distribution:` and --smtp-from accept it."""
+    return bool(_ADDRESS.match(value))
+
+
 def _check_address(value: str) -> str:
-    if not _ADDRESS.match(value):
+    if not is_address(value):
         raise ValueError("an e-mail address such as desk-officer@example.org")
     return value
 
