@@ -223,6 +223,9 @@ def make_plan(options: Options) -> Plan:
     except InputError as exc:
         problems += exc.problems
     problems += missing_templates(options.dirs, audiences)
+    from briefs.distribute import distribution_problems  # issue 16: attach only formats the audience builds
+
+    problems += distribution_problems(audiences)
     if problems:
         raise InputError(problems)
 

@@ -29,8 +29,10 @@ if TYPE_CHECKING:
     from typing import Any
 
     from briefs.build import Options, PlannedTarget, Report, TargetResult
+    from briefs.distribute import SendReport, SendResult
+    from briefs.mail import SmtpSettings
 
-COMMANDS = ("build", "check", "list", "watch", "schedule")
+COMMANDS = ("build", "check", "list", "watch", "schedule", "send")
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 
 
@@ -158,6 +160,20 @@ def _time_limit(group: argparse._ArgumentGroup, what: str) -> None:
     )
 
 
+def _smtp_options(parser: argparse.ArgumentParser, flag: bool) -> None:
+    """Mail options (issue 16): the password is read from BRIEFS_SMTP_PASSWORD only, never an option."""
+    g = parser.add_argument_group("mail (each option falls back to BRIEFS_SMTP_<NAME>; password: BRIEFS_SMTP_PASSWORD)")
+    if flag:
+        g.add_argument("--send", action="store_true", help="then mail each new edition to its distribution list")
+    g.add_argument("--smtp-host", metavar="HOST", help="SMTP server (BRIEFS_SMTP_HOST)")
+    g.add_argument("--smtp-port", type=int, metavar="N", help="port (BRIEFS_SMTP_PORT; default 587, 465 ssl, 25 none)")
+    g.add_argument("--smtp-user", metavar="USER", help="log in as USER (BRIEFS_SMTP_USER)")
+    g.add_argument(
+        "--smtp-tls", choices=("none", "starttls", "ssl"), help="none|starttls|ssl (BRIEFS_SMTP_TLS; default starttls)"
+    )
+    g.add_argument("--smtp-from", metavar="ADDRESS", help="sender address (BRIEFS_SMTP_FROM; default: the user)")
+
+
 def make_parser() -> argparse.ArgumentParser:
     """The argument parser; the README's option list is generated from it."""
     parser = _Parser(
@@ -170,6 +186,7 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", help="build every stale brief (the default)", description="Build every stale brief.")
     _common(p)
     _build_options(p)
+    _smtp_options(p, flag=True)
     p = sub.add_parser(
         "check",
         help="validate data, audiences and templates; write nothing",
@@ -203,6 +220,19 @@ def make_parser() -> argparse.ArgumentParser:
     t = p.add_argument_group("timetable (one of)")
     t.add_argument("--every", metavar="DURATION", help="tick now and then every DURATION: 90s, 30m, 2h, 1d, 1h30m")
     t.add_argument("--cron", metavar="LINE", help='tick at the times of a cron line, local time: "0 7 * * 1-5"')
+    _smtp_options(p, flag=True)
+    p = sub.add_parser(
+        "send",
+        help="mail each brief's new edition to its audience's distribution list",
+        description="Mail each brief's current edition to every recipient in its audience's `distribution:` "
+        "who has not had it (the delivery log, output/.briefs/deliveries.json, says who has). "
+        "Exit 1 names each recipient that failed.",
+    )
+    _common(p)
+    _smtp_options(p, flag=False)
+    d = p.add_argument_group("dry run")
+    d.add_argument("--dry-run", action="store_true", help="write the messages as .eml files instead of sending")
+    d.add_argument("--outbox", type=Path, metavar="DIR", help="where --dry-run writes (default: OUT/.briefs/outbox/)")
     return parser
 
 
@@ -427,15 +457,85 @@ def _run_schedule(args: argparse.Namespace) -> int:
     from briefs.watch import Timetable, schedule
 
     timetable = Timetable.parse(args.every, args.cron)
+    if args.send:
+        _smtp_settings(args).check()
     options = _options(args)
     stop, restore = _stop_on_sigterm()
     try:
-        schedule(options, timetable, stop)
+        schedule(options, timetable, stop, on_tick=_send_after_tick(args) if args.send else None)
     except KeyboardInterrupt:
         _log().info("schedule stopped")
     finally:
         restore()
     return EXIT_OK
+
+
+def _smtp_settings(args: argparse.Namespace) -> SmtpSettings:
+    from briefs.mail import SmtpSettings
+
+    return SmtpSettings.from_options(args.smtp_host, args.smtp_port, args.smtp_tls, args.smtp_user, args.smtp_from)
+
+
+def _send(args: argparse.Namespace, lock_wait: float | None = None) -> SendReport:
+    """Mail what is due (or write it to the outbox with --dry-run), one line per message."""
+    from briefs.distribute import OUTBOX, send
+
+    outbox = None
+    if getattr(args, "dry_run", False):
+        outbox = args.outbox if args.outbox is not None else args.out / OUTBOX
+
+    def on_result(r: SendResult) -> None:
+        if r.status == "failed":
+            print(r.line(), file=sys.stderr, flush=True)
+        elif r.status != "already-sent" or args.verbose:
+            _say(args, r.line())
+
+    return send(_options(args), _smtp_settings(args), outbox=outbox, lock_wait=lock_wait, progress=on_result)
+
+
+def _run_send(args: argparse.Namespace) -> int:
+    report = _send(args)
+    print(report.summary(), flush=True)
+    return EXIT_FAILED if report.failed else EXIT_OK
+
+
+def _then_send(runner: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """`build --send`: build, then mail what is new; exit 1 when either failed (bad input stops both)."""
+
+    def run(args: argparse.Namespace) -> int:
+        if getattr(args, "send", False):
+            _smtp_settings(args).check()  # no server, a bad --smtp-* value: exit 2 before anything is built
+        code = runner(args)
+        if not getattr(args, "send", False):
+            return code
+        return max(code, _run_send(args))
+
+    return run
+
+
+def _send_after_tick(args: argparse.Namespace) -> Callable[[str], None]:
+    """`schedule --send`: after each tick, mail what is new; a failed send is logged and the schedule goes on."""
+
+    import logging
+
+    from briefs.errors import BriefsError
+
+    log = logging.getLogger("briefs")
+
+    def after(line: str) -> None:
+        try:
+            report = _send(args, lock_wait=0)
+        except BriefsError as exc:
+            for problem in getattr(exc, "problems", None) or [exc]:
+                log.error("send: %s", problem)
+            return
+        except Exception as exc:  # a schedule outlives any one send; the next tick tries again
+            log.debug("send failed", exc_info=True)
+            log.error("send: %s: %s (the next tick tries again)", type(exc).__name__, exc)
+            return
+        log.info("%s", report.summary())
+
+    return after
 
 
 def install_hint(module: str | None) -> str:
@@ -469,11 +569,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command != "build":
             _setup_logging(args)  # the build sets it up once its no-op fast path has not answered
         runner = {
-            "build": _run_build,
+            "build": _then_send(_run_build),
             "check": _run_check,
             "list": _run_list,
             "watch": _run_watch,
             "schedule": _run_schedule,
+            "send": _run_send,
         }[args.command]
         code = runner(args)
         sys.stdout.flush()  # a closed pipe (`list | head`) is met here, inside the handler below

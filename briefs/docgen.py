@@ -258,6 +258,11 @@ AUDIENCE_KINDS: list[tuple[type[BaseModel], str, str]] = [
     (model.MemoHeader, "`memo:`", "to: The Secretary\nfrom: SCA – Assistant Secretary\n"),
     (model.Limits, "`limits:`", "pages: 2\nwords: 1200\n"),
     (model.Visuals, "`visuals:`", "timeline: true\nkey_figures: true\n"),
+    (
+        model.Distribution,
+        "`distribution:`",
+        "to: [desk-officer@example.org]\ncc: []\nattach: [pdf]\nsend: every-edition\n",
+    ),
 ]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import string
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -579,6 +580,72 @@ class Visuals(Record):
     )
 
 
+# An address as `to:` and `cc:` take it: a plain addr-spec, ASCII, with a dotted domain (issue 16).
+_ADDRESS = re.compile(
+    r"^(?!\.)(?!.*\.\.)[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}(?<!\.)"
+    r"@(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+SUBJECT_FIELDS = ("title", "subject", "audience", "dataset", "edition", "date")
+"""The placeholders a distribution's `subject:` may use."""
+
+
+def is_address(value: str) -> bool:
+    """A plain e-mail address as `distribution:` and --smtp-from accept it."""
+    return bool(_ADDRESS.match(value))
+
+
+def _check_address(value: str) -> str:
+    if not is_address(value):
+        raise ValueError("an e-mail address such as desk-officer@example.org")
+    return value
+
+
+def _check_subject(value: str) -> str:
+    if any(ch in value for ch in "\r\n\0"):
+        raise ValueError("one line of text (no line breaks)")
+    try:
+        fields = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(value) if name is not None]
+    except ValueError as exc:
+        raise ValueError(f"a subject line with {{placeholders}} ({exc}; write {{{{ for a brace)") from None
+    allowed = ", ".join("{" + f + "}" for f in SUBJECT_FIELDS)
+    for name, spec, conv in fields:
+        if name not in SUBJECT_FIELDS or spec or conv:
+            raise ValueError(f"placeholders among {allowed}, found {{{name}}}")
+    return value
+
+
+Address = Annotated[str, AfterValidator(_check_address)]
+SubjectTemplate = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_check_subject)]
+
+
+class Distribution(Record):
+    """Who receives each new edition of this audience's briefs by mail (`python build.py send`)."""
+
+    to: list[Address] = Field(min_length=1, description="Recipients: plain addresses, one message each.")
+    cc: list[Address] = Field(default_factory=list, description="Copied on every message; each receives one too.")
+    attach: list[Literal["pdf", "md", "docx", "html"]] = Field(
+        default_factory=list, description="The brief's own outputs to attach; each must be among `formats`."
+    )
+    send: Literal["every-edition", "when-changed"] = Field(
+        default="every-edition",
+        description="`every-edition`, or `when-changed`: only when the records changed since the last edition sent.",
+    )
+    subject: SubjectTemplate = Field(
+        default="{title} — {audience}, edition {edition} of {date}",
+        description="Subject line; placeholders {title} {subject} {audience} {dataset} {edition} {date}.",
+    )
+
+    @model_validator(mode="after")
+    def _each_address_once(self) -> Distribution:
+        """An address listed twice would receive the brief twice."""
+        seen: set[str] = set()
+        for address in [*self.to, *self.cc]:
+            if address.lower() in seen:
+                raise ValueError(f"{address} is listed twice in to/cc")
+            seen.add(address.lower())
+        return self
+
+
 class Audience(Record):
     """One audience file, `templates/audiences/<id>.yaml`."""
 
@@ -605,6 +672,7 @@ class Audience(Record):
         "briefs pasted into mail, wikis and issues, where it shows as a block of text.",
     )
     sections: list[SectionSpec] = Field(min_length=1)
+    distribution: Distribution | None = Field(default=None, description="Who is mailed each new edition.")
 
     @model_validator(mode="after")
     def _information_memo_asks_nothing(self) -> Audience:
