@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # the build's modules (pydantic, Jinja, YAML) are imported on
 
 log = logging.getLogger("briefs")
 
-COMMANDS = ("build", "check", "list", "watch", "schedule")
+COMMANDS = ("build", "check", "list", "watch", "schedule", "serve")
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 
 
@@ -136,6 +136,25 @@ def make_parser() -> argparse.ArgumentParser:
     t = p.add_argument_group("timetable (one of)")
     t.add_argument("--every", metavar="DURATION", help="tick now and then every DURATION: 90s, 30m, 2h, 1d, 1h30m")
     t.add_argument("--cron", metavar="LINE", help='tick at the times of a cron line, local time: "0 7 * * 1-5"')
+    p = sub.add_parser(
+        "serve",
+        help="preview every brief in a browser, rebuilt and reloaded on every change (needs the [serve] extra)",
+        description="Build what is stale, serve an index of every brief and a live preview of each at "
+        "http://127.0.0.1:8000/, and rebuild and reload the open pages on every change to data/, templates/ and "
+        "--templates (bad input shows on the page). Ctrl-C or SIGTERM stops it (exit 0).",
+    )
+    _common(p)
+    _build_options(p)
+    w = p.add_argument_group("server")
+    w.add_argument(
+        "--port", type=int, default=8000, metavar="N", help="port to listen on (default: 8000; 0: any free one)"
+    )
+    w.add_argument(
+        "--host",
+        default="127.0.0.1",
+        metavar="HOST",
+        help="address to listen on (default: 127.0.0.1, this machine only; any other is warned about)",
+    )
     return parser
 
 
@@ -357,6 +376,36 @@ def _run_schedule(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _run_serve(args: argparse.Namespace) -> int:
+    from briefs.serve import serve
+
+    options = _options(args)
+
+    def on_result(r: TargetResult) -> None:
+        if r.status == "failed":
+            print(_result_line(r), file=sys.stderr, flush=True)
+        elif r.status == "built":
+            _say(args, _result_line(r))
+
+    stop, restore = _stop_on_sigterm()
+    try:
+        serve(
+            options,
+            stop,
+            host=args.host,
+            port=args.port,
+            on_ready=lambda url: print(f"serving at {url} (Ctrl-C to stop)", flush=True),
+            progress=on_result,
+            on_report=lambda report: print(_summary(report), flush=True),
+            explain=(lambda p: _say(args, _explain_line(p))) if args.explain else None,
+        )
+    except KeyboardInterrupt:
+        log.info("stopped serving")
+    finally:
+        restore()
+    return EXIT_OK
+
+
 def install_hint(module: str | None) -> str:
     """What to say when run by a Python that lacks a dependency (build.py, python -m briefs)."""
     return (
@@ -384,6 +433,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "list": _run_list,
             "watch": _run_watch,
             "schedule": _run_schedule,
+            "serve": _run_serve,
         }[args.command]
         return runner(args)
     except BriefsError as exc:
