@@ -190,7 +190,8 @@ class Preview:
         with self._lock:
             self.problems = problems
             self.building = False
-            self.last_build = f"stopped at {time.strftime('%H:%M:%S')}: the last good briefs are shown"
+            what = "bad input" if isinstance(exc, InputError) else "the build failed"
+            self.last_build = f"{what} at {time.strftime('%H:%M:%S')}: the last good briefs are kept"
             for brief in self.briefs.values():
                 if brief.status == "rebuilding":
                     brief.status = "current"

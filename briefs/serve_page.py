@@ -92,7 +92,7 @@ body.index-page #overlay { position: static; transform: none; margin: 16px auto 
 <div id="overlay" role="alert" hidden>
   <h2 id="overlay-title">Bad input</h2>
   <ul id="problems"></ul>
-  <p class="hint">The last good brief stays below. Fix the file and save: this goes away by itself.</p>
+  <p class="hint" id="overlay-hint">The last good brief stays below. Fix the file and save: this goes by itself.</p>
 </div>
 <main id="main"></main>
 <script id="state" type="application/json">{{state}}</script>
@@ -289,6 +289,10 @@ body.index-page #overlay { position: static; transform: none; margin: 16px auto 
       ? `Bad input: ${state.problems.length} problem${state.problems.length === 1 ? "" : "s"}, nothing rebuilt`
       : "This brief failed to build";
     document.getElementById("problems").replaceChildren(...items.map((t) => el("li", { text: t })));
+    if (page === "index") {
+      document.getElementById("overlay-hint").textContent =
+        "The last good briefs are kept. Fix the file and save: this goes away by itself.";
+    }
     overlay.hidden = !items.length;
     document.body.classList.toggle("broken", items.length > 0);
   }
