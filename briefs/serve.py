@@ -519,6 +519,8 @@ def serve(
         raise BuildError(f"serve needs the [serve] extra ({exc.name} is missing): pip install -e '.[serve]'") from exc
     from briefs.watch import watch, watched_folders
 
+    if not 0 <= port <= 65535:
+        raise InputError(f"--port: expected a port from 0 (any free one) to 65535, found {port}")
     options = serve_options(options)
     watched_folders(options)  # a missing folder is bad input: say so before listening
     if not is_loopback(host):
