@@ -122,12 +122,14 @@ class Preview:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _listeners: set[tuple[asyncio.AbstractEventLoop, asyncio.Queue[str]]] = field(default_factory=set)
 
-    def scan(self) -> None:
-        """Know the briefs already in the output folder, before the first build says more."""
+    def scan(self, datasets: tuple[str, ...] = (), audiences: tuple[str, ...] = ()) -> None:
+        """Know the briefs already in the output folder (of those selected), before the first build says more."""
         if not self.out_dir.is_dir():
             return
         for path in sorted(self.out_dir.glob("*/*.*")):
             dataset, audience, fmt = path.parent.name, path.stem, path.suffix[1:]
+            if (datasets and dataset not in datasets) or (audiences and audience not in audiences):
+                continue
             if fmt in FORMATS and NAME.fullmatch(dataset) and NAME.fullmatch(audience) and path.is_file():
                 brief = self.briefs.setdefault((dataset, audience), BriefState(dataset, audience))
                 brief.status = "current"
@@ -139,12 +141,15 @@ class Preview:
         t = planned.target
         with self._lock:
             brief = self.briefs.setdefault((t.dataset, t.audience), BriefState(t.dataset, t.audience))
+            before = (self.building, brief.status)
             self.building = True
             if planned.stale:
                 brief.status = "rebuilding"
             elif brief.status == "missing":
                 brief.status = "current"
-        self.publish()
+            changed = before != (self.building, brief.status)
+        if changed:  # a build plans every target: tell the pages only what is news
+            self.publish()
 
     def progress(self, result: TargetResult) -> None:
         """One target is done: built (pages reload), up to date, or failed (and why)."""
@@ -527,7 +532,7 @@ def serve(
         log.warning("warning: serving on %s: anyone who can reach this machine can read every brief (no login)", host)
     sock = bind(host, port)
     preview = Preview(options.out_dir)
-    preview.scan()
+    preview.scan(options.datasets, options.audiences)
     stopping = threading.Event()
     app = make_app(preview, options, stopping)
     config = uvicorn.Config(
