@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
+import json
 import re
 import shutil
 import tempfile
+import threading
+import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -15,6 +19,7 @@ from typing import Any
 import pytest
 
 from briefs.build import Options
+from briefs.output import output_lock
 from briefs.serve import is_loopback, serve_options
 from tests.conftest import write_tree
 from tests.test_watch import TIMEOUT, Lines, set_rise, start, stop
@@ -60,24 +65,30 @@ class Server:
             conn.close()
 
 
-@pytest.fixture
-def server(mini_data: Path, tmp_path: Path) -> Iterator[Server]:
-    """`build.py serve --port 0` on the mini dataset with two quick audiences (Markdown, and the HTML serve adds)."""
-    tpl = write_tree(tmp_path / "tpl", AUDIENCES)
-    out = tmp_path / "out"
+@contextlib.contextmanager
+def serving(data: Path, tpl: Path, out: Path, audiences: list[str], built: str) -> Iterator[Server]:
+    """`build.py serve --port 0` on ``data`` for ``audiences``, once its first build has said ``built``."""
+    selection = [arg for audience in audiences for arg in ("--audience", audience)]
     proc, lines = start(
-        "serve", "--data", mini_data, "--templates", tpl, "--out", out, "--audience", "alpha", "--audience", "beta",
-        "--port", "0", "--jobs", "1",
-    )  # fmt: skip
+        "serve", "--data", data, "--templates", tpl, "--out", out, *selection, "--port", "0", "--jobs", "1"
+    )
     try:
         url = re.search(r"http://[^ ]+", lines.expect("serving at "))
         assert url is not None
-        lines.expect("4 built, 0 up to date")  # md and html for each
-        yield Server(url.group(0), mini_data, tpl, out, lines)
+        lines.expect(built)
+        yield Server(url.group(0), data, tpl, out, lines)
     finally:
         code = stop(proc)
     assert code == 0
     lines.expect("stopped serving")
+
+
+@pytest.fixture
+def server(mini_data: Path, tmp_path: Path) -> Iterator[Server]:
+    """A server on the mini dataset with two quick audiences (Markdown, and the HTML serve adds)."""
+    tpl = write_tree(tmp_path / "tpl", AUDIENCES)
+    with serving(mini_data, tpl, tmp_path / "out", ["alpha", "beta"], "4 built, 0 up to date") as running:
+        yield running
 
 
 @pytest.fixture
@@ -183,6 +194,79 @@ def test_an_edit_updates_the_open_page_and_a_broken_one_shows_the_overlay(server
     wait(browser, "the fixed figure", lambda: "6 metres" in brief_text(browser))
     wait(browser, "the overlay to clear", lambda: overlay(browser) is None)
     server.lines.expect("built")
+
+
+def test_index_says_which_brief_failed_and_why(server: Server, browser: Any) -> None:
+    browser.get(server.url)
+    read = """return [...document.querySelectorAll('tr[data-key]')].map((row) => [row.dataset.key,
+        row.querySelector('.status').textContent, (row.querySelector('.why') || {}).textContent || ''])"""
+    wait(browser, "both up to date", lambda: [r[1] for r in browser.execute_script(read)] == ["up to date"] * 2)
+    audience = server.templates / "audiences" / "beta.yaml"
+    good = audience.read_text(encoding="utf-8")
+    audience.write_text(good + "limits: {words: 50}\n", encoding="utf-8")  # beta's 78 words are too many now
+    rows = wait(browser, "beta to fail", lambda: (rows := browser.execute_script(read))[1][1] == "failed" and rows)
+    assert rows[0][1] == "up to date" and rows[0][2] == ""
+    assert "78 words; audience 'beta' allows 50" in rows[1][2]
+    audience.write_text(good, encoding="utf-8")
+    wait(browser, "beta to recover", lambda: [r[1:] for r in browser.execute_script(read)] == [["up to date", ""]] * 2)
+
+
+def test_a_rebuild_waits_for_the_build_lock_and_the_pages_hear_of_it(server: Server) -> None:
+    statuses: list[tuple[str, int]] = []  # mini/alpha's (status, version) in each event, in order
+    parts = urllib.parse.urlsplit(server.url)
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=TIMEOUT)
+    conn.request("GET", "/events")
+    stream = conn.getresponse()
+    assert stream.status == 200 and stream.getheader("Content-Type", "").startswith("text/event-stream")
+
+    def listen() -> None:
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # AttributeError: closed under us
+            for line in stream:
+                if line.startswith(b"data: "):
+                    brief = next(b for b in json.loads(line[6:])["briefs"] if b["key"] == "mini/alpha")
+                    statuses.append((brief["status"], brief["version"]))
+
+    threading.Thread(target=listen, daemon=True).start()
+    brief = server.out / "mini" / "alpha.html"
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while not statuses and time.monotonic() < deadline:
+            time.sleep(0.05)
+        first = statuses[0]  # what the page is told when it connects
+        assert first[0] == "current"
+        with output_lock(server.out):  # as if a one-off build or a schedule tick were writing
+            set_rise(server.data, "5")
+            server.lines.expect("records.yaml")  # the watcher saw it ...
+            time.sleep(1.5)
+            assert "5 metres" not in brief.read_text(encoding="utf-8")  # ... and waits for the lock
+        server.lines.expect("built")
+        built = ("current", first[1] + 2)  # md and html written
+        deadline = time.monotonic() + TIMEOUT
+        while statuses[-1] != built and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "5 metres" in brief.read_text(encoding="utf-8")
+        assert statuses.index(("rebuilding", first[1])) < statuses.index(built)
+    finally:
+        conn.close()
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="needs poppler's pdftoppm (apt-get install poppler-utils)")
+def test_a_pdf_brief_is_shown_as_its_pages(mini_data: Path, tmp_path: Path, browser: Any) -> None:
+    tpl = write_tree(
+        tmp_path / "tpl", {"audiences/gamma.yaml": "title: Gamma\nformats: [pdf]\nsections: [bluf, figures]\n"}
+    )
+    with serving(mini_data, tpl, tmp_path / "out", ["gamma"], "2 built, 0 up to date") as server:
+        status, body = server.get("/pages/mini/gamma.json")
+        assert status == 200
+        info = json.loads(body)
+        assert info["pages"] >= 1 and info["width"] > 0 and info["height"] > info["width"]  # a portrait page
+        browser.get(server.url + "brief/mini/gamma")
+        read = """const img = document.querySelector('.pages img');
+            return img && img.complete ? [img.naturalWidth, img.naturalHeight] : null"""
+        size = wait(browser, "the first page's picture", lambda: browser.execute_script(read))
+        assert list(size) == [info["width"], info["height"]]
+        assert server.get("/pages/mini/gamma/1.png")[1].startswith(b"\x89PNG")
+        assert server.get(f"/pages/mini/gamma/{info['pages'] + 1}.png")[0] == 404
 
 
 def test_two_audiences_side_by_side(server: Server, browser: Any) -> None:
