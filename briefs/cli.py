@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from briefs.distribute import SendReport, SendResult
     from briefs.mail import SmtpSettings
 
-COMMANDS = ("build", "check", "list", "watch", "schedule", "send")
+COMMANDS = ("build", "check", "list", "watch", "schedule", "send", "serve")
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 
 
@@ -233,6 +233,25 @@ def make_parser() -> argparse.ArgumentParser:
     d = p.add_argument_group("dry run")
     d.add_argument("--dry-run", action="store_true", help="write the messages as .eml files instead of sending")
     d.add_argument("--outbox", type=Path, metavar="DIR", help="where --dry-run writes (default: OUT/.briefs/outbox/)")
+    p = sub.add_parser(
+        "serve",
+        help="preview every brief in a browser, rebuilt and reloaded on every change (needs the [serve] extra)",
+        description="Build what is stale, serve an index of every brief and a live preview of each at "
+        "http://127.0.0.1:8000/, and rebuild and reload the open pages on every change to data/, templates/ and "
+        "--templates (bad input shows on the page). Ctrl-C or SIGTERM stops it (exit 0).",
+    )
+    _common(p)
+    _build_options(p)
+    w = p.add_argument_group("server")
+    w.add_argument(
+        "--port", type=int, default=8000, metavar="N", help="port to listen on (default: 8000; 0: any free one)"
+    )
+    w.add_argument(
+        "--host",
+        default="127.0.0.1",
+        metavar="HOST",
+        help="address to listen on (default: 127.0.0.1, this machine only; any other is warned about)",
+    )
     return parser
 
 
@@ -538,6 +557,38 @@ def _send_after_tick(args: argparse.Namespace) -> Callable[[str], None]:
     return after
 
 
+def _run_serve(args: argparse.Namespace) -> int:
+    import logging
+
+    from briefs.serve import serve
+
+    options = _options(args)
+
+    def on_result(r: TargetResult) -> None:
+        if r.status == "failed":
+            print(_result_line(r), file=sys.stderr, flush=True)
+        elif r.status == "built":
+            _say(args, _result_line(r))
+
+    stop, restore = _stop_on_sigterm()
+    try:
+        serve(
+            options,
+            stop,
+            host=args.host,
+            port=args.port,
+            on_ready=lambda url: print(f"serving at {url} (Ctrl-C to stop)", flush=True),
+            progress=on_result,
+            on_report=lambda report: print(_summary(report), flush=True),
+            explain=(lambda p: _say(args, _explain_line(p))) if args.explain else None,
+        )
+    except KeyboardInterrupt:
+        logging.getLogger("briefs").info("stopped serving")
+    finally:
+        restore()
+    return EXIT_OK
+
+
 def install_hint(module: str | None) -> str:
     """What to say when run by a Python that lacks a dependency (build.py, python -m briefs)."""
     return (
@@ -575,6 +626,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "watch": _run_watch,
             "schedule": _run_schedule,
             "send": _run_send,
+            "serve": _run_serve,
         }[args.command]
         code = runner(args)
         sys.stdout.flush()  # a closed pipe (`list | head`) is met here, inside the handler below

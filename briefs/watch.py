@@ -35,12 +35,26 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def run_build(
-    options: Options, progress: Progress | None = None, explain: Callable[[PlannedTarget], None] | None = None
+    options: Options,
+    progress: Progress | None = None,
+    explain: Callable[[PlannedTarget], None] | None = None,
+    on_error: Callable[[Exception], None] | None = None,
 ) -> Report | None:
-    """One build; bad input or a failed build is logged (file and line) and None returned, never raised."""
+    """One build; bad input or a failed build is logged (file and line) and None returned, never raised.
+
+    ``on_error`` is told too (`serve` shows the problems, each with its file and line, on the page).
+    """
     try:
         return build(options, explain=explain, progress=progress)
-    except InputError as exc:
+    except Exception as exc:
+        if on_error is not None:
+            on_error(exc)
+        _log_failure(exc)
+        return None
+
+
+def _log_failure(exc: Exception) -> None:
+    if isinstance(exc, InputError):
         for problem in exc.problems:
             log.error("error: %s", problem)
         count = len(exc.problems)
@@ -53,14 +67,11 @@ def run_build(
             )
         else:
             log.error("%s; nothing written, the last good outputs are kept", errors)
-        return None
-    except BuildError as exc:
+    elif isinstance(exc, BuildError):
         log.error("error: %s", exc)
-        return None
-    except Exception as exc:  # a watcher outlives any one build; the next change tries again
-        log.debug("build failed", exc_info=True)
+    else:  # a watcher outlives any one build; the next change tries again
+        log.debug("build failed", exc_info=exc)
         log.error("error: %s: %s (still watching; --debug for the traceback)", type(exc).__name__, exc)
-        return None
 
 
 def watched_folders(options: Options) -> list[Path]:
@@ -115,6 +126,7 @@ def watch(
     progress: Progress | None = None,
     on_report: Callable[[Report], None] | None = None,
     explain: Callable[[PlannedTarget], None] | None = None,
+    on_error: Callable[[Exception], None] | None = None,
 ) -> None:
     """Build what is stale, then rebuild on every settled burst of changes until ``stop`` is set."""
     import watchfiles
@@ -145,7 +157,7 @@ def watch(
             changed = sorted({display_path(path) for _, path in changes})
             more = f" and {len(changed) - 5} more" if len(changed) > 5 else ""
             log.info("changed: %s%s", ", ".join(changed[:5]), more)
-        report = run_build(options, progress, explain)
+        report = run_build(options, progress, explain, on_error)
         _report(report, on_report)
         if stop.is_set():
             break

@@ -1,0 +1,599 @@
+"""Preview every brief in a browser while you edit: `python build.py serve` (issue 17).
+
+The watch loop (`briefs.watch.watch`) runs in a background thread, building into the output folder under
+the build's own lock; a small Starlette app served by uvicorn shows what it wrote. Every change of a
+brief's status — rebuilding, built, failed, bad input — is pushed to the open pages as a server-sent
+event: a page reloads its brief in place (keeping the scroll position), and bad input shows as an
+overlay, file:line:column, over the last good brief until a save fixes it.
+
+The app serves only the briefs in the output folder (`<dataset>/<audience>.{html,pdf,md}`), the
+template folders' assets the briefs' HTML links to (fonts, images), PNG renderings of PDF pages (when
+poppler's `pdftoppm` is installed) and its own pages. Names are checked against the briefs it knows and
+every path is resolved and kept inside its folder, so `..`, `%2e%2e`, absolute paths and symlinks out
+get 404, as does anything else. It writes nothing but what a build writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import json
+import logging
+import re
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from briefs.build import Options, PlannedTarget, Report, TargetResult
+from briefs.errors import BuildError, InputError, Problem, display_path
+from briefs.plan import FORMATS
+from briefs.serve_page import PAGE
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+log = logging.getLogger(__name__)
+
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")  # a dataset or audience id as it appears in a path
+MEDIA_TYPES = {
+    "html": "text/html; charset=utf-8",
+    "pdf": "application/pdf",
+    "md": "text/plain; charset=utf-8",  # shown as text, not downloaded
+}
+ASSET_TYPES = {
+    ".ttf": "font/ttf",
+    ".otf": "font/otf",
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
+    ".css": "text/css; charset=utf-8",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".svg": "image/svg+xml",
+}
+# A brief's HTML runs no script and loads nothing from elsewhere, even if a template tried.
+BRIEF_POLICY = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; script-src 'none'"
+PAGE_DPI = 80
+KEEPALIVE_S = 15.0
+STATUSES = ("current", "rebuilding", "failed", "missing")
+
+
+def serve_options(options: Options) -> Options:
+    """The build options a preview needs: the formats asked for (all by default) and the HTML it shows."""
+    formats = options.formats or FORMATS
+    if "html" not in formats:
+        formats = (*formats, "html")
+    return replace(options, formats=tuple(formats))
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names only this machine (127.0.0.1, ::1, localhost)."""
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False
+    return all(ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_loopback for info in infos)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host``:``port`` (0: a free port, chosen by the system)."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        return socket.create_server((host, port), family=family, reuse_port=False)
+    except OSError as exc:
+        raise BuildError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+
+
+# --- what the pages show ---------------------------------------------------------------------------
+
+
+@dataclass
+class BriefState:
+    """One brief (dataset × audience) as the preview knows it."""
+
+    dataset: str
+    audience: str
+    status: str = "missing"  # one of STATUSES
+    error: str | None = None
+    version: int = 0  # bumped whenever one of its outputs is written: open pages reload
+    built_at: float | None = None
+    pages: int | None = None
+
+
+@dataclass
+class Preview:
+    """The shared state between the watcher thread and the web app, and the pages listening to it."""
+
+    out_dir: Path
+    briefs: dict[tuple[str, str], BriefState] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    building: bool = False
+    last_build: str = ""
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _listeners: set[tuple[asyncio.AbstractEventLoop, asyncio.Queue[str]]] = field(default_factory=set)
+
+    def scan(self, datasets: tuple[str, ...] = (), audiences: tuple[str, ...] = ()) -> None:
+        """Know the briefs already in the output folder (of those selected), before the first build says more."""
+        if not self.out_dir.is_dir():
+            return
+        for path in sorted(self.out_dir.glob("*/*.*")):
+            dataset, audience, fmt = path.parent.name, path.stem, path.suffix[1:]
+            if (datasets and dataset not in datasets) or (audiences and audience not in audiences):
+                continue
+            if fmt in FORMATS and NAME.fullmatch(dataset) and NAME.fullmatch(audience) and path.is_file():
+                brief = self.briefs.setdefault((dataset, audience), BriefState(dataset, audience))
+                brief.status = "current"
+
+    # The watcher's callbacks (called in its thread).
+
+    def explain(self, planned: PlannedTarget) -> None:
+        """A build has planned a target: a stale one is about to be rebuilt."""
+        t = planned.target
+        with self._lock:
+            brief = self.briefs.setdefault((t.dataset, t.audience), BriefState(t.dataset, t.audience))
+            before = (self.building, brief.status)
+            self.building = True
+            if planned.stale:
+                brief.status = "rebuilding"
+            elif brief.status == "missing":
+                brief.status = "current"
+            changed = before != (self.building, brief.status)
+        if changed:  # a build plans every target: tell the pages only what is news
+            self.publish()
+
+    def progress(self, result: TargetResult) -> None:
+        """One target is done: built (pages reload), up to date, or failed (and why)."""
+        t = result.target
+        with self._lock:
+            brief = self.briefs.setdefault((t.dataset, t.audience), BriefState(t.dataset, t.audience))
+            if result.status == "failed":
+                brief.status, brief.error = "failed", result.error
+            elif result.status == "built":
+                brief.version += 1
+                brief.built_at = time.time()
+                if brief.status != "failed":
+                    brief.status, brief.error = "current", None
+                if t.fmt == "pdf":
+                    brief.pages = result.pages
+            elif brief.status == "rebuilding":
+                brief.status = "current"
+        self.publish()
+
+    def report(self, report: Report) -> None:
+        """A build finished: its input was good, so any overlay goes."""
+        failed = {(r.target.dataset, r.target.audience): r.error for r in report.failed}
+        with self._lock:
+            self.problems = []
+            self.building = False
+            self.last_build = f"{report.summary()} at {time.strftime('%H:%M:%S')}"
+            seen = {(r.target.dataset, r.target.audience) for r in report.results}
+            for key in seen:
+                brief = self.briefs.setdefault(key, BriefState(*key))
+                brief.status = "failed" if key in failed else "current"
+                brief.error = failed.get(key)
+            for key in set(self.briefs) - seen:  # an audience or dataset that is gone
+                if not any((self.out_dir / key[0] / f"{key[1]}.{fmt}").is_file() for fmt in FORMATS):
+                    del self.briefs[key]
+        self.publish()
+
+    def error(self, exc: Exception) -> None:
+        """A build stopped: bad input (each problem with its file and line) or another failure."""
+        if isinstance(exc, InputError):
+            problems = list(exc.problems)
+        else:
+            problems = [Problem("", None, None, "", f"{type(exc).__name__}: {exc}")]
+        with self._lock:
+            self.problems = problems
+            self.building = False
+            what = "bad input" if isinstance(exc, InputError) else "the build failed"
+            self.last_build = f"{what} at {time.strftime('%H:%M:%S')}: the last good briefs are kept"
+            for brief in self.briefs.values():
+                if brief.status == "rebuilding":
+                    brief.status = "current"
+        self.publish()
+
+    # What the pages are told.
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything a page shows, as JSON-ready values."""
+        with self._lock:
+            briefs = [
+                {
+                    "key": f"{b.dataset}/{b.audience}",
+                    "dataset": b.dataset,
+                    "audience": b.audience,
+                    "status": b.status,
+                    "error": b.error,
+                    "version": b.version,
+                    "built_at": _clock(b.built_at or self._written(b)),
+                    "files": [f for f in FORMATS if (self.out_dir / b.dataset / f"{b.audience}.{f}").is_file()],
+                    "pages": b.pages,
+                }
+                for _, b in sorted(self.briefs.items())
+            ]
+            problems = [
+                {"text": str(p), "file": p.file, "line": p.line, "column": p.column, "key": p.key, "message": p.message}
+                for p in self.problems
+            ]
+            return {"briefs": briefs, "problems": problems, "building": self.building, "last_build": self.last_build}
+
+    def _written(self, brief: BriefState) -> float | None:
+        """When the brief's newest output was written (for one built before the preview started)."""
+        times = []
+        for fmt in FORMATS:
+            with contextlib.suppress(OSError):
+                times.append((self.out_dir / brief.dataset / f"{brief.audience}.{fmt}").stat().st_mtime)
+        return max(times, default=None)
+
+    def known(self, dataset: str, audience: str) -> bool:
+        with self._lock:
+            return (dataset, audience) in self.briefs
+
+    def subscribe(self) -> asyncio.Queue[str]:
+        """A queue of snapshots for one open page (call in the server's event loop)."""
+        queue: asyncio.Queue[str] = asyncio.Queue(maxsize=64)
+        with self._lock:
+            self._listeners.add((asyncio.get_running_loop(), queue))
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[str]) -> None:
+        with self._lock:
+            self._listeners = {(loop, q) for loop, q in self._listeners if q is not queue}
+
+    def publish(self) -> None:
+        """Tell every open page the new state (from any thread)."""
+        data = json.dumps(self.snapshot())
+        with self._lock:
+            listeners = list(self._listeners)
+        for loop, queue in listeners:
+            with contextlib.suppress(RuntimeError):  # a loop that has closed
+                loop.call_soon_threadsafe(_offer, queue, data)
+
+
+def _clock(when: float | None) -> str | None:
+    """A time of day as the pages show it (a preview runs for a day's work at most)."""
+    if when is None:
+        return None
+    day = "" if time.localtime(when)[:3] == time.localtime()[:3] else time.strftime("%Y-%m-%d ", time.localtime(when))
+    return day + time.strftime("%H:%M:%S", time.localtime(when))
+
+
+def _offer(queue: asyncio.Queue[str], data: str) -> None:
+    """Queue a snapshot; a page that has fallen behind only needs the newest."""
+    while queue.full():
+        queue.get_nowait()
+    queue.put_nowait(data)
+
+
+# --- PDF pages as pictures ---------------------------------------------------------------------------
+
+
+class PageImages:
+    """PNG images of a PDF's pages by poppler's `pdftoppm`, made on request and kept in memory (never on disk)."""
+
+    def __init__(self) -> None:
+        self.pdftoppm = shutil.which("pdftoppm")
+        self.pdfinfo = shutil.which("pdfinfo")
+        self._images: dict[tuple[str, int, int], bytes] = {}
+        self._counts: dict[tuple[str, int], dict[str, int]] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def available(self) -> bool:
+        return self.pdftoppm is not None and self.pdfinfo is not None
+
+    def count(self, pdf: Path) -> dict[str, int] | None:
+        """How many pages ``pdf`` has and their size in pixels (None without poppler, or if it cannot be read)."""
+        if self.pdfinfo is None:
+            return None
+        try:
+            key = (str(pdf), pdf.stat().st_mtime_ns)
+        except OSError:
+            return None
+        with self._lock:
+            if key in self._counts:
+                return self._counts[key]
+        run = subprocess.run([self.pdfinfo, str(pdf)], capture_output=True, text=True, timeout=30, check=False)
+        pages = re.search(r"^Pages:\s+(\d+)", run.stdout, re.MULTILINE)
+        size = re.search(r"^Page size:\s+([\d.]+) x ([\d.]+) pts", run.stdout, re.MULTILINE)
+        if not pages or not size:
+            return None
+        info = {
+            "pages": int(pages.group(1)),
+            "width": round(float(size.group(1)) * PAGE_DPI / 72),
+            "height": round(float(size.group(2)) * PAGE_DPI / 72),
+        }
+        with self._lock:
+            self._counts[key] = info
+        return info
+
+    def page(self, pdf: Path, number: int) -> bytes | None:
+        """Page ``number`` (from 1) of ``pdf`` as PNG bytes, or None."""
+        if self.pdftoppm is None:
+            return None
+        try:
+            key = (str(pdf), pdf.stat().st_mtime_ns, number)
+        except OSError:
+            return None
+        with self._lock:
+            if key in self._images:
+                return self._images[key]
+        args = [self.pdftoppm, "-png", "-r", str(PAGE_DPI), "-f", str(number), "-l", str(number), "-singlefile"]
+        run = subprocess.run([*args, str(pdf)], capture_output=True, timeout=60, check=False)
+        if run.returncode != 0 or not run.stdout.startswith(b"\x89PNG"):
+            return None
+        with self._lock:
+            if len(self._images) > 200:  # old versions of pages nobody will ask for again
+                self._images.clear()
+            self._images[key] = run.stdout
+        return run.stdout
+
+
+# --- the web app ---------------------------------------------------------------------------------------
+
+
+def make_app(preview: Preview, options: Options, stopping: threading.Event) -> Starlette:
+    """The Starlette app: pages, the event stream, and the briefs' files."""
+    from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
+    from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
+    from starlette.routing import Route
+
+    out_root = options.out_dir.resolve()
+    asset_roots = [d.resolve() for d in options.dirs.searched]
+    images = PageImages()
+
+    def not_found() -> Response:
+        return PlainTextResponse("Not Found", status_code=404)
+
+    def brief_path(dataset: str, audience: str, fmt: str) -> Path | None:
+        """The brief's file, if it is one the preview knows, exists, and lies inside the output folder."""
+        if fmt not in FORMATS or not (NAME.fullmatch(dataset) and NAME.fullmatch(audience)):
+            return None
+        if not preview.known(dataset, audience):
+            return None
+        return _inside(out_root, out_root / dataset / f"{audience}.{fmt}")
+
+    def page(title: str, kind: str, extra: dict[str, Any]) -> Response:
+        state = preview.snapshot()
+        state.update(extra)
+        state["page"] = kind
+        state["page_images"] = images.available
+        body = PAGE.replace("{{title}}", _escape(title)).replace("{{state}}", _json_for_script(state))
+        return HTMLResponse(body, headers={"Cache-Control": "no-store"})
+
+    async def index(request: Request) -> Response:
+        return page("Briefs preview", "index", {})
+
+    async def brief(request: Request) -> Response:
+        dataset, audience = request.path_params["dataset"], request.path_params["audience"]
+        if not preview.known(dataset, audience):
+            return not_found()
+        return page(f"{dataset} / {audience}", "brief", {"panes": [f"{dataset}/{audience}"]})
+
+    async def compare(request: Request) -> Response:
+        keys = [request.query_params.get("left", ""), request.query_params.get("right", "")]
+        for key in keys:
+            parts = key.split("/")
+            if len(parts) != 2 or not preview.known(*parts):
+                return not_found()
+        return page(f"{keys[0]} | {keys[1]}", "compare", {"panes": keys})
+
+    async def state(request: Request) -> Response:
+        return JSONResponse(preview.snapshot(), headers={"Cache-Control": "no-store"})
+
+    async def events(request: Request) -> Response:
+        queue = preview.subscribe()
+
+        async def stream() -> AsyncIterator[str]:
+            try:
+                yield f"retry: 1000\nevent: state\ndata: {json.dumps(preview.snapshot())}\n\n"
+                quiet = 0.0
+                while not stopping.is_set():
+                    try:
+                        data = await asyncio.wait_for(queue.get(), timeout=1.0)
+                    except TimeoutError:
+                        quiet += 1.0
+                        if quiet >= KEEPALIVE_S:  # proxies and browsers keep a talking stream open
+                            quiet = 0.0
+                            yield ": keepalive\n\n"
+                        continue
+                    quiet = 0.0
+                    yield f"event: state\ndata: {data}\n\n"
+            finally:
+                preview.unsubscribe(queue)
+
+        headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+        return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
+
+    async def output_file(request: Request) -> Response:
+        dataset, name = request.path_params["dataset"], request.path_params["name"]
+        audience, _, fmt = name.rpartition(".")
+        path = brief_path(dataset, audience, fmt)
+        if path is None:
+            return not_found()
+        try:
+            data = await run_in_threadpool(path.read_bytes)  # whole: a build replaces it atomically
+        except OSError:
+            return not_found()
+        headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+        if fmt == "html":
+            headers["Content-Security-Policy"] = BRIEF_POLICY
+        return Response(data, media_type=MEDIA_TYPES[fmt], headers=headers)
+
+    async def asset(request: Request) -> Response:
+        # The briefs' HTML links its fonts relative to the template folders (base/fonts/…), so from
+        # /output/<dataset>/<audience>.html they are asked for under /output/<dataset>/.
+        rel = str(request.path_params["asset"])
+        suffix = Path(rel).suffix.lower()
+        parts = rel.split("/")
+        if suffix not in ASSET_TYPES or "audiences" in parts or any(not p or p.startswith(".") for p in parts):
+            return not_found()
+        for root in asset_roots:
+            path = _inside(root, root / rel)
+            if path is not None:
+                headers = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+                return Response(
+                    await run_in_threadpool(path.read_bytes), media_type=ASSET_TYPES[suffix], headers=headers
+                )
+        return not_found()
+
+    async def page_image(request: Request) -> Response:
+        dataset, audience = request.path_params["dataset"], request.path_params["audience"]
+        number = int(request.path_params["number"])
+        pdf = brief_path(dataset, audience, "pdf")
+        if pdf is None or number < 1:
+            return not_found()
+        png = await run_in_threadpool(images.page, pdf, number)
+        if png is None:
+            return not_found()
+        return Response(png, media_type="image/png", headers={"Cache-Control": "no-cache"})
+
+    async def page_count(request: Request) -> Response:
+        pdf = brief_path(request.path_params["dataset"], request.path_params["audience"], "pdf")
+        if pdf is None or not images.available:
+            return not_found()
+        info = await run_in_threadpool(images.count, pdf)
+        if info is None:
+            return not_found()
+        return JSONResponse(info, headers={"Cache-Control": "no-store"})
+
+    async def missing(request: Request, exc: Exception) -> Response:
+        return not_found()
+
+    routes = [
+        Route("/", index),
+        Route("/brief/{dataset}/{audience}", brief),
+        Route("/compare", compare),
+        Route("/events", events),
+        Route("/state.json", state),
+        Route("/output/{dataset}/{name}", output_file),
+        Route("/output/{dataset}/{asset:path}", asset),
+        Route("/pages/{dataset}/{audience}/{number:int}.png", page_image),
+        Route("/pages/{dataset}/{audience}.json", page_count),
+    ]
+    return Starlette(routes=routes, exception_handlers={404: missing, 405: missing})
+
+
+def _inside(root: Path, path: Path) -> Path | None:
+    """``path`` if it is a file whose real location (symlinks followed) is inside ``root``, else None."""
+    try:
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return None
+    return real if real.is_relative_to(root) and real.is_file() else None
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def _json_for_script(value: Any) -> str:
+    """JSON safe inside a <script> element (no closing tag can be spelled)."""
+    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+# --- running it --------------------------------------------------------------------------------------
+
+
+def serve(
+    options: Options,
+    stop: threading.Event,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    on_ready: Callable[[str], None] | None = None,
+    progress: Callable[[TargetResult], None] | None = None,
+    on_report: Callable[[Report], None] | None = None,
+    explain: Callable[[PlannedTarget], None] | None = None,
+) -> None:
+    """Watch and rebuild in a thread, serve the previews until ``stop`` is set. Raises InputError/BuildError."""
+    try:
+        import uvicorn
+        from starlette.applications import Starlette  # noqa: F401  (the extra's other half)
+    except ModuleNotFoundError as exc:
+        raise BuildError(f"serve needs the [serve] extra ({exc.name} is missing): pip install -e '.[serve]'") from exc
+    from briefs.watch import watch, watched_folders
+
+    if not 0 <= port <= 65535:
+        raise InputError(f"--port: expected a port from 0 (any free one) to 65535, found {port}")
+    options = serve_options(options)
+    watched_folders(options)  # a missing folder is bad input: say so before listening
+    if not is_loopback(host):
+        log.warning("warning: serving on %s: anyone who can reach this machine can read every brief (no login)", host)
+    sock = bind(host, port)
+    preview = Preview(options.out_dir)
+    preview.scan(options.datasets, options.audiences)
+    stopping = threading.Event()
+    app = make_app(preview, options, stopping)
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=2,
+        server_header=False,
+    )
+    server = uvicorn.Server(config)
+    # Not in the main thread, so uvicorn leaves the signals to the CLI (which sets ``stop``).
+    web = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="serve-http", daemon=True)
+
+    def on_progress(result: TargetResult) -> None:
+        preview.progress(result)
+        if progress is not None:
+            progress(result)
+
+    def on_built(report: Report) -> None:
+        preview.report(report)
+        if on_report is not None:
+            on_report(report)
+
+    def on_explain(planned: PlannedTarget) -> None:
+        preview.explain(planned)
+        if explain is not None:
+            explain(planned)
+
+    def watching() -> None:
+        try:
+            watch(options, stop, progress=on_progress, on_report=on_built, explain=on_explain, on_error=preview.error)
+        except Exception as exc:  # the server goes on showing the last good briefs
+            log.error("error: the watcher stopped: %s: %s", type(exc).__name__, exc)
+            preview.error(exc)
+
+    watcher = threading.Thread(target=watching, name="serve-watch", daemon=True)
+    web.start()
+    deadline = time.monotonic() + 30
+    while not server.started and web.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if not server.started:
+        sock.close()
+        raise BuildError(f"the preview server did not start on {host}:{port}")
+    bound_port = sock.getsockname()[1]
+    url = f"http://{f'[{host}]' if ':' in host else host}:{bound_port}/"
+    if on_ready is not None:
+        on_ready(url)
+    else:
+        log.info("serving %s at %s (Ctrl-C to stop)", display_path(options.out_dir), url)
+    watcher.start()
+    try:
+        while not stop.wait(0.5):
+            if not web.is_alive():
+                log.error("error: the preview server stopped")
+                break
+    finally:
+        stop.set()
+        stopping.set()
+        server.should_exit = True
+        watcher.join(timeout=60)  # a build in progress finishes (its writes are atomic either way)
+        web.join(timeout=10)
+        sock.close()
+    log.info("stopped serving")
