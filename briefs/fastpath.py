@@ -30,7 +30,7 @@ from typing import Any
 
 from briefs import __version__
 
-FORMATS = ("pdf", "md", "html")
+FORMATS = ("pdf", "md", "html", "docx")
 SHIPPED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATE_DIR = ".briefs"
 STATE_FILE = "state.json"
