@@ -259,6 +259,14 @@ def share_repeated_notes(members: dict[str, bytes]) -> None:
             last.addnext(comma)
     members["word/document.xml"] = etree.tostring(body, xml_declaration=True, encoding="UTF-8", standalone=True)
     members["word/footnotes.xml"] = etree.tostring(notes, xml_declaration=True, encoding="UTF-8", standalone=True)
+    rels_name = "word/_rels/footnotes.xml.rels"
+    if rels_name in members:  # the removed repeats' links
+        rels = _xml(members[rels_name])
+        used = {value for element in notes.iter() for value in element.attrib.values()}
+        for rel in list(rels):
+            if rel.get("TargetMode") == "External" and rel.get("Id") not in used:
+                rels.remove(rel)
+        members[rels_name] = etree.tostring(rels, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
 def _copy(element: Any) -> Any:

@@ -113,8 +113,8 @@ def reference_docx(audience: Audience) -> bytes:
     for name in ("Normal", "Body Text", "First Paragraph", "Compact", "Block Text", "Table"):
         if any(s.name == name for s in styles):
             _look(styles[name], font=body_font, size=size)
-    _spacing(styles["Body Text"], 0, 8 if memo else 6)
-    _spacing(styles["Compact"], 0, 5 if memo else 3)
+    _spacing(styles["Body Text"], 0, 6)
+    _spacing(styles["Compact"], 0, 4 if memo else 3)
     headings = {  # level: (size, bold, italic, underline, before, after)
         1: (14.0 if memo else 19.0, True, False, False, 0.0, 6.0),
         2: (size if memo else 12.5, True, False, memo, 12.0, 4.0),
@@ -127,8 +127,8 @@ def reference_docx(audience: Audience) -> bytes:
         _spacing(style, before, after, keep_with_next=True)
     for name in ("Title", "Subtitle"):
         _look(styles[name], font=head_font, color=ink)
-    _look(styles["Footnote Text"], font=body_font, size=9.0)
-    _spacing(styles["Footnote Text"], 0, 2)
+    _look(styles["Footnote Text"], font=body_font, size=8.0 if memo else 8.5)
+    _spacing(styles["Footnote Text"], 0, 1)
     _look(styles["Hyperlink"], color=ink)
 
     for name, align, bold in (
