@@ -282,3 +282,34 @@ def test_links_other_than_web_links_are_dropped() -> None:
     assert "file:" not in rels and "javascript:" not in rels and "evil.example" not in rels
     assert docx.Document(io.BytesIO(data)).paragraphs[0].text == "Text a b c i"
     assert body.count("<w:hyperlink") == 1
+
+
+LIBREOFFICE = shutil.which("libreoffice") or shutil.which("soffice")
+
+
+@pytest.mark.skipif(LIBREOFFICE is None, reason="LibreOffice not installed (apt-get install libreoffice-writer-nogui)")
+def test_libreoffice_lays_the_memo_out_with_its_marking_and_page_numbers(built: Path, tmp_path: Path) -> None:
+    """Another word processor opens the memo and fills in the fields: the marking and Page N of M on every page."""
+    import subprocess
+
+    pypdf = pytest.importorskip("pypdf")
+    profile = tmp_path / "profile"
+    subprocess.run(
+        [
+            str(LIBREOFFICE),
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(built / DATASET / "principal.docx"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    pages = [" ".join(p.extract_text().split()) for p in pypdf.PdfReader(tmp_path / "principal.pdf").pages]
+    assert len(pages) <= 3  # Word's own layout; the PDF brief is the one held to two pages
+    for n, text in enumerate(pages, 1):
+        assert text.startswith("UNCLASSIFIED") and text.endswith(f"Page {n} of {len(pages)} UNCLASSIFIED"), text[-80:]
