@@ -50,6 +50,11 @@ PANDOC_SECONDS = 120.0
 
 HYPERLINK = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+APP_XML = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+    b"<Application>briefs</Application><DocSecurity>0</DocSecurity></Properties>"
+)
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
@@ -155,6 +160,8 @@ def finish(raw: bytes, *, audience: Audience, info: DatasetInfo, date: dt.date) 
         members = {name: source.read(name) for name in source.namelist()}
     share_repeated_notes(members)
     only_web_links(members)
+    if "docProps/app.xml" in members:  # pandoc copies the reference's, which claims Word 12 and made-up counts
+        members["docProps/app.xml"] = APP_XML
     document = docx.Document(io.BytesIO(_zip(members)))
     _drop_marking_paragraphs(document, audience.marking)
     _fit_tables(document)
