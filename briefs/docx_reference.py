@@ -165,7 +165,45 @@ def reference_docx(audience: Audience) -> bytes:
     props.created = props.modified = dt.datetime(2022, 1, 1, tzinfo=dt.UTC)
     out = io.BytesIO()
     document.save(out)
-    return normalized_zip(out.getvalue())
+    return normalized_zip(_with_font_substitutes(out.getvalue()))
+
+
+SUBSTITUTES = {  # font: (the metric-compatible font Word should use if it is missing, PANOSE, family)
+    "Liberation Serif": ("Times New Roman", "02020603050405020304", "roman"),
+    "Liberation Sans": ("Arial", "020B0604020202020204", "swiss"),
+}
+
+
+def _with_font_substitutes(data: bytes) -> bytes:
+    """Name Times New Roman and Arial as the Liberation fonts' substitutes in the font table.
+
+    Offices' Windows machines rarely have the Liberation fonts; Word then lays the text out in the
+    named alternative, which has the same metrics, instead of a default font.
+    """
+    import io
+    import zipfile
+
+    from lxml import etree
+
+    from briefs.docx import W
+
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        members = {name: source.read(name) for name in source.namelist()}
+    fonts = etree.fromstring(members["word/fontTable.xml"])
+    for position, (name, (alternative, panose, family)) in enumerate(SUBSTITUTES.items()):
+        font = etree.Element(f"{W}font", {f"{W}name": name})
+        etree.SubElement(font, f"{W}altName", {f"{W}val": alternative})
+        etree.SubElement(font, f"{W}panose1", {f"{W}val": panose})
+        etree.SubElement(font, f"{W}charset", {f"{W}val": "00"})
+        etree.SubElement(font, f"{W}family", {f"{W}val": family})
+        etree.SubElement(font, f"{W}pitch", {f"{W}val": "variable"})
+        fonts.insert(position, font)
+    members["word/fontTable.xml"] = etree.tostring(fonts, xml_declaration=True, encoding="UTF-8", standalone=True)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for name, content in members.items():
+            target.writestr(name, content)
+    return out.getvalue()
 
 
 def shipped_references(folder: Path = AUDIENCES) -> dict[Path, bytes]:

@@ -64,6 +64,8 @@ def test_reference_document_styles_follow_the_audience_file() -> None:
     assert {section.left_margin.inches, section.right_margin.inches, section.top_margin.inches} == {1.0}
     public = docx.Document(SHIPPED_TEMPLATES / "audiences" / f"public{REFERENCE_SUFFIX}")
     assert public.styles["Heading 2"].font.name == "Liberation Sans"
+    fonts = part(SHIPPED_TEMPLATES / "audiences" / f"principal{REFERENCE_SUFFIX}", "word/fontTable.xml")
+    assert '<w:font w:name="Liberation Serif"><w:altName w:val="Times New Roman"/>' in fonts  # Word without it
 
 
 @pytest.mark.parametrize("audience", SHIPPED)
