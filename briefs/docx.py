@@ -145,11 +145,21 @@ def render_docx(md_text: str, *, audience: Audience, info: DatasetInfo, date: dt
 
             reference = Path(tmp) / "reference.docx"
             reference.write_bytes(reference_docx(audience))
-        elif not zipfile.is_zipfile(reference):
-            raise InputError(Problem(display_path(reference), None, None, "", "expected a .docx (zip) file"))
+        elif not _is_word_document(reference):
+            found = "a zip without word/styles.xml" if zipfile.is_zipfile(reference) else "not a zip file"
+            raise InputError(Problem(display_path(reference), None, None, "", f"expected a Word .docx, found {found}"))
         args = ["-f", PANDOC_READER, "-t", "docx", "--sandbox", f"--reference-doc={reference}", "-o", "-"]
         raw = run_pandoc(args, drop_notes_heading(strip_front_matter(md_text)).encode("utf-8"), epoch)
     return finish(raw, audience=audience, info=info, date=date)
+
+
+def _is_word_document(path: Path) -> bool:
+    """Whether ``path`` is a zip with the parts pandoc takes from a reference document."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            return {"word/styles.xml", "word/document.xml"} <= set(z.namelist())
+    except (OSError, zipfile.BadZipFile):
+        return False
 
 
 def finish(raw: bytes, *, audience: Audience, info: DatasetInfo, date: dt.date) -> bytes:

@@ -315,3 +315,16 @@ def test_libreoffice_lays_the_memo_out_with_its_marking_and_page_numbers(built: 
     assert len(pages) <= 3  # Word's own layout; the PDF brief is the one held to two pages
     for n, text in enumerate(pages, 1):
         assert text.startswith("UNCLASSIFIED") and text.endswith(f"Page {n} of {len(pages)} UNCLASSIFIED"), text[-80:]
+
+
+@pytest.mark.parametrize("content", [b"not a zip", b"PK\x05\x06" + bytes(18)])
+def test_a_broken_reference_document_is_bad_input(
+    mini_data: Path, tmp_path: Path, run_cli: RunCli, content: bytes
+) -> None:
+    templates = write_tree(tmp_path / "tpl", {"audiences/mine.yaml": "title: Mine\nsections: [summary]\n"})
+    (templates / "audiences" / f"mine{REFERENCE_SUFFIX}").write_bytes(content)
+    out = tmp_path / "out"
+    code, _, err = run_cli("--data", mini_data, "--templates", templates, "--out", out, "--format", "docx")
+    assert code == 2
+    assert f"mine{REFERENCE_SUFFIX}: expected a Word .docx, found" in err
+    assert not (out / "mini" / "mine.docx").exists()
