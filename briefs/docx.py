@@ -175,6 +175,7 @@ def finish(raw: bytes, *, audience: Audience, info: DatasetInfo, date: dt.date) 
     document = docx.Document(io.BytesIO(_zip(members)))
     _drop_marking_paragraphs(document, audience.marking)
     _fit_tables(document)
+    _memo_lines(document)
     _page_furniture(document, audience.marking)
     _properties(document, audience=audience, info=info, date=date)
     out = io.BytesIO()
@@ -350,6 +351,81 @@ def _fit_tables(document: Document) -> None:
                 cell_width.set(qn("w:w"), str(w))
                 cell_width.set(qn("w:type"), "dxa")
                 cell_props.insert(0, cell_width)
+
+
+MEMO_LABEL = re.compile(r"[A-Z][A-Z ]{1,20}:")
+"""A memo header line's label, bold at the start of a line: TO:, FROM:, THROUGH:, SUBJECT:, DECIDE BY:."""
+
+
+def _memo_lines(document: Document) -> None:
+    """TO / FROM / SUBJECT lines as in the PDF: the labels in a column, each line's text aligned after them."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    indent = "1512"  # twips: 1.05 in, the PDF's label column
+    for paragraph in document.paragraphs:
+        runs = list(paragraph._p.iter(qn("w:r")))
+        starts = [0] + [i + 1 for i, r in enumerate(runs) if r.find(qn("w:br")) is not None]
+        labels = [
+            i
+            for i in starts
+            if i + 1 < len(runs)
+            and runs[i].find(f"{qn('w:rPr')}/{qn('w:b')}") is not None
+            and MEMO_LABEL.fullmatch(_text(runs[i]))
+            and _text(runs[i + 1]) == " "
+        ]
+        if len(labels) < 2 or labels[0] != 0:  # one bold "Note:" is no memo header
+            continue
+        for i in labels:
+            space = runs[i + 1]
+            for t in space.findall(qn("w:t")):
+                space.remove(t)
+            space.append(OxmlElement("w:tab"))
+        props = paragraph._p.get_or_add_pPr()
+        tabs = OxmlElement("w:tabs")
+        tab = OxmlElement("w:tab")
+        tab.set(qn("w:val"), "left")
+        tab.set(qn("w:pos"), indent)
+        tabs.append(tab)
+        spacing = OxmlElement("w:spacing")  # the lines close together, as one block
+        spacing.set(qn("w:after"), "40")
+        props.append(spacing)
+        ind = OxmlElement("w:ind")
+        ind.set(qn("w:left"), indent)
+        ind.set(qn("w:hanging"), indent)
+        props.append(tabs)
+        props.append(ind)
+        _order_paragraph_properties(props)
+        _split_at_breaks(paragraph._p)
+
+
+def _split_at_breaks(p: Any) -> None:
+    """One paragraph per line (a hanging indent holds for a paragraph's first line only)."""
+    from copy import deepcopy
+
+    current = p
+    for child in list(p):
+        if child.tag == f"{W}pPr":
+            continue
+        if child.tag == f"{W}r" and child.find(f"{W}br") is not None and len(child) == 1:
+            following = deepcopy(p.find(f"{W}pPr"))
+            nxt = p.makeelement(f"{W}p", {})
+            if following is not None:
+                nxt.append(following)
+            current.addnext(nxt)
+            current = nxt
+            p.remove(child)
+        elif current is not p:
+            current.append(child)
+
+
+def _order_paragraph_properties(props: Any) -> None:
+    """Children of w:pPr in the order the schema requires (Word refuses a file with them out of order)."""
+    order = ["pStyle", "keepNext", "keepLines", "pageBreakBefore", "numPr", "pBdr", "shd", "tabs", "spacing", "ind"]
+    rank = {f"{W}{name}": n for n, name in enumerate(order)}
+    children = sorted(props, key=lambda c: rank.get(c.tag, len(order)))
+    for child in children:
+        props.append(child)
 
 
 def _style(document: Document, paragraph: Paragraph, name: str) -> None:
