@@ -204,7 +204,7 @@ def _zip(members: dict[str, bytes]) -> bytes:
 
 
 def _xml(data: bytes) -> Any:
-    from lxml import etree
+    from lxml import etree  # type: ignore[import-untyped]
 
     return etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
 

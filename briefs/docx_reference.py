@@ -183,7 +183,7 @@ def _with_font_substitutes(data: bytes) -> bytes:
     import io
     import zipfile
 
-    from lxml import etree
+    from lxml import etree  # type: ignore[import-untyped]
 
     from briefs.docx import W
 
