@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from briefs import __version__
+from briefs.docx import reference_file
 from briefs.editions import Changes, plan_edition
 from briefs.errors import BuildError, InputError, Problem, display_path
 from briefs.fastpath import SHIPPED_TEMPLATES, fingerprint, forget, record_bytes, record_path, summary_line
@@ -188,7 +189,7 @@ def missing_templates(dirs: TemplateDirs, audiences: dict[str, LoadedAudience]) 
         stem = loaded.audience.template
         if stem is None:
             continue
-        exts = sorted({"md" if f == "md" else "html" for f in loaded.audience.formats})
+        exts = sorted({"md" if f in ("md", "docx") else "html" for f in loaded.audience.formats})
         missing = [f"audiences/{stem}.{ext}.j2" for ext in exts if template_name(dirs, stem, ext).startswith("base/")]
         if missing:
             doc, _ = read_yaml(loaded.path)
@@ -247,12 +248,14 @@ def make_plan(options: Options) -> Plan:
                 group = [__version__, build_options, content, aud.audience.model_dump_json(), templates_digest]
                 group_inputs[dataset_id, audience_id] = hashlib.sha256(json.dumps(group).encode()).hexdigest()
             formats: list[str] = [f for f in aud.audience.formats if not options.formats or f in options.formats]
-            formats += [f for f in options.formats if f == "html" and f not in formats]
+            formats += [f for f in options.formats if f in ("html", "docx") and f not in formats]
             for fmt in formats:
                 target = Target(dataset_id, audience_id, fmt, options.out_dir / dataset_id / f"{audience_id}.{fmt}")
                 entry = template_name(dirs, aud.audience.template or audience_id, fmt)
                 partials = section_partials([s.id for s in aud.audience.sections], fmt)
                 chain = template_chain(dirs, entry, partials, graph)
+                if fmt == "docx":  # its house style: editing the reference document rebuilds it (issue 15)
+                    chain += [p for p in [reference_file(dirs, aud.audience.template or audience_id)] if p]
                 stamp = stamp_for(
                     target,
                     dataset_files=data_files,
@@ -651,7 +654,7 @@ def check_templates(plan: Plan) -> None:
     pdf_briefs = {(p.target.dataset, p.target.audience) for p in plan.targets if p.target.fmt == "pdf"}
     fetches = RenderedChecker(dirs)
     for p in plan.targets:
-        kind = "md" if p.target.fmt == "md" else "html"
+        kind = "md" if p.target.fmt in ("md", "docx") else "html"
         key = (p.target.dataset, p.target.audience, kind)
         if key in seen:
             continue

@@ -126,7 +126,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="FMT",
-        help=f"only this format: {'|'.join(FORMATS)} (html is the PDF's intermediate, written only when asked)",
+        help=f"only this format: {'|'.join(FORMATS)} (html, the PDF's intermediate, and docx: only when asked)",
     )
     o = parser.add_argument_group("logging")
     o.add_argument("-v", "--verbose", action="store_true", help="say more: every target and why")

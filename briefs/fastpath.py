@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 # The command line's choices, here so that it can offer them without importing the modules that use them.
-FORMATS = ("pdf", "md", "html")
+FORMATS = ("pdf", "md", "html", "docx")
 PDF_VARIANTS = ("pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/ua-1")
 DEFAULT_SECONDS = 120.0
 """The default time limit on rendering one brief (`briefs.limits`)."""

@@ -244,12 +244,19 @@ def _render_group(
         pages = fitted.pages
         if "pdf" in formats and "pdf" not in errors:
             out["pdf"] = fitted.data  # written only now, for the layout that fits
-    if "md" in formats:
+    if "md" in formats or "docx" in formats:
+        # The Word brief is converted from the same Markdown text: the same items, notes and numbers (issue 15).
         md_text, words = render_md(brief)  # the brief may have lost items to the page limit since
         if word_limit is not None and words > word_limit:
-            errors["md"] = f"{words} words; audience {audience.id!r} allows {word_limit} (overflow: fail)"
+            for fmt in {"md", "docx"} & set(formats):
+                errors[fmt] = f"{words} words; audience {audience.id!r} allows {word_limit} (overflow: fail)"
         else:
-            out["md"] = md_text.encode("utf-8")
+            if "md" in formats:
+                out["md"] = md_text.encode("utf-8")
+            if "docx" in formats:
+                from briefs.docx import render_docx
+
+                out["docx"] = render_docx(md_text, audience=audience, info=dataset.info, date=brief.date, dirs=dirs)
     order = [*dropped, *(f"+{k}" for k in restored)]
     return Rendered(out, pages, left_out(dataset, audience, changes, brief), errors, drop_order=order)
 

@@ -653,7 +653,9 @@ class Audience(Record):
     title: Text = Field(description="What the brief is called: 'Information Memo', 'Policy Brief'.")
     description: Text | None = None
     template: Id | None = Field(default=None, description="Template stem; defaults to the audience id, then `base`.")
-    formats: list[Literal["pdf", "md", "html"]] = Field(default=["pdf", "md"], description="Formats built by default.")
+    formats: list[Literal["pdf", "md", "html", "docx"]] = Field(
+        default=["pdf", "md"], description="Formats built by default."
+    )
     marking: Text | None = Field(default=None, description="Classification banner, e.g. UNCLASSIFIED; none for public.")
     portion_mark: Text | None = Field(default=None, description="Prefix for paragraphs in government formats: (U).")
     memo: MemoHeader | None = None

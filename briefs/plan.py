@@ -24,7 +24,7 @@ from briefs.render import SHIPPED_PREFIX, TemplateDirs, make_loader, template_na
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = {"pdf": "pdf", "md": "md", "html": "html"}
+EXTENSIONS = {"pdf": "pdf", "md": "md", "html": "html", "docx": "docx"}
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,7 @@ def test_mini_pdf_text_and_md_escape(mini_data: Path, tmp_path: Path, run_cli: R
     [
         (("--data", "nowhere"), "data folder not found"),
         (("--audience", "nobody"), "unknown audience 'nobody'"),
-        (("--format", "docx"), "unknown format 'docx'"),
+        (("--format", "rtf"), "unknown format 'rtf'"),
         (("--dataset", "atlantis"), "unknown dataset 'atlantis'"),
         (("--jobs", "many"), "usage:"),
     ],

@@ -1,0 +1,544 @@
+"""Markdown brief -> Word (DOCX): pandoc with the audience's reference document, then our own page furniture.
+
+The DOCX is converted from the same Markdown text the ``md`` target writes, so it holds exactly the
+same selected, trimmed content (issue 15). pandoc (the binary shipped in the ``pypandoc-binary``
+wheel, pinned: its version changes the bytes) reads it as CommonMark with footnotes and pipe tables
+and with raw HTML, raw attributes and TeX math switched off, so nothing in the data can become
+OOXML, a field or a macro; ``--sandbox`` stops it from reading or fetching anything but its input
+and the reference document. We then add what pandoc does not: the audience's marking in the header
+and footer of every section, "Page N of M" as PAGE and NUMPAGES fields, document properties from the
+data, and a zip rewritten with fixed timestamps and member order so two builds give the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import io
+import itertools
+import logging
+import re
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from briefs.errors import BuildError, InputError, Problem, display_path
+
+if TYPE_CHECKING:
+    from docx.document import Document
+    from docx.text.paragraph import Paragraph
+
+    from briefs.model import Audience, DatasetInfo
+    from briefs.render import TemplateDirs
+
+log = logging.getLogger(__name__)
+
+PANDOC_VERSION = "3.9"
+"""The pandoc that `pypandoc-binary==1.17` ships; a different one changes the DOCX bytes."""
+
+PANDOC_READER = "commonmark-raw_html+footnotes+pipe_tables"
+"""What the Markdown templates write; raw HTML/OOXML, attributes and math stay off so data stays text."""
+
+REFERENCE_SUFFIX = ".reference.docx"
+"""`templates/audiences/<stem>.reference.docx`: an audience's house style for Word."""
+
+PANDOC_SECONDS = 120.0
+"""A pandoc run still going after this long is stopped (the build's own time limit is usually shorter)."""
+
+HYPERLINK = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+APP_XML = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+    b"<Application>briefs</Application><DocSecurity>0</DocSecurity></Properties>"
+)
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+
+
+def pandoc_binary() -> Path:
+    """The pandoc inside the pypandoc-binary wheel (never one on PATH: its version would change the bytes)."""
+    spec = importlib.util.find_spec("pypandoc")
+    if spec is None or not spec.submodule_search_locations:
+        raise BuildError("DOCX needs the pypandoc-binary package: pip install -e . (it is a dependency)")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "files"
+    for name in ("pandoc.exe", "pandoc") if sys.platform == "win32" else ("pandoc",):
+        if (folder / name).is_file():
+            return folder / name
+    raise BuildError(f"no pandoc binary in {folder}: install pypandoc-binary (not pypandoc)")
+
+
+def run_pandoc(args: list[str], stdin: bytes = b"", epoch: int = 0) -> bytes:
+    """Run the pinned pandoc with a bare environment; its stdout, or a BuildError with its message."""
+    env = {"SOURCE_DATE_EPOCH": str(epoch), "LANG": "C.UTF-8"}  # no HOME: no user data folder is read
+    try:
+        done = subprocess.run(
+            [str(pandoc_binary()), *args],
+            input=stdin,
+            capture_output=True,
+            env=env,
+            timeout=PANDOC_SECONDS,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise BuildError(f"pandoc failed: {exc}") from exc
+    if done.returncode != 0:
+        message = " ".join(done.stderr.decode("utf-8", "replace").split())[:300]
+        raise BuildError(f"pandoc failed (exit {done.returncode}): {message}")
+    if done.stderr:
+        log.debug("pandoc: %s", done.stderr.decode("utf-8", "replace").strip())
+    return done.stdout
+
+
+def strip_front_matter(md_text: str) -> str:
+    """The Markdown without its leading YAML front matter (the DOCX takes its metadata from the data)."""
+    if md_text.startswith("---\n"):
+        end = md_text.find("\n---\n", 4)
+        if end != -1:
+            return md_text[end + 5 :]
+    return md_text
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ufffe\uffff]")
+_NOTE_LINE = re.compile(r"\[\^[^\]\s]+\]:")
+_HEADING_LINE = re.compile(r" {0,3}#{1,6}(\s|$)")
+
+
+def drop_notes_heading(md_text: str) -> str:
+    """The Markdown without the heading over its footnote definitions: in Word they are footnotes, not a list."""
+    lines = md_text.split("\n")
+    kept = []
+    for i, line in enumerate(lines):
+        if _HEADING_LINE.match(line):
+            after = next((n for n in lines[i + 1 :] if n.strip()), "")
+            if _NOTE_LINE.match(after):
+                continue
+        kept.append(line)
+    return "\n".join(kept)
+
+
+def reference_file(dirs: TemplateDirs, stem: str) -> Path | None:
+    """The audience's reference document, the user's folder first; None when no folder has one."""
+    name = f"audiences/{stem}{REFERENCE_SUFFIX}"
+    for root in dirs.searched:
+        path = root / name
+        if path.is_file():
+            real = path.resolve()
+            if not real.is_relative_to(root.resolve()):  # an untrusted folder's symlink must not read other files
+                raise InputError(Problem(display_path(path), None, None, "", f"links outside its folder, to {real}"))
+            return path
+    return None
+
+
+def render_docx(md_text: str, *, audience: Audience, info: DatasetInfo, date: dt.date, dirs: TemplateDirs) -> bytes:
+    """The Markdown brief as a DOCX in the audience's house style; the same input always gives the same bytes."""
+    epoch = int(dt.datetime(date.year, date.month, date.day, tzinfo=dt.UTC).timestamp())
+    stem = audience.template or audience.id
+    reference = reference_file(dirs, stem)
+    with tempfile.TemporaryDirectory(prefix="briefs-docx-") as tmp:
+        if reference is None:  # an audience of the user's own with no reference document: its look from its file
+            from briefs.docx_reference import reference_docx
+
+            reference = Path(tmp) / "reference.docx"
+            reference.write_bytes(reference_docx(audience))
+        elif not _is_word_document(reference):
+            found = "a zip without word/styles.xml" if zipfile.is_zipfile(reference) else "not a zip file"
+            raise InputError(Problem(display_path(reference), None, None, "", f"expected a Word .docx, found {found}"))
+        args = ["-f", PANDOC_READER, "-t", "docx", "--sandbox", f"--reference-doc={reference}", "-o", "-"]
+        raw = run_pandoc(args, drop_notes_heading(strip_front_matter(md_text)).encode("utf-8"), epoch)
+    return finish(raw, audience=audience, info=info, date=date)
+
+
+def _is_word_document(path: Path) -> bool:
+    """Whether ``path`` is a zip with the parts pandoc takes from a reference document."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            return {"word/styles.xml", "word/document.xml"} <= set(z.namelist())
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
+def finish(raw: bytes, *, audience: Audience, info: DatasetInfo, date: dt.date) -> bytes:
+    """pandoc's DOCX with the marking, page numbers, properties and safety checks added, zipped deterministically."""
+    import docx
+
+    with zipfile.ZipFile(io.BytesIO(raw)) as source:
+        members = {name: source.read(name) for name in source.namelist()}
+    share_repeated_notes(members)
+    only_web_links(members)
+    if "docProps/app.xml" in members:  # pandoc copies the reference's, which claims Word 12 and made-up counts
+        members["docProps/app.xml"] = APP_XML
+    document = docx.Document(io.BytesIO(_zip(members)))
+    _drop_marking_paragraphs(document, audience.marking)
+    _fit_tables(document)
+    _memo_lines(document)
+    _page_furniture(document, audience.marking)
+    _properties(document, audience=audience, info=info, date=date)
+    out = io.BytesIO()
+    document.save(out)
+    return normalized_zip(out.getvalue())
+
+
+def normalized_zip(data: bytes) -> bytes:
+    """The same zip with fixed timestamps, attributes and member order: equal content, equal bytes."""
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        return _zip({name: source.read(name) for name in source.namelist()})
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    """``members`` zipped with fixed timestamps, attributes and order."""
+    order = sorted(members, key=lambda n: (n != "[Content_Types].xml", n))  # content types first, as Word writes
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for name in order:
+            entry = zipfile.ZipInfo(name, date_time=ZIP_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.create_system = 0
+            entry.external_attr = 0
+            target.writestr(entry, members[name], compresslevel=6)
+    return out.getvalue()
+
+
+def _xml(data: bytes) -> Any:
+    from lxml import etree  # type: ignore[import-untyped]
+
+    return etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
+
+
+def share_repeated_notes(members: dict[str, bytes]) -> None:
+    """One Word footnote per note, as in the PDF: a repeated citation becomes a NOTEREF to the first.
+
+    pandoc makes a new footnote for every ``[^n]`` reference, so a source cited five times would be
+    printed five times. A repeat keeps its place and number as Word's own cross-reference to the
+    footnote (a NOTEREF field, formatted as a footnote mark), and adjacent marks are separated by
+    commas, as in the PDF ("4,5").
+    """
+    from lxml import etree
+
+    if "word/footnotes.xml" not in members:
+        return
+    body, notes = _xml(members["word/document.xml"]), _xml(members["word/footnotes.xml"])
+    by_id = {n.get(f"{W}id"): n for n in notes.iter(f"{W}footnote") if n.get(f"{W}type") is None}
+    marks = [int(b.get(f"{W}id", "0")) for b in body.iter(f"{W}bookmarkStart")]
+    next_mark = max([0, *marks]) + 1
+    first: dict[str, tuple[str, int]] = {}  # note text: (bookmark name, number)
+    cites: list[tuple[Any, Any]] = []  # each citation's first and last run, in order
+    for ref in list(body.iter(f"{W}footnoteReference")):
+        run = ref.getparent()
+        note = by_id.get(ref.get(f"{W}id"))
+        if note is None or run is None or run.tag != f"{W}r":
+            continue
+        key = _text(note).strip()
+        if key not in first:
+            name = f"_RefNote{len(first) + 1}"
+            first[key] = (name, len(first) + 1)
+            start = etree.Element(f"{W}bookmarkStart", {f"{W}id": str(next_mark), f"{W}name": name})
+            end = etree.Element(f"{W}bookmarkEnd", {f"{W}id": str(next_mark)})
+            next_mark += 1
+            run.addprevious(start)
+            run.addnext(end)
+            cites.append((start, end))
+            continue
+        name, number = first[key]
+        notes.remove(note)
+        style = run.find(f"{W}rPr")
+        runs = []
+        for kind, value in (("begin", None), ("instr", f" NOTEREF {name} \\f \\h "), ("separate", None)):
+            r = etree.Element(f"{W}r")
+            if style is not None:
+                r.append(_copy(style))
+            if kind == "instr":
+                etree.SubElement(r, f"{W}instrText", {XML_SPACE: "preserve"}).text = value
+            else:
+                etree.SubElement(r, f"{W}fldChar", {f"{W}fldCharType": kind})
+            runs.append(r)
+        shown = etree.Element(f"{W}r")
+        if style is not None:
+            shown.append(_copy(style))
+        etree.SubElement(shown, f"{W}t").text = str(number)
+        closing = etree.Element(f"{W}r")
+        if style is not None:
+            closing.append(_copy(style))
+        etree.SubElement(closing, f"{W}fldChar", {f"{W}fldCharType": "end"})
+        runs += [shown, closing]
+        for r in runs:
+            run.addprevious(r)
+        run.getparent().remove(run)
+        cites.append((runs[0], runs[-1]))
+    for (_, last), (start, _) in itertools.pairwise(cites):
+        if last.getnext() is start:  # "[^4][^5]": a comma between the marks
+            comma = etree.Element(f"{W}r")
+            etree.SubElement(etree.SubElement(comma, f"{W}rPr"), f"{W}vertAlign", {f"{W}val": "superscript"})
+            etree.SubElement(comma, f"{W}t").text = ","
+            last.addnext(comma)
+    members["word/document.xml"] = etree.tostring(body, xml_declaration=True, encoding="UTF-8", standalone=True)
+    members["word/footnotes.xml"] = etree.tostring(notes, xml_declaration=True, encoding="UTF-8", standalone=True)
+    rels_name = "word/_rels/footnotes.xml.rels"
+    if rels_name in members:  # the removed repeats' links
+        rels = _xml(members[rels_name])
+        used = {value for element in notes.iter() for value in element.attrib.values()}
+        for rel in list(rels):
+            if rel.get("TargetMode") == "External" and rel.get("Id") not in used:
+                rels.remove(rel)
+        members[rels_name] = etree.tostring(rels, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _copy(element: Any) -> Any:
+    from copy import deepcopy
+
+    return deepcopy(element)
+
+
+def _text(element: Any) -> str:
+    return "".join(t.text or "" for t in element.iter(f"{W}t"))
+
+
+def _drop_marking_paragraphs(document: Document, marking: str | None) -> None:
+    """The Markdown's first or last paragraph when it is only the marking: the header and footer carry it."""
+    if not marking:
+        return
+    body = document.element.body
+    paragraphs = [p for p in body if p.tag == f"{W}p"]
+    for p in {id(x): x for x in (paragraphs[:1] + paragraphs[-1:])}.values():
+        if _text(p).strip() == marking.strip():
+            body.remove(p)
+
+
+def _fit_tables(document: Document) -> None:
+    """Tables across the text width, each column as wide as its text needs (pandoc splits them equally)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    section = document.sections[-1]
+    sizes = (section.page_width, section.left_margin, section.right_margin)
+    total = 9360  # twips: 6.5 in, when the reference document gives no page size
+    if sizes[0] and sizes[1] is not None and sizes[2] is not None:
+        total = int((sizes[0] - sizes[1] - sizes[2]) / 635)  # EMU to twips
+    for table in document.element.body.iter(qn("w:tbl")):
+        rows = [[_text(cell) for cell in row.iter(qn("w:tc"))] for row in table.iter(qn("w:tr"))]
+        columns = max((len(r) for r in rows), default=0)
+        if not columns:
+            continue
+        needs = []
+        for c in range(columns):
+            cells = [r[c] for r in rows if c < len(r)]
+            mean = sum(len(t) for t in cells) / len(cells)
+            longest_word = max((len(w) for t in cells for w in t.split()), default=1)
+            needs.append(max(6.0, longest_word * 1.8, min(mean, 90.0)))
+        widths = [int(total * n / sum(needs)) for n in needs]
+        props = table.find(qn("w:tblPr"))
+        tbl_width = props.find(qn("w:tblW")) if props is not None else None
+        if tbl_width is not None:
+            tbl_width.set(qn("w:type"), "dxa")
+            tbl_width.set(qn("w:w"), str(sum(widths)))
+        grid = table.find(qn("w:tblGrid"))
+        if grid is not None and len(grid) == columns:
+            for col, w in zip(grid, widths, strict=True):
+                col.set(qn("w:w"), str(w))
+        for row in table.iter(qn("w:tr")):
+            for cell, w in zip(row.iter(qn("w:tc")), widths, strict=False):
+                cell_props = cell.find(qn("w:tcPr"))
+                if cell_props is None:
+                    cell_props = OxmlElement("w:tcPr")
+                    cell.insert(0, cell_props)
+                for old in cell_props.findall(qn("w:tcW")):
+                    cell_props.remove(old)
+                cell_width = OxmlElement("w:tcW")
+                cell_width.set(qn("w:w"), str(w))
+                cell_width.set(qn("w:type"), "dxa")
+                cell_props.insert(0, cell_width)
+
+
+MEMO_LABEL = re.compile(r"[A-Z][A-Z ]{1,20}:")
+"""A memo header line's label, bold at the start of a line: TO:, FROM:, THROUGH:, SUBJECT:, DECIDE BY:."""
+
+
+def _memo_lines(document: Document) -> None:
+    """TO / FROM / SUBJECT lines as in the PDF: the labels in a column, each line's text aligned after them."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    indent = "1512"  # twips: 1.05 in, the PDF's label column
+    for paragraph in document.paragraphs:
+        runs = list(paragraph._p.iter(qn("w:r")))
+        starts = [0] + [i + 1 for i, r in enumerate(runs) if r.find(qn("w:br")) is not None]
+        labels = [
+            i
+            for i in starts
+            if i + 1 < len(runs)
+            and runs[i].find(f"{qn('w:rPr')}/{qn('w:b')}") is not None
+            and MEMO_LABEL.fullmatch(_text(runs[i]))
+            and _text(runs[i + 1]) == " "
+        ]
+        if len(labels) < 2 or labels[0] != 0:  # one bold "Note:" is no memo header
+            continue
+        for i in labels:
+            space = runs[i + 1]
+            for t in space.findall(qn("w:t")):
+                space.remove(t)
+            space.append(OxmlElement("w:tab"))
+        props = paragraph._p.get_or_add_pPr()
+        tabs = OxmlElement("w:tabs")
+        tab = OxmlElement("w:tab")
+        tab.set(qn("w:val"), "left")
+        tab.set(qn("w:pos"), indent)
+        tabs.append(tab)
+        spacing = OxmlElement("w:spacing")  # the lines close together, as one block
+        spacing.set(qn("w:after"), "40")
+        props.append(spacing)
+        ind = OxmlElement("w:ind")
+        ind.set(qn("w:left"), indent)
+        ind.set(qn("w:hanging"), indent)
+        props.append(tabs)
+        props.append(ind)
+        _order_paragraph_properties(props)
+        _split_at_breaks(paragraph._p)
+
+
+def _split_at_breaks(p: Any) -> None:
+    """One paragraph per line (a hanging indent holds for a paragraph's first line only)."""
+    from copy import deepcopy
+
+    current = p
+    for child in list(p):
+        if child.tag == f"{W}pPr":
+            continue
+        if child.tag == f"{W}r" and child.find(f"{W}br") is not None and len(child) == 1:
+            following = deepcopy(p.find(f"{W}pPr"))
+            nxt = p.makeelement(f"{W}p", {})
+            if following is not None:
+                nxt.append(following)
+            current.addnext(nxt)
+            current = nxt
+            p.remove(child)
+        elif current is not p:
+            current.append(child)
+
+
+def _order_paragraph_properties(props: Any) -> None:
+    """Children of w:pPr in the order the schema requires (Word refuses a file with them out of order)."""
+    order = ["pStyle", "keepNext", "keepLines", "pageBreakBefore", "numPr", "pBdr", "shd", "tabs", "spacing", "ind"]
+    rank = {f"{W}{name}": n for n, name in enumerate(order)}
+    children = sorted(props, key=lambda c: rank.get(c.tag, len(order)))
+    for child in children:
+        props.append(child)
+
+
+def _style(document: Document, paragraph: Paragraph, name: str) -> None:
+    """Give ``paragraph`` the style ``name`` if the reference document defines it (a designer's may not)."""
+    if any(s.name == name for s in document.styles):
+        paragraph.style = document.styles[name]
+
+
+def _add_field(paragraph: Paragraph, instruction: str, shown: str) -> None:
+    """A Word field (PAGE, NUMPAGES) as begin/instruction/separate/result/end runs; Word fills it in."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    def char(kind: str) -> None:
+        run = paragraph.add_run()
+        fld = OxmlElement("w:fldChar")
+        fld.set(qn("w:fldCharType"), kind)
+        run._r.append(fld)
+
+    char("begin")
+    instr = OxmlElement("w:instrText")
+    instr.set(qn("xml:space"), "preserve")
+    instr.text = f" {instruction} "
+    paragraph.add_run()._r.append(instr)
+    char("separate")
+    paragraph.add_run(shown)
+    char("end")
+
+
+def _page_furniture(document: Document, marking: str | None) -> None:
+    """Every section's headers and footers (first, odd and even pages): the marking, and "Page N of M" below it."""
+    marking = " ".join(_CONTROL.sub(" ", marking).split()) if marking else None
+    for section in document.sections:
+        for header in (section.header, section.first_page_header, section.even_page_header):
+            header.is_linked_to_previous = False
+            for block in list(header._element):
+                header._element.remove(block)
+            if marking:
+                _style(document, header.add_paragraph(marking), "Marking")
+        for footer in (section.footer, section.first_page_footer, section.even_page_footer):
+            footer.is_linked_to_previous = False
+            for block in list(footer._element):
+                footer._element.remove(block)
+            line = footer.add_paragraph("Page ")
+            _style(document, line, "Footer")
+            _add_field(line, "PAGE", "1")
+            line.add_run(" of ")
+            _add_field(line, "NUMPAGES", "1")
+            if marking:
+                _style(document, footer.add_paragraph(marking), "Marking")
+
+
+def property_text(value: object) -> str:
+    """A value as a document property: one line, no control characters, at most 255 characters (Word's limit)."""
+    text = " ".join(_CONTROL.sub(" ", str(value)).split())
+    return text if len(text) <= 255 else text[:254] + "…"
+
+
+def _properties(document: Document, *, audience: Audience, info: DatasetInfo, date: dt.date) -> None:
+    """Title, subject, author, keywords and dates from the data, as the PDF's metadata; no clock."""
+    props = document.core_properties
+    when = dt.datetime(date.year, date.month, date.day, tzinfo=dt.UTC)
+    author = (audience.memo.office if audience.memo and audience.memo.office else None) or (
+        info.office_short or info.office or "Briefs"
+    )
+    props.title = property_text(info.title)
+    props.subject = property_text(info.subject)
+    props.author = property_text(author)
+    props.last_modified_by = property_text(author)
+    props.keywords = property_text(", ".join(str(k) for k in info.keywords))
+    props.category = property_text(audience.title)
+    props.comments = ""
+    props.language = "en-US"
+    props.revision = 1
+    props.created = when
+    props.modified = when
+    props.last_printed = when
+
+
+def only_web_links(members: dict[str, bytes]) -> None:
+    """Drop every external relationship but http(s) hyperlinks, in every part (a linked image or template is fetched).
+
+    A dropped hyperlink keeps its text; anything else that named the relationship is removed.
+    """
+    from lxml import etree
+
+    for rels_name in [n for n in members if n.endswith(".rels")]:
+        rels = _xml(members[rels_name])
+        dropped = []
+        for rel in list(rels):
+            if rel.get("TargetMode") != "External":
+                continue
+            target = rel.get("Target", "")
+            if rel.get("Type") == HYPERLINK and target.lower().startswith(("http://", "https://")):
+                continue
+            log.warning("dropped an external %s link to %r", rel.get("Type", "").rsplit("/", 1)[-1], target[:100])
+            dropped.append(rel.get("Id"))
+            rels.remove(rel)
+        if not dropped:
+            continue
+        members[rels_name] = etree.tostring(rels, xml_declaration=True, encoding="UTF-8", standalone=True)
+        folder, _, name = rels_name.rpartition("_rels/")
+        source = folder + name.removesuffix(".rels")
+        if source not in members:
+            continue
+        root = _xml(members[source])
+        for element in list(root.iter()):
+            if not any(element.get(f"{R}{a}") in dropped for a in ("id", "embed", "link")):
+                continue
+            parent = element.getparent()
+            if element.tag == f"{W}hyperlink":  # keep the link's text
+                for child in list(element):
+                    element.addprevious(child)
+            if parent is not None:
+                parent.remove(element)
+        members[source] = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)

@@ -1,0 +1,332 @@
+"""Word briefs (issue 15): structure, house style, page furniture, metadata, determinism and safety, read back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+docx = pytest.importorskip("docx", reason="python-docx is a dependency: pip install -e .")
+
+from briefs.cli import main  # noqa: E402
+from briefs.docx import REFERENCE_SUFFIX, drop_notes_heading, strip_front_matter  # noqa: E402
+from briefs.docx_reference import shipped_references  # noqa: E402
+from tests import test_security  # noqa: E402
+from tests.conftest import SHIPPED_DATA, SHIPPED_TEMPLATES, RunCli, write_tree  # noqa: E402
+from tests.test_security import HOSTILE, hostile_audience, hostile_dataset  # noqa: E402
+
+DATASET = "kazakhstan-2022"
+SHIPPED = ("congress", "desk", "principal", "public")
+MARKED = ("principal", "desk")
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+WORD_HOSTILE = (
+    "`x`{=openxml} <w:fldSimple w:instr=\"INCLUDEPICTURE 'http://evil.example/x.png'\"/> "
+    '{ INCLUDEPICTURE "http://evil.example/y" } ```{=openxml}\n<w:p/>\n``` $x^2$ \\[y\\] '
+)
+"""What might become OOXML, a field or math in pandoc's Markdown: raw attributes, raw XML, field codes, TeX."""
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every shipped audience built once from the shipped data as DOCX and Markdown."""
+    out = tmp_path_factory.mktemp("out")
+    code = main(["--data", str(SHIPPED_DATA), "--out", str(out), "--format", "docx", "--format", "md", "-q"])
+    assert code == 0
+    return out
+
+
+def part(path: Path, name: str) -> str:
+    with zipfile.ZipFile(path) as z:
+        return z.read(name).decode("utf-8")
+
+
+def test_shipped_reference_documents_are_what_the_script_makes() -> None:
+    """The committed .docx files are regenerable: `python -m briefs.docx_reference --write` makes the same bytes."""
+    made = shipped_references()
+    assert sorted(p.name for p in made) == [f"{a}{REFERENCE_SUFFIX}" for a in SHIPPED]
+    for path, data in made.items():
+        assert path.read_bytes() == data, f"{path.name}: run python -m briefs.docx_reference --write"
+
+
+def test_reference_document_styles_follow_the_audience_file() -> None:
+    """Serif memo in Liberation Serif 12 pt on letter paper with 1-inch margins; the sans briefs in Liberation Sans."""
+    principal = docx.Document(SHIPPED_TEMPLATES / "audiences" / f"principal{REFERENCE_SUFFIX}")
+    assert principal.styles["Normal"].font.name == "Liberation Serif"
+    assert principal.styles["Normal"].font.size.pt == 12
+    section = principal.sections[0]
+    assert (section.page_width.inches, section.page_height.inches) == (8.5, 11)
+    assert {section.left_margin.inches, section.right_margin.inches, section.top_margin.inches} == {1.0}
+    public = docx.Document(SHIPPED_TEMPLATES / "audiences" / f"public{REFERENCE_SUFFIX}")
+    assert public.styles["Heading 2"].font.name == "Liberation Sans"
+    fonts = part(SHIPPED_TEMPLATES / "audiences" / f"principal{REFERENCE_SUFFIX}", "word/fontTable.xml")
+    assert '<w:font w:name="Liberation Serif"><w:altName w:val="Times New Roman"/>' in fonts  # Word without it
+
+
+@pytest.mark.parametrize("audience", SHIPPED)
+def test_word_structure(built: Path, audience: str) -> None:
+    """Headings are Word heading styles, bullets are Word lists, and no heading is left without content."""
+    document = docx.Document(built / DATASET / f"{audience}.docx")
+    styles = [p.style.name for p in document.paragraphs]
+    assert "Heading 2" in styles
+    if audience != "principal":  # the memo's title is its TO/FROM/SUBJECT block, as in the PDF
+        assert "Heading 1" in styles
+    body = part(built / DATASET / f"{audience}.docx", "word/document.xml")
+    assert "<w:numPr>" in body  # list paragraphs
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert "Sources" not in headings  # the notes heading: its notes are Word footnotes now
+
+
+def test_tables_are_word_tables_across_the_page(built: Path) -> None:
+    document = docx.Document(built / DATASET / "desk.docx")
+    assert len(document.tables) >= 3  # timeline, figures, corrections…
+    timeline = next(t for t in document.tables if t.rows[0].cells[0].text == "Date")
+    widths = [c.width for c in timeline.rows[0].cells]
+    assert widths[0] < widths[1]  # the event column gets the room, not half of it
+    assert abs(sum(w.inches for w in widths) - 6.5) < 0.05
+
+
+@pytest.mark.parametrize("audience", SHIPPED)
+def test_citations_are_numbered_word_footnotes(built: Path, audience: str) -> None:
+    """One footnote per note of the Markdown brief, numbered as there; a repeat refers back to it (NOTEREF)."""
+    path = built / DATASET / f"{audience}.docx"
+    md = (built / DATASET / f"{audience}.md").read_text(encoding="utf-8")
+    notes = re.findall(r"^\[\^(\d+)\]:", md, flags=re.M)
+    cited = re.findall(r"\[\^(\d+)\](?!:)", md)
+    body, footnotes = part(path, "word/document.xml"), part(path, "word/footnotes.xml")
+    refs = re.findall(r'<w:footnoteReference w:id="(-?\d+)"', body)
+    note_ids = re.findall(r'<w:footnote w:id="(-?\d+)"', footnotes)  # separators carry w:type first
+    assert notes and len(refs) == len(set(refs)) == len(notes) == len(set(cited))
+    assert sorted(refs) == sorted(note_ids)
+    repeats = re.findall(r"NOTEREF (_RefNote\d+) \\f \\h", body)
+    assert len(repeats) == len(cited) - len(notes)
+    # The first mention's number is its note's number in the Markdown brief (both count in order of first use).
+    first_use = list(dict.fromkeys(cited))
+    assert first_use == sorted(first_use, key=int) == [str(n) for n in range(1, len(notes) + 1)]
+    for name in set(repeats):
+        assert f'w:name="{name}"' in body
+
+
+@pytest.mark.parametrize("audience", SHIPPED)
+def test_marking_and_page_numbers_on_every_page(built: Path, audience: str) -> None:
+    """Every section's headers and footers (first, odd, even pages): the marking, and Page N of M as fields."""
+    document = docx.Document(built / DATASET / f"{audience}.docx")
+    spec = yaml.safe_load((SHIPPED_TEMPLATES / "audiences" / f"{audience}.yaml").read_text(encoding="utf-8"))
+    marking = spec.get("marking")
+    assert (marking is not None) == (audience in MARKED)
+    assert document.sections
+    for section in document.sections:
+        for header in (section.header, section.first_page_header, section.even_page_header):
+            assert not header.is_linked_to_previous
+            assert [p.text for p in header.paragraphs] == ([marking] if marking else [])
+        for footer in (section.footer, section.first_page_footer, section.even_page_footer):
+            xml = footer._element.xml
+            assert re.search(r"<w:instrText[^>]*> PAGE </w:instrText>", xml)
+            assert re.search(r"<w:instrText[^>]*> NUMPAGES </w:instrText>", xml)
+            texts = [p.text for p in footer.paragraphs]
+            assert texts[0] == "Page 1 of 1"  # the fields' placeholder results; Word shows the real numbers
+            assert texts[1:] == ([marking] if marking else [])
+
+
+def test_government_memo_furniture(built: Path) -> None:
+    """Portion marks on every paragraph of the memo's body, and the TO/FROM/SUBJECT lines as in the PDF."""
+    document = docx.Document(built / DATASET / "principal.docx")
+    text = "\n".join(p.text for p in document.paragraphs)
+    for label in ("TO:\t", "FROM:\t", "SUBJECT:\t(U) "):  # one line each, the text aligned after the labels
+        assert any(p.text.startswith(label) for p in document.paragraphs), label
+    bullets = [p for p in document.paragraphs if p._p.pPr is not None and p._p.pPr.numPr is not None]
+    assert bullets and all(p.text.startswith("(U) ") for p in bullets)
+    # The first line; the closing marking-only paragraph is dropped, as the header and footer carry it.
+    assert text.count("UNCLASSIFIED") == 1
+    assert any(p.text == "Drafted: SCA/CEN" for p in document.paragraphs)  # a line of its own (issue 13)
+
+
+def test_document_properties_from_the_data(built: Path) -> None:
+    info = yaml.safe_load((SHIPPED_DATA / DATASET / "dataset.yaml").read_text(encoding="utf-8"))["info"]
+    props = docx.Document(built / DATASET / "principal.docx").core_properties
+    assert props.title == info["title"]
+    assert props.subject == info["subject"]
+    assert props.author == info["office_short"]  # the office, from the data
+    assert props.keywords == ", ".join(info["keywords"])
+    md = (built / DATASET / "public.md").read_text(encoding="utf-8")  # the brief with front matter
+    date = dt.date.fromisoformat(re.search(r"^date: (\S+)$", md, flags=re.M).group(1))
+    assert props.created.date() == props.modified.date() == date  # the brief's date, not the clock
+    assert docx.Document(built / DATASET / "public.docx").core_properties.author == info["office_short"]
+
+
+def test_only_web_links_leave_the_document(built: Path) -> None:
+    for audience in SHIPPED:
+        with zipfile.ZipFile(built / DATASET / f"{audience}.docx") as z:
+            rels = "".join(z.read(n).decode() for n in z.namelist() if n.endswith(".rels"))
+            assert not any(n.startswith("word/media/") for n in z.namelist())
+        for target, mode in re.findall(r'Target="([^"]*)"(?: TargetMode="(\w+)")?', rels):
+            if mode == "External":
+                assert target.startswith(("http://", "https://")), target
+
+
+def test_two_builds_give_the_same_bytes(built: Path, tmp_path: Path) -> None:
+    """A second build, elsewhere and later, writes byte-identical DOCX files with fixed zip timestamps."""
+    out = tmp_path / "again"
+    assert main(["--data", str(SHIPPED_DATA), "--out", str(out), "--format", "docx", "--audience", "principal"]) == 0
+    first, again = built / DATASET / "principal.docx", out / DATASET / "principal.docx"
+    assert first.read_bytes() == again.read_bytes()
+    with zipfile.ZipFile(again) as z:
+        assert z.namelist()[0] == "[Content_Types].xml"
+        assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_hostile_prose_stays_inert_text(tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Raw OOXML, field codes, raw attributes, math, HTML and bad links in data end up as text, nothing else."""
+    monkeypatch.setattr(test_security, "HOSTILE", WORD_HOSTILE + HOSTILE)  # in every field the security test fills
+    data = hostile_dataset(tmp_path)
+    templates = hostile_audience(tmp_path)
+    spec = yaml.safe_load((templates / "audiences" / "evil.yaml").read_text(encoding="utf-8"))
+    spec["formats"] = ["docx"]
+    (templates / "audiences" / "evil.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    code, _, err = run_cli("--data", data, "--templates", templates, "--out", tmp_path / "out", "--format", "docx")
+    assert code == 0, err
+    path = tmp_path / "out" / "hostile" / "evil.docx"
+    with zipfile.ZipFile(path) as z:
+        names = z.namelist()
+        xml = {n: z.read(n).decode("utf-8") for n in names if n.endswith((".xml", ".rels"))}
+    assert not [n for n in names if n.startswith("word/media/") or "vba" in n.lower() or n.endswith(".bin")]
+    everything = "".join(xml.values())
+    markup = re.sub(r">[^<]*<", "><", everything)  # elements and attributes only: the hostile text may be shown
+    for bad in ("<w:fldSimple", "altChunk", "<m:oMath", "<w:object", "javascript:", "file:", "evil.example/p.png"):
+        assert bad not in markup, bad
+    body = xml["word/document.xml"]
+    instructions = re.findall(r"<w:instrText[^>]*>([^<]*)</w:instrText>", body)
+    assert all(re.fullmatch(r" NOTEREF _RefNote\d+ \\f \\h ", i) for i in instructions), instructions
+    for external in re.findall(r'Target="([^"]*)" TargetMode="External"', everything):
+        assert external.startswith(("http://", "https://")), external
+    document = docx.Document(path)
+    shown = "\n".join(p.text for p in document.paragraphs)
+    for visible in ("INCLUDEPICTURE", "{=openxml}", "<w:fldSimple", "$x^2$", "<script>alert(1)</script>"):
+        assert visible in shown, visible
+    assert HOSTILE.split()[0] in document.core_properties.title  # metadata is text too
+
+
+ACTION = """\
+    title: Action Memo
+    marking: SENSITIVE BUT UNCLASSIFIED
+    portion_mark: (SBU)
+    memo_type: action
+    decide_by: 2022-07-15
+    memo: {to: The Secretary, from: SCA, office: SCA/CEN}
+    template: principal
+    formats: [docx]
+    sections: [bluf, recommendations, sources]
+    """
+
+
+def test_action_memo_and_a_user_reference_document(mini_data: Path, tmp_path: Path, run_cli: RunCli) -> None:
+    """A user's audience gets its marking and decision lines; its reference document in --templates wins and is
+    an input of the target: editing it rebuilds the DOCX, and --explain names it."""
+    templates = write_tree(tmp_path / "tpl", {"audiences/action.yaml": ACTION})
+    out = tmp_path / "out"
+    code, _, err = run_cli("--data", mini_data, "--templates", templates, "--out", out)
+    assert code == 0, err
+    path = out / "mini" / "action.docx"
+    document = docx.Document(path)
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "Approve" in text and "Disapprove" in text and "ACTION MEMO" in text
+    assert all(p.text == "SENSITIVE BUT UNCLASSIFIED" for s in document.sections for p in s.header.paragraphs)
+    assert document.styles["Normal"].font.name == "Liberation Serif"  # the shipped principal's reference document
+
+    reference = templates / "audiences" / f"principal{REFERENCE_SUFFIX}"
+    shutil.copy(SHIPPED_TEMPLATES / "audiences" / reference.name, reference)
+    mine = docx.Document(reference)
+    mine.styles["Normal"].font.name = "DejaVu Sans Mono"
+    mine.save(reference)
+    code, out_text, err = run_cli("--data", mini_data, "--templates", templates, "--out", out, "--explain")
+    assert code == 0, err
+    assert f"principal{REFERENCE_SUFFIX} is new" in out_text + err
+    assert docx.Document(path).styles["Normal"].font.name == "DejaVu Sans Mono"
+
+
+def test_an_audience_without_a_reference_document_is_styled_from_its_file(
+    mini_data: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    templates = write_tree(tmp_path / "tpl", {"audiences/mine.yaml": "title: Mine\nfont: sans\nsections: [summary]\n"})
+    code, _, err = run_cli("--data", mini_data, "--templates", templates, "--out", tmp_path / "out", "--format", "docx")
+    assert code == 0, err
+    document = docx.Document(tmp_path / "out" / "mini" / "mine.docx")
+    assert document.styles["Normal"].font.name == "Liberation Sans"
+
+
+def test_front_matter_and_notes_heading_are_left_to_word() -> None:
+    md = '---\ntitle: "x"\n---\n\n# T\n\ntext[^1]\n\n## Sources\n\n[^1]: A note.\n\n## Next\n\nmore\n'
+    body = drop_notes_heading(strip_front_matter(md))
+    assert body.startswith("\n# T") and "## Sources" not in body and "## Next" in body
+
+
+def test_links_other_than_web_links_are_dropped() -> None:
+    """Even if a template writes them, file:, javascript: and image links leave nothing but their text."""
+    from types import SimpleNamespace
+
+    from briefs.docx import PANDOC_READER, finish, run_pandoc
+    from briefs.model import Audience
+
+    md = "Text [a](file:///etc/passwd) [b](javascript:x) [c](https://ok.example/) ![i](http://evil.example/x.png)\n"
+    reference = SHIPPED_TEMPLATES / "audiences" / f"public{REFERENCE_SUFFIX}"
+    args = ["-f", PANDOC_READER, "-t", "docx", "--sandbox", f"--reference-doc={reference}", "-o", "-"]
+    audience = Audience.model_validate({"id": "x", "title": "X", "sections": ["summary"]})
+    info = SimpleNamespace(title="T", subject="S", keywords=[], office_short=None, office=None)
+    data = finish(run_pandoc(args, md.encode()), audience=audience, info=info, date=dt.date(2022, 1, 1))  # type: ignore[arg-type]
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        rels = "".join(z.read(n).decode() for n in z.namelist() if n.endswith(".rels"))
+        body = z.read("word/document.xml").decode()
+        assert not [n for n in z.namelist() if n.startswith("word/media/")]
+    assert set(re.findall(r'Target="([^"]*)" TargetMode="External"', rels)) == {"https://ok.example/"}
+    assert "file:" not in rels and "javascript:" not in rels and "evil.example" not in rels
+    assert docx.Document(io.BytesIO(data)).paragraphs[0].text == "Text a b c i"
+    assert body.count("<w:hyperlink") == 1
+
+
+LIBREOFFICE = shutil.which("libreoffice") or shutil.which("soffice")
+
+
+@pytest.mark.skipif(LIBREOFFICE is None, reason="LibreOffice not installed (apt-get install libreoffice-writer-nogui)")
+def test_libreoffice_lays_the_memo_out_with_its_marking_and_page_numbers(built: Path, tmp_path: Path) -> None:
+    """Another word processor opens the memo and fills in the fields: the marking and Page N of M on every page."""
+    import subprocess
+
+    pypdf = pytest.importorskip("pypdf")
+    profile = tmp_path / "profile"
+    subprocess.run(
+        [
+            str(LIBREOFFICE),
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(built / DATASET / "principal.docx"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    pages = [" ".join(p.extract_text().split()) for p in pypdf.PdfReader(tmp_path / "principal.pdf").pages]
+    assert len(pages) <= 3  # Word's own layout; the PDF brief is the one held to two pages
+    for n, text in enumerate(pages, 1):
+        assert text.startswith("UNCLASSIFIED") and text.endswith(f"Page {n} of {len(pages)} UNCLASSIFIED"), text[-80:]
+
+
+@pytest.mark.parametrize("content", [b"not a zip", b"PK\x05\x06" + bytes(18)])
+def test_a_broken_reference_document_is_bad_input(
+    mini_data: Path, tmp_path: Path, run_cli: RunCli, content: bytes
+) -> None:
+    templates = write_tree(tmp_path / "tpl", {"audiences/mine.yaml": "title: Mine\nsections: [summary]\n"})
+    (templates / "audiences" / f"mine{REFERENCE_SUFFIX}").write_bytes(content)
+    out = tmp_path / "out"
+    code, _, err = run_cli("--data", mini_data, "--templates", templates, "--out", out, "--format", "docx")
+    assert code == 2
+    assert f"mine{REFERENCE_SUFFIX}: expected a Word .docx, found" in err
+    assert not (out / "mini" / "mine.docx").exists()
