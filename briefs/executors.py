@@ -436,8 +436,9 @@ class DaskExecutor:
         try:
             client = Client(address, set_as_default=False)
         except Exception as exc:  # OSError, TimeoutError, ValueError (a malformed address) and Dask's own
+            why = (str(exc).strip().splitlines() or [""])[0]
             raise BuildError(
-                f"cannot reach the Dask scheduler at {address}: {type(exc).__name__}: {exc}; nothing written"
+                f"cannot reach the Dask scheduler at {address}: {type(exc).__name__}: {why}; nothing written"
             ) from None
         if not _clients:
             atexit.register(_close_clients)
@@ -473,7 +474,7 @@ class DaskExecutor:
             )
             futures[future] = key
         try:
-            for future in as_completed(futures):
+            for future in as_completed(futures, loop=self.client.loop):
                 key = futures[future]
                 try:
                     outcome, records = future.result()
