@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from briefs import __version__
 from briefs.editions import Changes, plan_edition
 from briefs.errors import BuildError, InputError, Problem, display_path
-from briefs.executors import LocalPool, open_executor
+from briefs.executors import EXECUTORS, LocalPool, open_executor
 from briefs.fastpath import SHIPPED_TEMPLATES, fingerprint, forget, record_bytes, record_path, summary_line
 from briefs.limits import DEFAULT_SECONDS, time_limit
 from briefs.load import LoadedAudience, LoadedDataset, LoadMap, dataset_folders, load_audience, load_datasets
@@ -208,6 +208,9 @@ def make_plan(options: Options) -> Plan:
     if options.jobs < 1:
         problems.append(Problem("--jobs", None, None, "", f"expected a number of processes ≥ 1, found {options.jobs}"))
     problems += shard_problems(options.shard)
+    if options.executor not in EXECUTORS:
+        expected = f"expected {' or '.join(EXECUTORS)}, found {options.executor!r}"
+        problems.append(Problem("--executor", None, None, "", expected))
     for fmt in options.formats:
         if fmt not in FORMATS:
             problems.append(

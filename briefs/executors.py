@@ -391,7 +391,9 @@ def render_on_worker(
         return BuildError(f"the Dask worker has other versions: {differ}; it would not render the same bytes"), []
     dirs = materialise(bundle)
     call = tuple(dirs if isinstance(arg, TemplateDirs) else arg for arg in call)
-    labels = {str(root): label for root, (label, _) in zip(dirs.searched, bundle.roots, strict=True)}
+    labels = {}
+    for root, (label, _) in zip(dirs.searched, bundle.roots, strict=True):
+        labels[str(root.resolve())] = labels[str(root)] = label  # messages name files resolved, or not
     briefs_log = logging.getLogger("briefs")
     if briefs_log.getEffectiveLevel() > level:
         briefs_log.setLevel(level)

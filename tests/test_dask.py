@@ -96,7 +96,7 @@ def test_a_worker_killed_mid_brief_still_yields_every_brief(
             import signal
             import threading
 
-            threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGKILL)).start()
+            threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGKILL)).start()
 
     argv = ("--data", two_datasets, "--format", "pdf", "--format", "md")
     with distributed.Client(scheduler, set_as_default=False) as client:
@@ -161,3 +161,16 @@ def test_executor_dask_without_a_scheduler_is_bad_usage(
     code, _, stderr = run_cli("--data", mini_data, "--out", tmp_path / "out", "--executor", "dask")
     assert code == 2 and "--scheduler" in stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_template_error_on_a_worker_names_the_users_file(
+    mini_data: Path, tmp_path: Path, run_cli: RunCli, scheduler: str
+) -> None:
+    """Bad input found on a worker is bad input here: exit 2, nothing written, the file as the user named it."""
+    templates = write_tree(tmp_path / "tpl", {"audiences/desk.md.j2": "{{ no_such_variable }}\n"})
+    out = tmp_path / "out"
+    code, _, stderr = run_cli("--data", mini_data, "--templates", templates, "--out", out, "--scheduler", scheduler)
+    assert code == 2, stderr
+    assert f"{templates}/audiences/desk.md.j2:1" in stderr and "'no_such_variable' is undefined" in stderr
+    assert "briefs-inputs" not in stderr and "nothing written" in stderr
+    assert not (out / "mini").exists()
