@@ -374,6 +374,7 @@ class _Collect(logging.Handler):
             self.records.append({"name": record.name, "levelno": record.levelno, "msg": record.getMessage()})
 
 
+@functools.lru_cache(maxsize=1)
 def versions() -> dict[str, str]:
     """What must match between the coordinator and a worker for the same bytes: briefs and its PDF engine."""
     from importlib.metadata import version
@@ -385,7 +386,7 @@ def render_on_worker(
     fn: Callable[..., Any], bundle: TemplateBundle, call: tuple[Any, ...], level: int, expected: dict[str, str]
 ) -> tuple[Any, list[dict[str, Any]]]:
     """A Dask task: ``fn(*call)`` with the template folders materialised here; its outcome and log records."""
-    found = versions()
+    found = dict(versions())
     if found != expected:
         differ = ", ".join(f"{k} {found.get(k)} (building: {v})" for k, v in expected.items() if found.get(k) != v)
         return BuildError(f"the Dask worker has other versions: {differ}; it would not render the same bytes"), []
