@@ -437,6 +437,7 @@ class DaskExecutor:
         if client is not None and client.status == "running":
             return cls(client)
         try:
+            _check_address(address)  # a Client that fails on a malformed one complains again when collected
             client = Client(address, set_as_default=False)
         except Exception as exc:  # OSError, TimeoutError, ValueError (a malformed address) and Dask's own
             why = (str(exc).strip().splitlines() or [""])[0]
@@ -499,6 +500,17 @@ class DaskExecutor:
                 del _clients[address]
         with contextlib.suppress(Exception):
             self.client.close()
+
+
+def _check_address(address: str) -> None:
+    """Raise ValueError for an address Dask cannot parse (``tcp://HOST:PORT`` needs its port)."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+    from distributed.comm.registry import get_backend
+
+    scheme, location = parse_address(address)
+    get_backend(scheme)  # an unknown scheme
+    if scheme in ("tcp", "tls"):
+        parse_host_port(location)
 
 
 def _identity(value: Any) -> Any:

@@ -174,3 +174,16 @@ def test_a_template_error_on_a_worker_names_the_users_file(
     assert f"{templates}/audiences/desk.md.j2:1" in stderr and "'no_such_variable' is undefined" in stderr
     assert "briefs-inputs" not in stderr and "nothing written" in stderr
     assert not (out / "mini").exists()
+
+
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1", "127.0.0.1:x", "foo://127.0.0.1:8786"])
+def test_a_malformed_scheduler_address_is_one_line(address: str, mini_data: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    argv = [sys.executable, "-m", "briefs", "--data", str(mini_data), "--out", str(out), "--scheduler", address]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [done.stderr.strip()] and "cannot reach the Dask scheduler" in done.stderr
+    assert not out.exists()
