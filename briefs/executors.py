@@ -180,7 +180,7 @@ def _start_worker(parent: int, records: multiprocessing.queues.SimpleQueue[Any])
     _die_with_parent(parent)
     sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
     root = logging.getLogger()
-    for logger in (root, *(h for h in logging.root.manager.loggerDict.values() if isinstance(h, logging.Logger))):
+    for logger in (root, *(f for f in logging.root.manager.loggerDict.values() if isinstance(f, logging.Logger))):
         logger.handlers.clear()
     logging.getLogger("briefs").propagate = True
     root.handlers.append(_PipeHandler(records))  # type: ignore[arg-type]
