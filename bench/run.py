@@ -1,7 +1,9 @@
 """The benchmark suite (issue 8): every measure in fresh subprocesses, median and spread over runs.
 
 Usage: python -m bench [--runs N] [--only NAME,...] [--briefs N] [--json FILE]
-Names: import, full, floor (with the forced PDF build), noop, edit, watch, many, stages. See docs/performance.md.
+Names: import, full, floor (with the forced PDF build), noop, edit, watch, many, stages; and, only when
+asked (--only cluster, needs the [dask] extra), cluster: --jobs 2 against a 2-worker Dask LocalCluster.
+See docs/performance.md.
 Everything is written under a temporary folder that is removed at the end (unless --keep).
 """
 
@@ -28,7 +30,15 @@ from bench.datasets import SHIPPED, generate
 REPO = Path(__file__).resolve().parent.parent
 PY = sys.executable
 BUILD = [PY, str(REPO / "build.py")]
-NAMES = ("import", "full", "floor", "noop", "edit", "watch", "many", "stages")
+NAMES = ("import", "full", "floor", "noop", "edit", "watch", "many", "stages", "cluster")
+DEFAULT = NAMES[:-1]  # the cluster measure takes ~10 minutes and Dask: only when asked
+
+SMALL_AUDIENCE = """\
+# A one-page brief (the BLUF alone) for the cluster measure: many briefs in little time.
+title: Note
+formats: [pdf, md]
+sections: [bluf]
+"""
 
 
 @dataclass
@@ -134,6 +144,7 @@ class Suite:
         )
         self.measures: list[Measure] = []
         self.extra: dict[str, Any] = {}
+        self.cluster_briefs, self.cluster_runs = 1000, 1
         self._n = 0
 
     def fresh(self, stem: str) -> Path:
@@ -332,11 +343,73 @@ class Suite:
             for o in outs[:-1]:
                 shutil.rmtree(o, ignore_errors=True)
 
+    def bench_cluster(self) -> None:
+        """``cluster_briefs`` small briefs: this machine's --jobs 2 against a 2-worker Dask LocalCluster (issue 18)."""
+        from distributed import LocalCluster
+
+        briefs = self.cluster_briefs
+        self.say(f"{briefs} small briefs (PDF + Markdown): --jobs 2 against a 2-worker Dask LocalCluster")
+        data, templates = self.tmp / "cluster-data", self.tmp / "cluster-templates"
+        if not data.exists():
+            generate(data, briefs)
+        (templates / "audiences").mkdir(parents=True, exist_ok=True)
+        (templates / "audiences" / "note.yaml").write_text(SMALL_AUDIENCE, encoding="utf-8")
+        base = [*BUILD, "-q", "--data", str(data), "--templates", str(templates), "--audience", "note", "--jobs", "2"]
+        outs: list[Path] = []
+
+        def new_out(cmd: list[str]) -> Callable[[], None]:
+            def before() -> None:
+                outs.append(self.fresh("cluster"))
+                cmd[-1] = str(outs[-1])
+
+            return before
+
+        def note_command(m: Measure, cmd: list[str]) -> None:
+            m.command = f"python -m bench.datasets {briefs} $TMP/cluster-data && " + shown(cmd[:-1], self.tmp)
+            m.command += " $(mktemp -d)"
+
+        local = [*base, "--out", "OUT"]
+        m = self.measure(f"{briefs} small briefs, --jobs 2", local, runs=self.cluster_runs, before=new_out(local))
+        note_command(m, local)
+        cluster = LocalCluster(
+            n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+        )
+        try:
+            remote = [*base, "--scheduler", cluster.scheduler_address, "--out", "OUT"]
+            m = self.measure(
+                f"{briefs} small briefs, 2-worker Dask LocalCluster",
+                remote,
+                runs=self.cluster_runs,
+                before=new_out(remote),
+                note="the workers' CPU and memory are not in this row: they are the cluster's processes",
+            )
+            note_command(m, remote)
+            m.command = m.command.replace(cluster.scheduler_address, "tcp://127.0.0.1:PORT")
+        finally:
+            cluster.close()
+        same = all(_same_outputs(outs[0], o) for o in outs[1:])
+        self.extra["cluster outputs byte-identical to --jobs 2"] = same
+        for o in outs:
+            shutil.rmtree(o, ignore_errors=True)
+
     def bench_stages(self) -> None:
         self.say("stage breakdown of one brief")
         for audience in ("principal", "congress", "desk"):
             s = run([PY, "-m", "bench.stages", "--audience", audience, "--runs", str(max(self.runs, 2))])
             self.extra[f"stages_{audience}"] = json.loads(s.stdout.strip().splitlines()[-1])
+
+
+def _same_outputs(a: Path, b: Path) -> bool:
+    """Whether two output folders hold the same briefs, byte for byte (the build's own records aside)."""
+
+    def briefs(root: Path) -> dict[str, bytes]:
+        return {
+            str(p.relative_to(root)): p.read_bytes()
+            for p in root.rglob("*")
+            if p.is_file() and p.suffix in (".pdf", ".md") and ".editions" not in p.parts and ".briefs" not in p.parts
+        }
+
+    return briefs(a) == briefs(b)
 
 
 def _summary_line(text: str) -> str:
@@ -419,6 +492,14 @@ def report(suite: Suite, info: dict[str, Any]) -> str:
         )
     by_name = {m.name: m for m in suite.measures}
     lines.append("")
+    lines += [f"- {m.name}: {m.note}" for m in suite.measures if m.note]
+    cluster = [m for m in suite.measures if m.name.startswith(f"{suite.cluster_briefs} small briefs")]
+    if len(cluster) == 2:
+        local, dask = (m.stat("wall")[0] / suite.cluster_briefs * 1000 for m in cluster)
+        lines.append(
+            f"- Dask LocalCluster / --jobs 2: {dask / local:.2f} × the wall time; "
+            f"per brief {local:.0f} ms (--jobs 2), {dask:.0f} ms (Dask)"
+        )
     if "forced PDF build" in by_name and "floor: WeasyPrint alone, same HTML" in by_name:
         ratio = (
             by_name["forced PDF build"].stat("wall")[0] / by_name["floor: WeasyPrint alone, same HTML"].stat("wall")[0]
@@ -466,10 +547,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the suite; print the table (and write JSON with --json)."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="runs of each measure (default 3)")
-    parser.add_argument("--only", default=",".join(NAMES), help=f"comma-separated: {','.join(NAMES)}")
+    parser.add_argument("--only", default=",".join(DEFAULT), help=f"comma-separated: {','.join(NAMES)}")
     parser.add_argument("--briefs", type=int, default=100, help="datasets for the many-briefs measure (default 100)")
     parser.add_argument("--many-audience", default="principal", help="the audience built for each of them")
     parser.add_argument("--jobs", default="1,2", help="--jobs values for the many-briefs measure (default 1,2)")
+    parser.add_argument("--cluster-briefs", type=int, default=1000, help="briefs for the cluster measure (1000)")
+    parser.add_argument("--cluster-runs", type=int, default=1, help="runs of each cluster measure (default 1)")
     parser.add_argument("--json", type=Path, help="also write every sample to this file")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args(argv)
@@ -484,6 +567,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     info = machine()
     tmp = Path(tempfile.mkdtemp(prefix="briefs-bench-"))
     suite = Suite(tmp, args.runs, args.briefs, args.many_audience, [int(j) for j in args.jobs.split(",")], say)
+    suite.cluster_briefs, suite.cluster_runs = args.cluster_briefs, args.cluster_runs
     try:
         for name in NAMES:
             if name in wanted:

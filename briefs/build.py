@@ -6,24 +6,23 @@ and the scheduler all call the same `build()`.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import logging
 import os
-import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from briefs import __version__
 from briefs.docx import reference_file
 from briefs.editions import Changes, plan_edition
 from briefs.errors import BuildError, InputError, Problem, display_path
+from briefs.executors import EXECUTORS, LocalPool, open_executor
 from briefs.fastpath import SHIPPED_TEMPLATES, fingerprint, forget, record_bytes, record_path, summary_line
-from briefs.fit import GroupCall, GroupOutcome, Rendered, context_for, render_isolated, template_path
+from briefs.fit import Rendered, context_for, render_isolated, template_path
 from briefs.limits import DEFAULT_SECONDS, time_limit
 from briefs.load import LoadedAudience, LoadedDataset, LoadMap, dataset_folders, load_audience, load_datasets
 from briefs.model import RECORD_KINDS
@@ -46,10 +45,7 @@ from briefs.plan import (
 )
 from briefs.render import TemplateDirs, make_env, render, template_name
 from briefs.select import select
-
-if TYPE_CHECKING:  # the pool's modules cost ~20 ms to import; a no-op build never needs them (issue 8)
-    from concurrent.futures import Future, ProcessPoolExecutor
-
+from briefs.shard import in_shard, shard_problems
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +68,9 @@ class Options:
     time_limit: float | None = DEFAULT_SECONDS  # seconds per brief (dataset × audience); None: no limit
     fingerprint: str | None = None  # of every input before planning; recorded for the no-op fast path
     stream: bool = False  # write each brief as soon as it renders (watch); else nothing before all rendered
+    executor: str = "local"  # where briefs render: local (--jobs processes) or dask (issue 18)
+    scheduler: str | None = None  # the Dask scheduler's address, tcp://HOST:PORT
+    shard: tuple[int, int] | None = None  # (I, N): build only the I-th of N stable shares of the briefs
 
     @property
     def dirs(self) -> TemplateDirs:
@@ -207,6 +206,10 @@ def make_plan(options: Options) -> Plan:
     problems: list[Problem] = []
     if options.jobs < 1:
         problems.append(Problem("--jobs", None, None, "", f"expected a number of processes ≥ 1, found {options.jobs}"))
+    problems += shard_problems(options.shard)
+    if options.executor not in EXECUTORS:
+        expected = f"expected {' or '.join(EXECUTORS)}, found {options.executor!r}"
+        problems.append(Problem("--executor", None, None, "", expected))
     for fmt in options.formats:
         if fmt not in FORMATS:
             problems.append(
@@ -244,6 +247,8 @@ def make_plan(options: Options) -> Plan:
         # Trimming reads the validated records, not the files: a comment or a reordered key changes no cut.
         content = loaded.dataset.model_dump_json()
         for audience_id, aud in audiences.items():
+            if not in_shard(dataset_id, audience_id, options.shard):
+                continue
             if templates_digest is not None:
                 group = [__version__, build_options, content, aud.audience.model_dump_json(), templates_digest]
                 group_inputs[dataset_id, audience_id] = hashlib.sha256(json.dumps(group).encode()).hexdigest()
@@ -284,20 +289,7 @@ def _loader_map(options: Options, only: list[str] | None) -> LoadMap | None:
         return None  # load_datasets reports it
     if options.jobs <= 1 or count < POOL_LOAD_MIN:
         return None
-    pool = _pool(options.jobs)
-
-    def pool_map(fn: Callable[[Path], Any], folders: list[Path]) -> list[Any]:
-        from concurrent.futures.process import BrokenProcessPool
-
-        try:
-            task = functools.partial(_call_in, Path.cwd(), fn)
-            return list(pool.map(task, folders, chunksize=max(1, count // (options.jobs * 4))))
-        except BrokenProcessPool:  # a worker died since the last build (killed, out of memory): load here
-            _pools.pop(options.jobs, None)
-            log.info("the worker processes had died; loading the datasets here")
-            return list(map(fn, folders))
-
-    return pool_map
+    return LocalPool(options.jobs).map_loads
 
 
 def _fingerprint(options: Options) -> str | None:
@@ -344,72 +336,6 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-_pools: dict[int, ProcessPoolExecutor] = {}
-"""One pool per --jobs value, kept for the life of the process: a watch loop's workers stay warm
-(WeasyPrint imported, fonts loaded) from one rebuild to the next (issue 8). Keyed by --jobs, not by
-how many briefs are stale, so a process forks its workers once."""
-
-
-def _shutdown_pools() -> None:
-    """Stop every kept pool's workers while the interpreter is still whole (at exit)."""
-    for pool in _pools.values():
-        pool.shutdown(wait=True, cancel_futures=True)
-    _pools.clear()
-
-
-def _pool(workers: int) -> ProcessPoolExecutor:
-    if workers not in _pools:
-        import atexit
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        if not _pools:
-            # Left to garbage collection at interpreter teardown, a pool's clean-up fails noisily.
-            atexit.register(_shutdown_pools)
-
-        # fork: a worker starts in milliseconds with briefs imported and logging set up as in the parent;
-        # each imports WeasyPrint itself on its first PDF, in parallel with the others.
-        _pools[workers] = ProcessPoolExecutor(
-            workers,
-            mp_context=multiprocessing.get_context("fork"),
-            initializer=_die_with_parent,
-            initargs=(os.getpid(),),
-        )
-    return _pools[workers]
-
-
-def _render_each(calls: dict[tuple[str, str], GroupCall], jobs: int) -> Iterator[tuple[tuple[str, str], GroupOutcome]]:
-    """Every group's outcome as it is ready, rendered here or by ``jobs`` worker processes.
-
-    Groups start in the order of ``calls``. A pool is used only when two or more groups are stale: one
-    brief (a watch rebuild after an edit to one audience) renders here, where WeasyPrint is already
-    warm. Outputs never depend on ``jobs``: each group is rendered from the same values alone, and
-    the caller decides when to write.
-    """
-    workers = min(jobs, len(calls))
-    if workers <= 1:
-        for key, call in calls.items():
-            yield key, render_isolated(*call)
-        return
-    from concurrent.futures import as_completed
-    from concurrent.futures.process import BrokenProcessPool
-
-    pool = _pool(jobs)
-    futures: dict[Future[GroupOutcome], tuple[str, str]] = {
-        pool.submit(_call_in, Path.cwd(), render_isolated, *call): key for key, call in calls.items()
-    }
-    for future in as_completed(futures):
-        key = futures[future]
-        try:
-            yield key, future.result()
-        except BrokenProcessPool:
-            # A worker died (killed, out of memory): its briefs fail, and the next build starts a new pool.
-            _pools.pop(jobs, None)
-            yield key, BuildError(f"{key[0]}/{key[1]}: the worker process rendering it died")
-        except Exception as exc:  # an outcome that could not be sent back (pickling) fails its brief only
-            yield key, BuildError(f"{key[0]}/{key[1]}: {type(exc).__name__}: {exc}")
-
-
 def warm(options: Options, briefs: int) -> None:
     """Compile the templates, import WeasyPrint and load the fonts where the next rebuild will render.
 
@@ -430,34 +356,8 @@ def warm(options: Options, briefs: int) -> None:
         tasks.append((warm_up, (css, dirs.shipped, tuple(dirs.searched))))
     for fn, args in tasks:
         fn(*args)
-    if options.jobs > 1 and briefs > 1:
-        pool = _pool(options.jobs)
-        for _ in range(options.jobs):  # one each, most likely: each takes ~0.6 s
-            for fn, args in tasks:
-                pool.submit(_call_in, Path.cwd(), fn, *args)
-
-
-def _die_with_parent(parent: int) -> None:
-    """A worker ends when the building process does, even if it is killed (SIGKILL leaves no clean-up).
-
-    Otherwise a killed build's workers wait for work forever. Linux's PR_SET_PDEATHSIG does it; where
-    it is missing the workers still end when the pool shuts down normally.
-    """
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:  # the parent died before the line above took effect
-        os._exit(1)
-
-
-def _call_in(cwd: Path, fn: Callable[..., Any], *args: Any) -> Any:
-    """Run a task in the building process's working folder (a kept worker may have been forked in another)."""
-    if Path.cwd() != cwd:
-        os.chdir(cwd)
-    return fn(*args)
+    if options.executor == "local" and options.jobs > 1 and briefs > 1:
+        LocalPool(options.jobs).warm(tasks)
 
 
 def _refuse_links_out_of(out_dir: Path) -> None:
@@ -514,6 +414,7 @@ def build(
     started = time.perf_counter()
     plan = make_plan(options)  # bad input stops here, before the output folder is touched
     _refuse_links_out_of(options.out_dir)
+    executor = open_executor(options.executor, options.scheduler, options.jobs)  # unreachable: nothing written
     with output_lock(options.out_dir, options.lock_wait):
         clean_temporaries(options.out_dir)
         refresh_staleness(plan)
@@ -607,7 +508,7 @@ def build(
 
         input_problems: list[Problem] = []
         held: dict[tuple[str, str], Rendered | BuildError] = {}
-        for key, done in _render_each(calls, options.jobs):
+        for key, done in executor.map_groups(render_isolated, calls):
             if isinstance(done, list):
                 input_problems += done
             elif options.stream:

@@ -128,6 +128,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
         metavar="FMT",
         help=f"only this format: {'|'.join(FORMATS)} (html, the PDF's intermediate, and docx: only when asked)",
     )
+    s.add_argument(
+        "--shard",
+        type=_shard,
+        metavar="I/N",
+        help="only the I-th of N stable shares of the briefs (by dataset and audience), e.g. for a CI matrix",
+    )
     o = parser.add_argument_group("logging")
     o.add_argument("-v", "--verbose", action="store_true", help="say more: every target and why")
     o.add_argument("-q", "--quiet", action="store_true", help="only errors and the summary line")
@@ -148,6 +154,27 @@ def _build_options(parser: argparse.ArgumentParser) -> None:
         help="render N briefs at once, in worker processes (default: the number of CPUs)",
     )
     _time_limit(g, "stop rendering a brief after this long: it fails, others go on")
+    g.add_argument(
+        "--executor",
+        choices=("local", "dask"),
+        default=os.environ.get("BRIEFS_EXECUTOR") or None,
+        help="where briefs render: local worker processes (default) or a Dask cluster (env BRIEFS_EXECUTOR)",
+    )
+    g.add_argument(
+        "--scheduler",
+        default=os.environ.get("BRIEFS_SCHEDULER") or None,
+        metavar="ADDRESS",
+        help="the Dask scheduler, tcp://HOST:8786; implies --executor dask (env BRIEFS_SCHEDULER)",
+    )
+
+
+def _shard(text: str) -> tuple[int, int]:
+    from briefs.shard import parse_shard
+
+    try:
+        return parse_shard(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _time_limit(group: argparse._ArgumentGroup, what: str) -> None:
@@ -269,7 +296,22 @@ def _options(args: argparse.Namespace) -> Options:
         pdf_variant=getattr(args, "pdf_variant", None),
         jobs=default_jobs() if getattr(args, "jobs", None) is None else args.jobs,
         time_limit=getattr(args, "time_limit", DEFAULT_SECONDS) or None,
+        executor=_executor(args),
+        scheduler=getattr(args, "scheduler", None),
+        shard=args.shard,
     )
+
+
+def _executor(args: argparse.Namespace) -> str:
+    """--executor, or dask when only a scheduler is named."""
+    chosen: str | None = getattr(args, "executor", None)
+    if chosen is None:
+        return "dask" if getattr(args, "scheduler", None) else "local"
+    if chosen == "dask" and not getattr(args, "scheduler", None):
+        from briefs.errors import InputError
+
+        raise InputError("usage: --executor dask needs --scheduler tcp://HOST:PORT (or BRIEFS_SCHEDULER)")
+    return chosen
 
 
 def _setup_logging(args: argparse.Namespace) -> None:
@@ -319,6 +361,8 @@ def _fingerprint(args: argparse.Namespace) -> str | None:
     """
     if args.force or args.explain or (args.jobs is not None and args.jobs < 1):
         return None  # always plan (an impossible --jobs is the full build's error to report)
+    if args.shard is not None:
+        return None  # the no-op record holds for every target; a shard's build checks its own (issue 18)
     return fingerprint(
         data_dir=args.data,
         out_dir=args.out,

@@ -5,9 +5,14 @@ No timings here: speed is measured by `python -m bench` (docs/performance.md).
 
 from __future__ import annotations
 
+import io
 import shutil
+import sys
 from pathlib import Path
 
+import pytest
+
+from briefs.cli import main
 from tests.conftest import RunCli, write_tree
 
 
@@ -101,6 +106,7 @@ def test_a_dead_worker_does_not_stop_the_next_build(mini_data: Path, tmp_path: P
     from dataclasses import replace
 
     from briefs import build as building
+    from briefs import executors
 
     for i in range(building.POOL_LOAD_MIN):
         shutil.copytree(mini_data / "mini", mini_data / f"mini-{i}")
@@ -108,10 +114,44 @@ def test_a_dead_worker_does_not_stop_the_next_build(mini_data: Path, tmp_path: P
         data_dir=mini_data, out_dir=tmp_path / "out", audiences=("principal",), formats=("md",), jobs=2
     )
     assert not building.build(options).failed
-    pool = building._pools[2]
+    pool = executors._pools[2]
     os.kill(next(iter(pool._processes)), signal.SIGKILL)  # type: ignore[attr-defined]
     time.sleep(0.5)
     report = building.build(replace(options, force=True))
     assert not report.failed and report.count("built") == building.POOL_LOAD_MIN + 1
     (tmp_path / "out" / ".briefs" / "state.json").write_text('{"targets": {}, "seconds": [], "cuts": 3}')
     assert not building.build(options).failed  # a damaged hint in the state is dropped, not trusted
+
+
+TIGHT = """\
+title: Tight
+formats: [md]
+limits: {words: 60}
+overflow: trim
+sections: [bluf, key_points, implications, recommendations]
+"""
+
+
+def test_pool_workers_log_through_the_parent(
+    two_datasets: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers forked while stderr was another stream (since closed) log whole lines through the parent (issue 18).
+
+    They used to inherit the parent's handler: "--- Logging error --- ValueError: I/O operation on closed file".
+    """
+    templates = write_tree(tmp_path / "tpl", {"audiences/tight.yaml": TIGHT})
+    argv = ["--data", str(two_datasets), "--templates", str(templates), "--audience", "tight", "--jobs", "3", "-v"]
+    earlier = io.StringIO()
+    with monkeypatch.context() as patch:
+        patch.setattr(sys, "stderr", earlier)
+        assert main([*argv, "--out", str(tmp_path / "out-1")]) == 0  # the pool's workers are forked now
+    earlier.close()
+    capfd.readouterr()
+    assert main([*argv, "--out", str(tmp_path / "out-2")]) == 0  # a new folder: the brief is trimmed again
+    _, err = capfd.readouterr()
+    assert "Logging error" not in err and "closed file" not in err, err
+    dropping = [line for line in err.splitlines() if "dropping" in line]
+    assert sorted(dropping) == [
+        "mini/tight: 67 words > 60, dropping key_points:0",
+        "mini2/tight: 67 words > 60, dropping key_points:0",
+    ], err

@@ -519,3 +519,35 @@ def test_two_builds_on_one_output_folder_take_turns(mini_data: Path, tmp_path: P
     # Whole, not torn: the title near the top and the marking on the last line.
     assert "# Mini brief on Testland" in md[:300] and md.endswith("**UNCLASSIFIED**\n")
     assert not list(out.rglob("*.tmp"))
+
+
+def test_the_time_limit_holds_outside_the_main_thread() -> None:
+    """A Dask worker renders in a thread, where SIGALRM cannot reach: the limit still stops the brief (issue 18)."""
+    import threading
+
+    from briefs.errors import BuildError
+    from briefs.limits import time_limit
+
+    seen: list[object] = []
+
+    def spin() -> None:
+        started = time.perf_counter()
+        try:
+            with time_limit(0.5, "mini/slow"):
+                while True:
+                    sum(range(100))
+        except BuildError as exc:
+            seen.append((str(exc), time.perf_counter() - started))
+        with time_limit(0.5, "mini/quick"):
+            pass
+        time.sleep(1.2)  # a strike left over from the first block would land here
+        seen.append("no late strike")
+
+    thread = threading.Thread(target=spin)
+    thread.start()
+    thread.join(30)
+    assert not thread.is_alive()
+    assert len(seen) == 2 and seen[1] == "no late strike", seen
+    message, took = seen[0]  # type: ignore[misc]
+    assert "mini/slow: rendering took longer than the 0.5 s time limit" in message
+    assert 0.5 <= took < 10

@@ -1,0 +1,517 @@
+"""Where briefs are rendered: this machine's worker processes, or a Dask cluster (issue 18).
+
+The build says *what* to render — one call of a render function per (dataset, audience) group, made
+of plain picklable values — and an executor says *how*: `Executor.map_groups` hands back every
+group's outcome as it is ready, in any order. The building process alone writes, records stamps and
+editions, and reports, so outputs never depend on where they were rendered.
+
+- `LocalPool`: ``--jobs N`` forked worker processes, kept for the life of the process so a watch
+  loop's workers stay warm (issue 8). Their log records travel to the parent through a queue.
+- `DaskExecutor`: a Dask distributed scheduler (``--executor dask --scheduler tcp://HOST:8786``).
+  Inputs travel as data: the validated records in each call, and the template folders (templates,
+  CSS, fonts) as bytes, written once per worker into a temporary folder named by their content hash.
+  A worker needs the same ``briefs`` installed, not the coordinator's file system.
+
+``distributed`` is imported only by `DaskExecutor`: ``pip install -e '.[dask]'``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import dataclasses
+import functools
+import hashlib
+import logging
+import logging.handlers
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from briefs import __version__
+from briefs.errors import BuildError, display_path
+from briefs.render import TemplateDirs
+
+if TYPE_CHECKING:  # the pool's modules cost ~20 ms to import; a no-op build never needs them (issue 8)
+    import multiprocessing.context
+    import multiprocessing.queues
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    from distributed import Client
+
+log = logging.getLogger(__name__)
+
+EXECUTORS = ("local", "dask")
+SCHEDULER_ENV = "BRIEFS_SCHEDULER"
+EXECUTOR_ENV = "BRIEFS_EXECUTOR"
+RETRIES = 2
+"""A task that raises on a worker (not a brief that fails: that is an outcome) is tried this many more times.
+
+A worker that dies mid-brief is another matter: the scheduler itself gives its tasks to another
+worker, up to ``distributed.scheduler.allowed-failures`` times (Dask's default: 3).
+"""
+
+K = TypeVar("K")
+
+
+class Executor(Protocol):
+    """Renders groups somewhere and hands back each outcome as it is ready."""
+
+    def map_groups(self, fn: Callable[..., Any], calls: Mapping[K, tuple[Any, ...]]) -> Iterator[tuple[K, Any]]:
+        """``fn(*call)`` for every call, as ``(key, outcome)`` in completion order; a lost call is a BuildError."""
+        ...
+
+    def close(self) -> None:
+        """Stop whatever this executor started (kept workers, connections)."""
+        ...
+
+
+def open_executor(kind: str, scheduler: str | None, jobs: int) -> Executor:
+    """The executor a build asked for, ready to use; raises BuildError when a scheduler cannot be reached.
+
+    Called before the output folder is touched, so an unreachable scheduler writes nothing.
+    """
+    if kind == "dask":
+        if not scheduler:
+            raise BuildError(f"--executor dask needs --scheduler tcp://HOST:PORT (or {SCHEDULER_ENV})")
+        return DaskExecutor.connect(scheduler)
+    return LocalPool(jobs)
+
+
+# --- this machine: a kept pool of forked worker processes ---------------------------------------------
+
+_pools: dict[int, ProcessPoolExecutor] = {}
+"""One pool per --jobs value, kept for the life of the process: a watch loop's workers stay warm
+(WeasyPrint imported, fonts loaded) from one rebuild to the next (issue 8). Keyed by --jobs, not by
+how many briefs are stale, so a process forks its workers once."""
+
+_log_pipe: _LogPipe | None = None
+
+
+class _LogPipe:
+    """Log records from pool workers, each sent whole in one write; a thread here hands them to this process's loggers.
+
+    Handed to the logger of the record's name as it is set up *now* (the CLI replaces its handler on
+    every run), so a worker never writes to a stream itself: none can be closed under it, and two
+    workers' lines never interleave.
+    """
+
+    def __init__(self, context: multiprocessing.context.BaseContext) -> None:
+        self.queue: multiprocessing.queues.SimpleQueue[logging.LogRecord | str | None] = context.SimpleQueue()
+        self.waiting: dict[str, threading.Event] = {}
+        self.thread = threading.Thread(target=self._run, name="briefs worker logs", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self.queue.get()
+            if item is None:
+                return
+            if isinstance(item, str):  # a flush() token: every record sent before it has been handled
+                event = self.waiting.pop(item, None)
+                if event is not None:
+                    event.set()
+                continue
+            logging.getLogger(item.name).handle(item)
+
+    def flush(self, timeout: float = 5.0) -> None:
+        """Wait until the records workers sent before now are handled (a build's log ends before its summary)."""
+        token = f"flush-{threading.get_ident()}-{len(self.waiting)}-{id(self)}"
+        event = self.waiting[token] = threading.Event()
+        self.queue.put(token)
+        event.wait(timeout)
+
+    def stop(self) -> None:
+        """Handle what is left, then end the thread."""
+        self.queue.put(None)
+        self.thread.join(5.0)
+
+
+class _PipeHandler(logging.handlers.QueueHandler):
+    """A worker's only handler: each record, formatted, goes to the parent in one synchronous write."""
+
+    def enqueue(self, record: logging.LogRecord) -> None:
+        self.queue.put(record)  # type: ignore[attr-defined]  # a SimpleQueue: put() writes at once
+
+
+def _shutdown_pools() -> None:
+    """Stop every kept pool's workers while the interpreter is still whole (at exit)."""
+    global _log_pipe
+    for pool in _pools.values():
+        pool.shutdown(wait=True, cancel_futures=True)
+    _pools.clear()
+    if _log_pipe is not None:
+        _log_pipe.stop()  # after the workers: their last records are shown
+        _log_pipe = None
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    global _log_pipe
+    if workers not in _pools:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        context = multiprocessing.get_context("fork")
+        if _log_pipe is None:
+            # Left to garbage collection at interpreter teardown, a pool's clean-up fails noisily.
+            atexit.register(_shutdown_pools)
+            _log_pipe = _LogPipe(context)
+        # fork: a worker starts in milliseconds with briefs imported; each imports WeasyPrint itself on
+        # its first PDF, in parallel with the others.
+        _pools[workers] = ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(), _log_pipe.queue)
+        )
+    return _pools[workers]
+
+
+def _start_worker(parent: int, records: multiprocessing.queues.SimpleQueue[Any]) -> None:
+    """A pool worker's set-up: it dies with its parent, and logs through the parent (`_LogPipe`).
+
+    A forked worker inherits the parent's handlers, whose stream may since have been closed (a test's
+    captured stderr: "--- Logging error --- ValueError: I/O operation on closed file"), and two
+    workers writing one stream can cut each other's lines.
+    """
+    _die_with_parent(parent)
+    sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+    root = logging.getLogger()
+    for logger in (root, *(f for f in logging.root.manager.loggerDict.values() if isinstance(f, logging.Logger))):
+        logger.handlers.clear()
+    logging.getLogger("briefs").propagate = True
+    root.handlers.append(_PipeHandler(records))  # type: ignore[arg-type]
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker ends when the building process does, even if it is killed (SIGKILL leaves no clean-up).
+
+    Otherwise a killed build's workers wait for work forever. Linux's PR_SET_PDEATHSIG does it; where
+    it is missing the workers still end when the pool shuts down normally.
+    """
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
+
+
+def _call_in(cwd: Path, level: int, fn: Callable[..., Any], *args: Any) -> Any:
+    """Run a task in the building process's working folder and log level (a kept worker was forked earlier)."""
+    if Path.cwd() != cwd:
+        os.chdir(cwd)
+    briefs_log = logging.getLogger("briefs")
+    if briefs_log.level != level:
+        briefs_log.setLevel(level)
+    return fn(*args)
+
+
+def _task(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return functools.partial(_call_in, Path.cwd(), logging.getLogger("briefs").level, fn)
+
+
+@dataclasses.dataclass(frozen=True)
+class LocalPool:
+    """``jobs`` worker processes on this machine (forked once, kept); one job renders here."""
+
+    jobs: int
+
+    def map_groups(self, fn: Callable[..., Any], calls: Mapping[K, tuple[Any, ...]]) -> Iterator[tuple[K, Any]]:
+        """Every call's outcome as it is ready, rendered here or in the kept pool.
+
+        Calls start in the order of ``calls``. The pool is used only when two or more calls are due: one
+        brief (a watch rebuild after an edit to one audience) renders here, where WeasyPrint is already
+        warm. A worker that dies costs the calls it had; the next build starts a new pool.
+        """
+        workers = min(self.jobs, len(calls))
+        if workers <= 1:
+            for key, call in calls.items():
+                yield key, fn(*call)
+            return
+        from concurrent.futures import as_completed
+        from concurrent.futures.process import BrokenProcessPool
+
+        pool = _pool(self.jobs)
+        task = _task(fn)
+        futures: dict[Future[Any], K] = {pool.submit(task, *call): key for key, call in calls.items()}
+        for future in as_completed(futures):
+            key = futures[future]
+            try:
+                yield key, future.result()
+            except BrokenProcessPool:
+                _pools.pop(self.jobs, None)
+                yield key, BuildError(f"{_name(key)}: the worker process rendering it died")
+            except Exception as exc:  # an outcome that could not be sent back (pickling) fails its call only
+                yield key, BuildError(f"{_name(key)}: {type(exc).__name__}: {exc}")
+        if _log_pipe is not None:
+            _log_pipe.flush()
+
+    def map_loads(self, fn: Callable[[Path], Any], folders: list[Path]) -> list[Any]:
+        """``fn`` over ``folders`` in the pool, in order (loading many datasets); here if the pool had died."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            chunks = max(1, len(folders) // (self.jobs * 4))
+            return list(_pool(self.jobs).map(_task(fn), folders, chunksize=chunks))
+        except BrokenProcessPool:  # a worker died since the last build (killed, out of memory): load here
+            _pools.pop(self.jobs, None)
+            log.info("the worker processes had died; loading the datasets here")
+            return list(map(fn, folders))
+
+    def warm(self, tasks: Iterable[tuple[Callable[..., Any], tuple[Any, ...]]]) -> None:
+        """Start each task once per worker, most likely, without waiting (a watcher's warm-up)."""
+        pool = _pool(self.jobs)
+        listed = list(tasks)
+        for _ in range(self.jobs):  # each takes ~0.6 s, so each worker most likely takes one round
+            for fn, args in listed:
+                pool.submit(_task(fn), *args)
+
+    def close(self) -> None:
+        """Stop this pool's workers (they are otherwise kept until the process ends)."""
+        pool = _pools.pop(self.jobs, None)
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _name(key: object) -> str:
+    return "/".join(key) if isinstance(key, tuple) and all(isinstance(k, str) for k in key) else str(key)
+
+
+# --- a Dask cluster -------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class TemplateBundle:
+    """The template folders as data: every file's bytes, by folder and relative path, named by their hash."""
+
+    digest: str
+    roots: tuple[tuple[str, tuple[tuple[str, bytes], ...]], ...]  # (as shown in messages, files), user's first
+    has_user: bool
+
+    @classmethod
+    def of(cls, dirs: TemplateDirs) -> TemplateBundle:
+        """Read every file under ``dirs``; a symlink leading out of its folder is left out, as the loader refuses it."""
+        h = hashlib.sha256()
+        roots = []
+        for i, root in enumerate(dirs.searched):
+            real_root = root.resolve()
+            files = []
+            for path in sorted(p for p in root.rglob("*") if p.is_file()):
+                if not path.resolve().is_relative_to(real_root):
+                    continue
+                name, data = path.relative_to(root).as_posix(), path.read_bytes()
+                h.update(f"{i}/{name}\0{len(data)}\0".encode("utf-8", "surrogateescape") + data)
+                files.append((name, data))
+            roots.append((display_path(root), tuple(files)))
+        return cls(h.hexdigest(), tuple(roots), dirs.user is not None)
+
+
+_materialised: dict[str, TemplateDirs] = {}
+_materialise_lock = threading.Lock()
+
+
+def materialise(bundle: TemplateBundle, under: Path | None = None) -> TemplateDirs:
+    """The bundle's folders written out on this machine (once per content hash), as a search path."""
+    with _materialise_lock:
+        if bundle.digest in _materialised:
+            return _materialised[bundle.digest]
+        base = (under or Path(tempfile.gettempdir())) / "briefs-inputs" / bundle.digest
+        if not (base / ".complete").is_file():
+            partial = base.with_name(f"{bundle.digest}.{os.getpid()}.{threading.get_ident()}.partial")
+            shutil.rmtree(partial, ignore_errors=True)
+            for i, (_, files) in enumerate(bundle.roots):
+                for name, data in files:
+                    path = partial / str(i) / name
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_bytes(data)
+            (partial / ".complete").write_bytes(b"")
+            try:
+                partial.rename(base)
+            except OSError:  # another worker process on this machine wrote the same bytes first
+                shutil.rmtree(partial, ignore_errors=True)
+        roots = [base / str(i) for i in range(len(bundle.roots))]
+        dirs = TemplateDirs(shipped=roots[-1], user=roots[0] if bundle.has_user else None)
+        _materialised[bundle.digest] = dirs
+        return dirs
+
+
+def _relabel(value: Any, paths: Mapping[str, str]) -> Any:
+    """``value`` with each worker folder in its text replaced by the folder as the user named it."""
+    if isinstance(value, str):
+        for here, there in paths.items():
+            value = value.replace(here, there)
+        return value
+    if isinstance(value, BaseException):
+        return type(value)(_relabel(str(value), paths))
+    if isinstance(value, list):
+        return [_relabel(v, paths) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_relabel(v, paths) for v in value)
+    if isinstance(value, dict):
+        return {k: _relabel(v, paths) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: _relabel(getattr(value, f.name), paths) for f in dataclasses.fields(value) if f.init}
+        return dataclasses.replace(value, **changes)
+    return value
+
+
+class _Collect(logging.Handler):
+    """Keeps the records one thread logs, to send back with its outcome."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.thread = threading.get_ident()
+        self.records: list[dict[str, Any]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread:
+            self.records.append({"name": record.name, "levelno": record.levelno, "msg": record.getMessage()})
+
+
+@functools.lru_cache(maxsize=1)
+def versions() -> dict[str, str]:
+    """What must match between the coordinator and a worker for the same bytes: briefs and its PDF engine."""
+    from importlib.metadata import version
+
+    return {"briefs": __version__, "weasyprint": version("weasyprint"), "pydyf": version("pydyf")}
+
+
+def render_on_worker(
+    fn: Callable[..., Any], bundle: TemplateBundle, call: tuple[Any, ...], level: int, expected: dict[str, str]
+) -> tuple[Any, list[dict[str, Any]]]:
+    """A Dask task: ``fn(*call)`` with the template folders materialised here; its outcome and log records."""
+    found = dict(versions())
+    if found != expected:
+        differ = ", ".join(f"{k} {found.get(k)} (building: {v})" for k, v in expected.items() if found.get(k) != v)
+        return BuildError(f"the Dask worker has other versions: {differ}; it would not render the same bytes"), []
+    dirs = materialise(bundle)
+    call = tuple(dirs if isinstance(arg, TemplateDirs) else arg for arg in call)
+    labels = {}
+    for root, (label, _) in zip(dirs.searched, bundle.roots, strict=True):
+        labels[str(root.resolve())] = labels[str(root)] = label  # messages name files resolved, or not
+    briefs_log = logging.getLogger("briefs")
+    if briefs_log.getEffectiveLevel() > level:
+        briefs_log.setLevel(level)
+    collect = _Collect()
+    briefs_log.addHandler(collect)
+    try:
+        outcome = fn(*call)
+    finally:
+        briefs_log.removeHandler(collect)
+    return _relabel(outcome, labels), collect.records
+
+
+_clients: dict[str, Client] = {}
+"""One connection per scheduler address, kept for the life of the process (a watch loop's rebuilds)."""
+
+
+def _close_clients() -> None:
+    for client in _clients.values():
+        with contextlib.suppress(Exception):
+            client.close()
+    _clients.clear()
+
+
+@dataclasses.dataclass(frozen=True)
+class DaskExecutor:
+    """A Dask distributed scheduler's workers render the groups; this process writes what they return."""
+
+    client: Client
+
+    @classmethod
+    def connect(cls, address: str) -> DaskExecutor:
+        """Connect (or reuse the connection) to ``address``; BuildError in one line if it cannot be reached."""
+        try:
+            from distributed import Client
+        except ImportError:
+            raise BuildError(
+                "--executor dask needs Dask distributed, which is not installed: pip install -e '.[dask]'"
+            ) from None
+        client = _clients.get(address)
+        if client is not None and client.status == "running":
+            return cls(client)
+        try:
+            _check_address(address)  # a Client that fails on a malformed one complains again when collected
+            client = Client(address, set_as_default=False)
+        except Exception as exc:  # OSError, TimeoutError, ValueError (a malformed address) and Dask's own
+            why = (str(exc).strip().splitlines() or [""])[0]
+            raise BuildError(
+                f"cannot reach the Dask scheduler at {address}: {type(exc).__name__}: {why}; nothing written"
+            ) from None
+        if not _clients:
+            atexit.register(_close_clients)
+        _clients[address] = client
+        return cls(client)
+
+    def map_groups(self, fn: Callable[..., Any], calls: Mapping[K, tuple[Any, ...]]) -> Iterator[tuple[K, Any]]:
+        """Submit every call (slowest first, as ordered), then hand back each outcome as it arrives."""
+        if not calls:
+            return
+        from distributed import as_completed
+
+        dirs = next(arg for call in calls.values() for arg in call if isinstance(arg, TemplateDirs))
+        bundle = TemplateBundle.of(dirs)
+        # The bundle as a task of its own, not scattered data: if every worker holding it dies, the
+        # scheduler computes it again from the task's arguments.
+        shipped = self.client.submit(_identity, bundle, key=f"briefs-inputs-{bundle.digest}", pure=False)
+        level = logging.getLogger("briefs").getEffectiveLevel()
+        expected = versions()
+        futures = {}
+        for i, (key, call) in enumerate(calls.items()):
+            future = self.client.submit(
+                render_on_worker,
+                fn,
+                shipped,
+                call,
+                level,
+                expected,
+                key=f"briefs-render-{_name(key).replace('/', '-')}-{bundle.digest[:12]}-{os.getpid()}-{i}",
+                retries=RETRIES,
+                priority=len(calls) - i,
+                pure=False,
+            )
+            futures[future] = key
+        try:
+            for future in as_completed(futures, loop=self.client.loop):
+                key = futures[future]
+                try:
+                    outcome, records = future.result()
+                except Exception as exc:  # a worker died too often (KilledWorker), or the task itself failed
+                    yield key, BuildError(f"{_name(key)}: on the Dask cluster: {type(exc).__name__}: {exc}")
+                    continue
+                for record in records:
+                    logging.getLogger(record["name"]).log(record["levelno"], "%s", record["msg"])
+                yield key, outcome
+        finally:
+            for future in futures:
+                future.release()
+            shipped.release()
+
+    def close(self) -> None:
+        """Disconnect from the scheduler (the cluster goes on)."""
+        for address, client in list(_clients.items()):
+            if client is self.client:
+                del _clients[address]
+        with contextlib.suppress(Exception):
+            self.client.close()
+
+
+def _check_address(address: str) -> None:
+    """Raise ValueError for an address Dask cannot parse (``tcp://HOST:PORT`` needs its port)."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+    from distributed.comm.registry import get_backend
+
+    scheme, location = parse_address(address)
+    get_backend(scheme)  # an unknown scheme
+    if scheme in ("tcp", "tls"):
+        parse_host_port(location)
+
+
+def _identity(value: Any) -> Any:
+    return value
