@@ -51,7 +51,7 @@ def main() -> None:
     clock = Clock()
     clock.start_pass()
     t0 = time.perf_counter()
-    import briefs.build as build_module
+    import briefs.fit as build_module
     from briefs import pdf as pdf_module
     from briefs.build import context_for, load_audiences
     from briefs.load import load_datasets
