@@ -216,6 +216,8 @@ def _render_group(
     # Refill (issue 13): dropping whole paragraphs in priority order can overshoot, leaving a page
     # part-empty where a later, smaller item would fit. Try each dropped item again, most important
     # first, and keep it where the brief still fits. A remembered cut replays the same decisions.
+    if fitted is not None and dropped:
+        log.debug("%s/%s: %.0f%% of the last page is empty", dataset.id, audience.id, 100 * fitted.room)
     if trim and dropped and known_cut is None and not errors and (fitted is None or fitted.room >= REFILL_ROOM):
         for key in reversed(list(dropped)[-REFILL_TRIES:]):
             trial = [k for k in dropped if k != key and k not in restored]

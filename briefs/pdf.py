@@ -243,10 +243,11 @@ def last_page_room(document: Any) -> float:
         top, height = page.content_box_y(), page.height
 
         def bottom(box: Any) -> float:
-            lowest = float(box.position_y + box.margin_height())
-            for child in getattr(box, "children", None) or ():
-                lowest = max(lowest, bottom(child))
-            return lowest
+            # The lowest content, not the lowest box: a block split over pages is as tall as its page.
+            children = getattr(box, "children", None) or ()
+            if children:
+                return max(bottom(child) for child in children)
+            return float(box.position_y + box.margin_height())
 
         content = [c for c in page.children if type(c).__name__ != "MarginBox"]
         used = max((bottom(c) for root in content for c in root.children), default=top) - top

@@ -161,16 +161,15 @@ class Brief:
         without it: `select` drops dependants with what they lean on). An analysis part goes when its
         last paragraph does; the endnotes and the BLUF/summary are never dropped.
         """
-        candidates: list[tuple[int, int, int, str]] = []
+        candidates: list[tuple[int, int, str]] = []  # (priority, place in reading order, key)
         for s in self.sections:
             if not s.spec.trim or s.kind in UNDROPPABLE:
                 continue
-            for index, item in enumerate(s.items):
-                if s.kind == "analysis":
-                    candidates += [(p.priority, index, j, p.key) for j, p in enumerate(item.children)]
-                else:
-                    candidates.append((item.priority, index, 0, item.key))
-        return [key for _, _, _, key in sorted(candidates, key=lambda c: (-c[0], -c[1], -c[2]))]
+            for item in s.items:
+                units = item.children if s.kind == "analysis" else [item]
+                candidates += [(unit.priority, len(candidates), unit.key) for unit in units]
+        # Least important first; of equal importance, the one the reader meets last (cut from the end).
+        return [key for _, _, key in sorted(candidates, key=lambda c: (-c[0], -c[1]))]
 
     def item_keys(self) -> list[str]:
         """Every unit fitting may drop that the brief shows: paragraphs of the analysis, items elsewhere."""

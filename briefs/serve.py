@@ -70,7 +70,8 @@ STATUSES = ("current", "rebuilding", "failed", "missing")
 
 def serve_options(options: Options) -> Options:
     """The build options a preview needs: the formats asked for (all by default) and the HTML it shows."""
-    formats = options.formats or FORMATS
+    # A browser shows PDF, Markdown and HTML; Word documents are built only when asked for (--format docx).
+    formats = options.formats or tuple(f for f in FORMATS if f != "docx")
     if "html" not in formats:
         formats = (*formats, "html")
     return replace(options, formats=tuple(formats))
