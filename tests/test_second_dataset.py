@@ -119,7 +119,9 @@ SECOND = {
             text: The autumn rains restored half of the lost flow.
             cites: [river-report]
         """,
-    "sources/river-report.txt": "The Blue river after the drought\n\nThe flow fell by a third.\n\nAn accord is likely.\n",
+    "sources/river-report.txt": (
+        "The Blue river after the drought\n\nThe flow fell by a third.\n\nAn accord is likely.\n"
+    ),
 }
 
 FIRST_DATASET_WORDS = [
