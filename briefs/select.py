@@ -162,9 +162,10 @@ class Brief:
         last paragraph does; the endnotes and the BLUF/summary are never dropped.
         """
         candidates: list[tuple[int, int, str]] = []  # (priority, place in reading order, key)
+        action = self.audience.memo_type == "action"
         for s in self.sections:
-            if not s.spec.trim or s.kind in UNDROPPABLE:
-                continue
+            if not s.spec.trim or s.kind in UNDROPPABLE or (action and s.kind == "recommendations"):
+                continue  # an action memo's recommendations are the decision it asks for: never dropped
             for item in s.items:
                 units = item.children if s.kind == "analysis" else [item]
                 candidates += [(unit.priority, len(candidates), unit.key) for unit in units]

@@ -139,6 +139,7 @@ def test_action_memo_by_a_setting(tmp_path: Path, run_cli: RunCli) -> None:
     user = tmp_path / "mine"
     spec = yaml.safe_load((SHIPPED_TEMPLATES / "audiences" / "principal.yaml").read_text(encoding="utf-8"))
     sections = [*spec["sections"][:-1], {"id": "recommendations", "max": 2}, spec["sections"][-1]]
+    # An action memo's recommendations are its point: fitting to two pages never drops them.
     copy_audience(user, "principal", "principal", memo_type="action", decide_by="2022-07-15", sections=sections)
     out = tmp_path / "out"
     code, _, err = run_cli("--data", SHIPPED_DATA, "--templates", user, "--out", out, "--audience", "principal")

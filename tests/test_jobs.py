@@ -152,6 +152,6 @@ def test_pool_workers_log_through_the_parent(
     assert "Logging error" not in err and "closed file" not in err, err
     dropping = [line for line in err.splitlines() if "dropping" in line]
     assert sorted(dropping) == [
-        "mini/tight: 67 words > 60, dropping key_points:0",
-        "mini2/tight: 67 words > 60, dropping key_points:0",
+        "mini/tight: 67 words > 60, dropping recommendations:aid",
+        "mini2/tight: 67 words > 60, dropping recommendations:aid",
     ], err
