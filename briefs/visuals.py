@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -253,7 +254,8 @@ def timeline_svg(items: Sequence[Any], title: str, major_priority: int = 1) -> M
         f'width="{WIDTH:g}pt" height="{height:.1f}pt" viewBox="0 0 {WIDTH:g} {height:.1f}" '
         f'font-family="{FONT_FAMILY}">'
     )
-    opening, closing = marks[0].spoken, marks[-1].spoken
+    # The span reads as a phrase: "March 2019 to June 2022", not "to by June 2022" (issue 13).
+    opening, closing = (re.sub(r"^(early|mid|late|about|by) ", "", m.spoken) for m in (marks[0], marks[-1]))
     span = opening if opening == closing else f"{opening} to {closing}"
     add(f'<title id="timeline-chart-title">{escape(f"{title}, {span}")}</title>')
     add(f'<desc id="timeline-chart-desc">{escape(desc)}</desc>')
