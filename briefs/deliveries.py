@@ -19,10 +19,8 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from filelock import FileLock, Timeout
-
 from briefs.errors import BuildError, display_path
-from briefs.output import write_atomic
+from briefs.output import folder_lock, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -106,13 +104,5 @@ class DeliveryLog:
 @contextlib.contextmanager
 def send_lock(out_dir: Path, wait: float | None = None) -> Iterator[None]:
     """Hold the output folder's send lock: a second sender waits (or, with ``wait``, gives up after it)."""
-    (out_dir / LOCK_NAME).parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(out_dir / LOCK_NAME))
-    try:
-        lock.acquire(timeout=-1 if wait is None else wait)
-    except Timeout as exc:
-        raise BuildError(f"{display_path(out_dir)}: another send holds the lock; skipped") from exc
-    try:
+    with folder_lock(out_dir, LOCK_NAME, "send", wait):
         yield
-    finally:
-        lock.release()

@@ -50,12 +50,19 @@ def clean_temporaries(out_dir: Path) -> None:
 @contextlib.contextmanager
 def output_lock(out_dir: Path, wait: float | None = None) -> Iterator[None]:
     """Hold the output folder's lock: a second build waits (or, with ``wait``, gives up after it)."""
-    (out_dir / LOCK_NAME).parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(out_dir / LOCK_NAME))
+    with folder_lock(out_dir, LOCK_NAME, "build", wait):
+        yield
+
+
+@contextlib.contextmanager
+def folder_lock(out_dir: Path, name: str, holder: str, wait: float | None = None) -> Iterator[None]:
+    """Hold the lock file ``name`` under ``out_dir``: another ``holder`` waits, or gives up after ``wait``."""
+    (out_dir / name).parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(out_dir / name))
     try:
         lock.acquire(timeout=-1 if wait is None else wait)
     except Timeout as exc:
-        raise BuildError(f"{display_path(out_dir)}: another build holds the lock; skipped") from exc
+        raise BuildError(f"{display_path(out_dir)}: another {holder} holds the lock; skipped") from exc
     try:
         yield
     finally:
