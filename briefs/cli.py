@@ -466,23 +466,40 @@ def _run_list(args: argparse.Namespace) -> int:
 
 
 def _stop_on_sigterm() -> tuple[threading.Event, Callable[[], None]]:
-    """An event SIGTERM sets (a second SIGTERM interrupts at once), and a function that restores the handler."""
+    """An event SIGTERM sets (a second SIGTERM interrupts at once), and a function that restores the handler.
+
+    The handler only flips a flag; a small thread sets the event. Setting a `threading.Event` from
+    the handler itself could deadlock: the handler runs in the main thread, which may be inside that
+    event's own `wait()` holding its lock (a `schedule` that never stopped on SIGTERM, seen in CI).
+    """
     import signal
     import threading
+    import time
 
     stop = threading.Event()
+    asked = [0]  # signals received; a plain list item, set without taking any lock
+    done = threading.Event()
 
     def on_term(signum: int, frame: object) -> None:
-        if stop.is_set():
+        asked[0] += 1
+        if asked[0] > 1:
             raise KeyboardInterrupt
-        stop.set()
 
+    def relay() -> None:
+        while not done.is_set():
+            if asked[0]:
+                stop.set()
+                return
+            time.sleep(0.05)
+
+    threading.Thread(target=relay, name="briefs stop signal", daemon=True).start()
     previous = signal.signal(signal.SIGTERM, on_term)
     # Ctrl-C stops the same way. Setting it explicitly also covers a process started with SIGINT
     # ignored (a background job of a non-interactive shell), where Python installs no handler.
     previous_int = signal.signal(signal.SIGINT, on_term)
 
     def restore() -> None:
+        done.set()
         signal.signal(signal.SIGTERM, previous)
         signal.signal(signal.SIGINT, previous_int)
 
