@@ -506,10 +506,8 @@ def _stop_on_sigterm() -> tuple[threading.Event, Callable[[], None]]:
     return stop, restore
 
 
-def _run_watch(args: argparse.Namespace) -> int:
-    from briefs.watch import watch
-
-    options = _options(args)
+def _print_rebuilt(args: argparse.Namespace) -> Callable[[TargetResult], None]:
+    """How `watch` and `serve` report each brief a rebuild wrote (failures on stderr); up-to-date ones say nothing."""
 
     def on_result(r: TargetResult) -> None:
         if r.status == "failed":
@@ -517,6 +515,14 @@ def _run_watch(args: argparse.Namespace) -> int:
         elif r.status == "built":
             _say(args, _result_line(r))
 
+    return on_result
+
+
+def _run_watch(args: argparse.Namespace) -> int:
+    from briefs.watch import watch
+
+    options = _options(args)
+    on_result = _print_rebuilt(args)
     stop, restore = _stop_on_sigterm()
     try:
         watch(
@@ -595,12 +601,9 @@ def _then_send(runner: Callable[[argparse.Namespace], int]) -> Callable[[argpars
 
 def _send_after_tick(args: argparse.Namespace) -> Callable[[str], None]:
     """`schedule --send`: after each tick, mail what is new; a failed send is logged and the schedule goes on."""
-
-    import logging
-
     from briefs.errors import BriefsError
 
-    log = logging.getLogger("briefs")
+    log = _log()
 
     def after(line: str) -> None:
         try:
@@ -619,18 +622,10 @@ def _send_after_tick(args: argparse.Namespace) -> Callable[[str], None]:
 
 
 def _run_serve(args: argparse.Namespace) -> int:
-    import logging
-
     from briefs.serve import serve
 
     options = _options(args)
-
-    def on_result(r: TargetResult) -> None:
-        if r.status == "failed":
-            print(_result_line(r), file=sys.stderr, flush=True)
-        elif r.status == "built":
-            _say(args, _result_line(r))
-
+    on_result = _print_rebuilt(args)
     stop, restore = _stop_on_sigterm()
     try:
         serve(
@@ -644,7 +639,7 @@ def _run_serve(args: argparse.Namespace) -> int:
             explain=(lambda p: _say(args, _explain_line(p))) if args.explain else None,
         )
     except KeyboardInterrupt:
-        logging.getLogger("briefs").info("stopped serving")
+        _log().info("stopped serving")
     finally:
         restore()
     return EXIT_OK

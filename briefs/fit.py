@@ -172,18 +172,14 @@ def _render_group(
         dropped.append(drop)
         brief = brief_without(dropped)
 
-    def measure(candidate: Brief) -> tuple[bool, str | None, RenderedPdf | None]:
-        """Whether ``candidate`` is within the limits, with its Markdown and its layout when they were made."""
-        md = pdf = None
-        if word_limit is not None:
-            md, words = render_md(candidate)
-            if words > word_limit:
-                return False, md, None
-        if page_limit is not None:
-            pdf = lay_out(render_html(candidate))
-            if pdf.pages > page_limit:
-                return False, md, pdf
-        return True, md, pdf
+    def measure(candidate: Brief) -> tuple[bool, RenderedPdf | None]:
+        """Whether ``candidate`` is within the limits, with its layout when one was made."""
+        if word_limit is not None and render_md(candidate)[1] > word_limit:
+            return False, None
+        if page_limit is None:
+            return True, None
+        pdf = lay_out(render_html(candidate))
+        return pdf.pages <= page_limit, pdf
 
     if "md" in formats or (word_limit is not None and trim):
         md_text, words = render_md(brief)
@@ -224,7 +220,7 @@ def _render_group(
             candidate = brief_without(trial)
             if key not in candidate.item_keys():
                 continue  # still out: it leans on something that is out
-            ok, _, candidate_pdf = measure(candidate)
+            ok, candidate_pdf = measure(candidate)
             if ok:
                 restored.append(key)
                 brief = candidate
@@ -232,16 +228,11 @@ def _render_group(
                 log.debug("%s/%s: %s fits again", dataset.id, audience.id, key)
                 if fitted is not None and fitted.room < REFILL_ROOM:
                     break
-    if restored:
-        brief = brief_without([k for k in dropped if k not in restored])
-        if fitted is None and needs_layout:
-            fitted = lay_out(render_html(brief))
-            if page_limit is not None and fitted.pages > page_limit:
-                raise _KnownCutMissError("no longer fits with what it put back")
-    if "html" in formats or needs_layout:
-        html_text = render_html(brief)
-        if "html" in formats:
-            out["html"] = html_text.encode("utf-8")
+    if restored and fitted is None and needs_layout:  # a word limit alone: the refill made no layout
+        fitted = lay_out(render_html(brief))
+    if "html" in formats:
+        # The loop's HTML is the brief's unless the refill put items back since.
+        out["html"] = (render_html(brief) if restored else html_text).encode("utf-8")
     if fitted is not None:
         pages = fitted.pages
         if "pdf" in formats and "pdf" not in errors:

@@ -6,8 +6,12 @@ same `Brief`, so their content and note numbers agree.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
+import json
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -197,8 +201,6 @@ class Brief:
 
 def first_words(text: str, count: int = 8) -> str:
     """The opening words of a text, plain, for a one-line mention: 'Russia's intervention raised fears that…'."""
-    import re
-
     plain = re.sub(r"[*_`]|\[([^\]]*)\]\([^)]*\)", lambda m: m.group(1) or "", str(text))
     words = plain.split()
     return " ".join(words[:count]) + ("…" if len(words) > count else "")
@@ -310,9 +312,6 @@ a note) and reused by every audience and every trimming pass. Bounded; keyed by 
 
 def citations_for(sources: list[Source]) -> Any:
     """The shared `briefs.citations.Citations` for these sources."""
-    import hashlib
-    import json
-
     from briefs.citations import Citations
 
     key = hashlib.sha256(json.dumps([s.model_dump(mode="json") for s in sources]).encode()).hexdigest()
@@ -325,10 +324,11 @@ def citations_for(sources: list[Source]) -> Any:
 
 def format_notes(notes: list[Note], sources: list[Source]) -> list[Note]:
     """The notes with their text in the house style (Chicago notes): a full note first, a short one after."""
-    from dataclasses import replace
-
     formatted = citations_for(sources).notes([(n.source.id, n.paragraph) for n in notes])
-    return [replace(n, html=str(f.html), markdown=str(f.markdown)) for n, f in zip(notes, formatted, strict=True)]
+    return [
+        dataclasses.replace(n, html=str(f.html), markdown=str(f.markdown))
+        for n, f in zip(notes, formatted, strict=True)
+    ]
 
 
 def _number(item: Item, notes: _Notes) -> None:
