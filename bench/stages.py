@@ -51,12 +51,13 @@ def main() -> None:
     clock = Clock()
     clock.start_pass()
     t0 = time.perf_counter()
-    import briefs.fit as build_module
-    from briefs import pdf as pdf_module
-    from briefs.build import context_for, load_audiences
-    from briefs.load import load_datasets
-    from briefs.render import TemplateDirs, make_env, render, template_name
-    from briefs.select import select
+    import briefs.compose.fit as build_module
+    from briefs.compose.fit import context_for
+    from briefs.compose.select import select
+    from briefs.data.audiences import TemplateDirs, load_audiences
+    from briefs.data.load import load_datasets
+    from briefs.formats import pdf as pdf_module
+    from briefs.formats.render import make_env, render, template_name
 
     clock.add("import briefs", time.perf_counter() - t0)
     dirs = TemplateDirs(REPO / "templates", None)

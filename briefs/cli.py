@@ -16,7 +16,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from briefs import __version__
-from briefs.fastpath import DEFAULT_SECONDS, FORMATS, PDF_VARIANTS, counted, fingerprint, summary_line, up_to_date
+from briefs.formats import FORMATS, PDF_VARIANTS
+from briefs.pipeline.fastpath import DEFAULT_SECONDS, counted, fingerprint, summary_line, up_to_date
 
 # Imported where used, not here: a no-op build answers before it needs them (issue 14: `python -X
 # importtime build.py` is the whole-process cost). The build's modules (pydantic, Jinja, YAML) and
@@ -28,9 +29,9 @@ if TYPE_CHECKING:
     import threading
     from typing import Any
 
-    from briefs.build import Options, PlannedTarget, Report, TargetResult
-    from briefs.distribute import SendReport, SendResult
-    from briefs.mail import SmtpSettings
+    from briefs.deliver.mail import SmtpSettings
+    from briefs.deliver.send import SendReport, SendResult
+    from briefs.pipeline.build import Options, PlannedTarget, Report, TargetResult
 
 COMMANDS = ("build", "check", "list", "watch", "schedule", "send", "serve")
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
@@ -169,7 +170,7 @@ def _build_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _shard(text: str) -> tuple[int, int]:
-    from briefs.shard import parse_shard
+    from briefs.pipeline.shard import parse_shard
 
     try:
         return parse_shard(text)
@@ -283,7 +284,7 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def _options(args: argparse.Namespace) -> Options:
-    from briefs.build import Options, default_jobs
+    from briefs.pipeline.build import Options, default_jobs
 
     return Options(
         data_dir=args.data,
@@ -356,8 +357,8 @@ def _result_line(r: TargetResult) -> str:
 def _fingerprint(args: argparse.Namespace) -> str | None:
     """The no-op fast path's fingerprint of a build command's inputs and target-shaping options.
 
-    Taken from the arguments, not from `briefs.build.Options` (whose module imports pydantic and
-    Jinja); `briefs.build._fingerprint` takes the same one from the Options to check it at the end.
+    Taken from the arguments, not from `briefs.pipeline.build.Options` (whose module imports pydantic and
+    Jinja); `briefs.pipeline.build._fingerprint` takes the same one from the Options to check it at the end.
     """
     if args.force or args.explain or (args.jobs is not None and args.jobs < 1):
         return None  # always plan (an impossible --jobs is the full build's error to report)
@@ -389,7 +390,7 @@ def _run_build(args: argparse.Namespace) -> int:
     _setup_logging(args)
     from dataclasses import replace
 
-    from briefs.build import build
+    from briefs.pipeline.build import build
 
     options = replace(_options(args), fingerprint=digest)
     stream_is_tty = sys.stdout.isatty() and not args.quiet
@@ -434,7 +435,8 @@ def _summary(report: Report) -> str:
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    from briefs.build import check_templates, make_plan
+    from briefs.pipeline.build import make_plan
+    from briefs.pipeline.check import check_templates
 
     plan = make_plan(_options(args))
 
@@ -446,8 +448,8 @@ def _run_check(args: argparse.Namespace) -> int:
 
 
 def _run_list(args: argparse.Namespace) -> int:
-    from briefs.build import make_plan
-    from briefs.editions import latest_edition
+    from briefs.pipeline.build import make_plan
+    from briefs.pipeline.editions import latest_edition
 
     options = _options(args)
     plan = make_plan(options)
@@ -519,7 +521,7 @@ def _print_rebuilt(args: argparse.Namespace) -> Callable[[TargetResult], None]:
 
 
 def _run_watch(args: argparse.Namespace) -> int:
-    from briefs.watch import watch
+    from briefs.pipeline.watch import watch
 
     options = _options(args)
     on_result = _print_rebuilt(args)
@@ -540,7 +542,7 @@ def _run_watch(args: argparse.Namespace) -> int:
 
 
 def _run_schedule(args: argparse.Namespace) -> int:
-    from briefs.watch import Timetable, schedule
+    from briefs.pipeline.watch import Timetable, schedule
 
     timetable = Timetable.parse(args.every, args.cron)
     if args.send:
@@ -557,14 +559,14 @@ def _run_schedule(args: argparse.Namespace) -> int:
 
 
 def _smtp_settings(args: argparse.Namespace) -> SmtpSettings:
-    from briefs.mail import SmtpSettings
+    from briefs.deliver.mail import SmtpSettings
 
     return SmtpSettings.from_options(args.smtp_host, args.smtp_port, args.smtp_tls, args.smtp_user, args.smtp_from)
 
 
 def _send(args: argparse.Namespace, lock_wait: float | None = None) -> SendReport:
     """Mail what is due (or write it to the outbox with --dry-run), one line per message."""
-    from briefs.distribute import OUTBOX, send
+    from briefs.deliver.send import OUTBOX, send
 
     outbox = None
     if getattr(args, "dry_run", False):
@@ -622,7 +624,7 @@ def _send_after_tick(args: argparse.Namespace) -> Callable[[str], None]:
 
 
 def _run_serve(args: argparse.Namespace) -> int:
-    from briefs.serve import serve
+    from briefs.preview.server import serve
 
     options = _options(args)
     on_result = _print_rebuilt(args)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from briefs.cli import main
 
@@ -99,3 +100,31 @@ def run_cli(capsys: pytest.CaptureFixture[str]) -> RunCli:
         return code, out, err
 
     return run
+
+
+SHIPPED_FORMATS = ("pdf", "md", "html", "docx")
+
+
+@pytest.fixture(scope="session")
+def shipped_build(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """The shipped data and templates built once per test run, every format, from scratch: the output folder.
+
+    Tests that only read the shipped briefs share it (issue 28: one build instead of six). Under
+    pytest-xdist the workers share one build too: the first to ask makes it under a file lock, the others
+    wait for it and read it (pytest-xdist's documented pattern for session fixtures). Fitting never
+    depends on the formats asked for, so these are the bytes a build of any one format writes. Read only:
+    a test that changes or rebuilds outputs builds its own.
+    """
+    root = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        root = root.parent  # shared by every worker of this run
+    out = root / "shipped-build"
+    with FileLock(str(root / "shipped-build.lock")):
+        if not (out / ".complete").exists():
+            shutil.rmtree(out, ignore_errors=True)
+            argv = ["--data", str(SHIPPED_DATA), "--out", str(out), "-q", "--time-limit", "0"]
+            for fmt in SHIPPED_FORMATS:
+                argv += ["--format", fmt]
+            assert main(argv) == 0
+            (out / ".complete").touch()
+    return out

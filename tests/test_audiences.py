@@ -11,7 +11,6 @@ import pypdf
 import pytest
 import yaml
 
-from briefs.cli import main
 from tests.conftest import REPO, SHIPPED_DATA, SHIPPED_TEMPLATES, RunCli, write_tree
 
 SHIPPED = ("congress", "desk", "principal", "public")
@@ -25,12 +24,9 @@ def pdf_text(path: Path) -> tuple[str, int]:
 
 
 @pytest.fixture(scope="module")
-def shipped_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Every shipped audience built once from the shipped data, as PDF and Markdown."""
-    out = tmp_path_factory.mktemp("out")
-    code = main(["--data", str(SHIPPED_DATA), "--out", str(out), "-q"])
-    assert code == 0
-    return out / DATASET
+def shipped_out(shipped_build: Path) -> Path:
+    """Every shipped audience built once from the shipped data (the session's build, conftest.py)."""
+    return shipped_build / DATASET
 
 
 def page_limit(audience: str) -> int | None:
@@ -258,6 +254,7 @@ def doc_commands() -> list[list[str]]:
     return commands
 
 
+@pytest.mark.slow
 def test_doc_walkthrough_adds_an_audience_and_overrides_a_block(
     tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from briefs.references import css_references, html_references
+from briefs.formats.references import css_references, html_references
 from tests.conftest import RunCli, write_tree
 
 PAGE = """\

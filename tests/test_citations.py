@@ -1,4 +1,4 @@
-"""Notes and bibliography in Chicago notes-bibliography style (issue 13): `briefs.citations`."""
+"""Notes and bibliography in Chicago notes-bibliography style (issue 13): `briefs.compose.citations`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 pytest.importorskip("citeproc", reason="citeproc-py is not installed")
 
-from briefs.citations import Citations, csl_name, is_organisation
+from briefs.compose.citations import Citations, csl_name, is_organisation
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ def read_pdf(path: Path) -> tuple[str, pypdf.PdfReader]:
     return "\n".join(page.extract_text() for page in reader.pages), reader
 
 
+@pytest.mark.slow
 def test_build_desk_brief_from_shipped_data(tmp_path: Path, run_cli: RunCli) -> None:
     out = tmp_path / "out"
     code, stdout, stderr = run_cli(

@@ -17,10 +17,11 @@ import pytest
 import yaml
 
 from briefs.cli import main
-from briefs.model import LEANING_OPENERS
+from briefs.data.model import LEANING_OPENERS
 from tests.conftest import SHIPPED_DATA, RunCli, write_tree
 
 DATASET = "kazakhstan-2022"
+SHIPPED_AUDIENCES = ("principal", "congress", "public", "desk")
 TRIMMED = ("principal", "congress", "public")
 
 
@@ -123,9 +124,9 @@ def assert_judgments_carry_confidence(data: Path, briefs: dict[str, str]) -> Non
 
 
 @pytest.fixture(scope="module")
-def shipped(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    out = tmp_path_factory.mktemp("shipped")
-    return build(SHIPPED_DATA, out, "principal", "congress", "public", "desk")
+def shipped(shipped_build: Path) -> dict[str, str]:
+    """The shipped Markdown briefs as plain text (the session's build, conftest.py)."""
+    return {a: plain((shipped_build / DATASET / f"{a}.md").read_text(encoding="utf-8")) for a in SHIPPED_AUDIENCES}
 
 
 def test_shipped_briefs_keep_arguments_whole(shipped: dict[str, str]) -> None:
@@ -163,6 +164,7 @@ def test_the_short_briefs_attribute_judgments_to_their_source(shipped: dict[str,
         )
 
 
+@pytest.mark.slow
 def test_deeper_cuts_keep_arguments_whole(tmp_path: Path) -> None:
     """Longer prose forces the short briefs to cut deeper; what is left still reads whole."""
     data = tmp_path / "data"

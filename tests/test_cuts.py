@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import shutil
 from pathlib import Path
 
-from briefs.load import load_audience, load_dataset
-from briefs.select import select
+import pytest
+
+from briefs.cli import main
+from briefs.compose.select import select
+from briefs.data.load import load_audience, load_dataset
 from tests.conftest import SHIPPED_DATA, SHIPPED_TEMPLATES, RunCli
 
 
@@ -14,6 +20,23 @@ def args_for(out: Path) -> list[str]:
     # -v: the trimming's debug lines (", dropping …") count the layouts a search made.
     audience = ["--audience", "congress", "--format", "pdf"]
     return ["--data", str(SHIPPED_DATA), *audience, "--jobs", "1", "--out", str(out), "-v"]
+
+
+@pytest.fixture(scope="module")
+def scratch_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The shipped congress brief built once from scratch, and what that build said: tests copy the folder."""
+    out = tmp_path_factory.mktemp("cuts") / "out"
+    err = io.StringIO()  # run_cli's capsys is per test; this build is per module
+    with contextlib.redirect_stderr(err):
+        code = main(args_for(out))
+    assert code == 0, err.getvalue()
+    return out, err.getvalue()
+
+
+def fresh_copy(scratch_build: tuple[Path, str], tmp_path: Path) -> tuple[Path, str]:
+    out = tmp_path / "out"
+    shutil.copytree(scratch_build[0], out)
+    return out, scratch_build[1]
 
 
 def next_drop(cut: list[str]) -> str:
@@ -25,10 +48,11 @@ def next_drop(cut: list[str]) -> str:
     return next(k for k in brief.droppable() if k not in cut)
 
 
-def test_a_forced_rebuild_reuses_the_cut_and_writes_the_same_bytes(tmp_path: Path, run_cli: RunCli) -> None:
-    out = tmp_path / "out"
-    code, _, stderr = run_cli(*args_for(out))
-    assert code == 0, stderr
+@pytest.mark.slow
+def test_a_forced_rebuild_reuses_the_cut_and_writes_the_same_bytes(
+    scratch_build: tuple[Path, str], tmp_path: Path, run_cli: RunCli
+) -> None:
+    out, stderr = fresh_copy(scratch_build, tmp_path)
     scratch = (out / "kazakhstan-2022" / "congress.pdf").read_bytes()
     passes = stderr.count(", dropping ")
     assert passes >= 2, stderr  # the shipped congress brief is trimmed to two pages
@@ -60,9 +84,9 @@ def test_a_forced_rebuild_reuses_the_cut_and_writes_the_same_bytes(tmp_path: Pat
         assert state["cuts"]["kazakhstan-2022/congress"]["drop_order"] == cut
 
 
-def test_a_changed_input_searches_again(tmp_path: Path, run_cli: RunCli) -> None:
+@pytest.mark.slow
+def test_a_changed_input_searches_again(scratch_build: tuple[Path, str], tmp_path: Path, run_cli: RunCli) -> None:
     """The cut is keyed by every input: a different PDF variant is another layout, so no reuse."""
-    out = tmp_path / "out"
-    assert run_cli(*args_for(out))[0] == 0
+    out, _ = fresh_copy(scratch_build, tmp_path)
     code, _, stderr = run_cli(*args_for(out), "--pdf-variant", "pdf/ua-1")
     assert code == 0 and ", dropping " in stderr, stderr

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def scheduler() -> Iterator[str]:
     """A LocalCluster on 127.0.0.1: 2 worker processes of 1 thread each, each under a nanny that restarts it."""
-    from briefs import executors
+    from briefs.pipeline import executors
 
     cluster = distributed.LocalCluster(
         n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
@@ -65,7 +65,7 @@ def test_the_workers_read_the_templates_as_data(
     assert (tmp_path / "out" / "mini" / "desk.md").read_text(encoding="utf-8").startswith("Desk brief on ")
 
     def materialised() -> list[str]:
-        from briefs import executors
+        from briefs.pipeline import executors
 
         return [str(dirs.user) for dirs in executors._materialised.values() if dirs.user is not None]
 

@@ -1,7 +1,7 @@
 """Content checks for the Kazakhstan 2022 dataset, independent of the loader.
 
 The YAML is read with plain ``yaml.safe_load`` so these tests hold the data to its promises even
-while ``briefs.load`` changes: no translation error repeated, every substantive paragraph of the
+while ``briefs.data.load`` changes: no translation error repeated, every substantive paragraph of the
 article cited, every citation resolvable, and only the article's own recommendation marked stated.
 """
 
@@ -230,30 +230,9 @@ def test_updated_figures_cite_the_article_only_for_its_own_numbers(data, article
 
 
 @pytest.fixture(scope="module")
-def desk_brief(tmp_path_factory) -> str:
-    """The desk brief in Markdown, built from the shipped data and templates."""
-    from briefs.cli import main
-
-    out = tmp_path_factory.mktemp("desk")
-    root = DATASET.parent.parent
-    code = main(
-        [
-            "build",
-            "--data",
-            str(root / "data"),
-            "--dataset",
-            "kazakhstan-2022",
-            "--audience",
-            "desk",
-            "--format",
-            "md",
-            "--out",
-            str(out),
-            "-q",
-        ]
-    )
-    assert code == 0
-    return (out / "kazakhstan-2022" / "desk.md").read_text(encoding="utf-8")
+def desk_brief(shipped_build) -> str:
+    """The desk brief in Markdown, built from the shipped data and templates (the session's build)."""
+    return (shipped_build / "kazakhstan-2022" / "desk.md").read_text(encoding="utf-8")
 
 
 def test_desk_brief_cites_every_substantive_paragraph(data, desk_brief):

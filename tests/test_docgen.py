@@ -17,7 +17,7 @@ def test_data_format_doc_is_current() -> None:
 
 def test_every_record_kind_has_an_example() -> None:
     documented = {cls for cls, _, _ in docgen.DATA_KINDS}
-    from briefs import model
+    from briefs.data import model
 
     kinds = {model.Dataset.model_fields[k].annotation for k in model.Dataset.model_fields if k not in ("id", "info")}
     record_classes = {getattr(k, "__args__", (None,))[0] for k in kinds}
@@ -31,7 +31,7 @@ def test_examples_validate(cls: type[BaseModel], value: dict[str, object]) -> No
 
 
 def test_every_nested_record_is_documented_with_an_example() -> None:
-    from briefs import model
+    from briefs.data import model
 
     documented = {cls for cls, _, _ in docgen.DATA_KINDS}
     assert set(docgen.nested_models(model.Dataset)) <= documented
@@ -42,7 +42,7 @@ def test_every_nested_record_is_documented_with_an_example() -> None:
 def test_every_section_kind_says_what_it_shows() -> None:
     import typing
 
-    from briefs import model
+    from briefs.data import model
 
     kinds = typing.get_args(model.SectionKind)
     assert [k for k in kinds if not docgen.SECTION_SHOWS.get(k)] == []
@@ -58,9 +58,9 @@ def test_audiences_doc_reference_is_current() -> None:
 
 
 def test_every_template_variable_is_documented(mini_data: Path) -> None:
-    from briefs.build import context_for
-    from briefs.load import load_audience, load_datasets
-    from briefs.select import select
+    from briefs.compose.fit import context_for
+    from briefs.compose.select import select
+    from briefs.data.load import load_audience, load_datasets
     from tests.conftest import SHIPPED_TEMPLATES
 
     (loaded,) = load_datasets(mini_data)

@@ -15,8 +15,8 @@ import yaml
 docx = pytest.importorskip("docx", reason="python-docx is a dependency: pip install -e .")
 
 from briefs.cli import main  # noqa: E402
-from briefs.docx import REFERENCE_SUFFIX, drop_notes_heading, strip_front_matter  # noqa: E402
-from briefs.docx_reference import shipped_references  # noqa: E402
+from briefs.formats.docx import REFERENCE_SUFFIX, drop_notes_heading, strip_front_matter  # noqa: E402
+from briefs.formats.docx_reference import shipped_references  # noqa: E402
 from tests import test_security  # noqa: E402
 from tests.conftest import SHIPPED_DATA, SHIPPED_TEMPLATES, RunCli, write_tree  # noqa: E402
 from tests.test_security import HOSTILE, hostile_audience, hostile_dataset  # noqa: E402
@@ -33,12 +33,9 @@ WORD_HOSTILE = (
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Every shipped audience built once from the shipped data as DOCX and Markdown."""
-    out = tmp_path_factory.mktemp("out")
-    code = main(["--data", str(SHIPPED_DATA), "--out", str(out), "--format", "docx", "--format", "md", "-q"])
-    assert code == 0
-    return out
+def built(shipped_build: Path) -> Path:
+    """Every shipped audience built once from the shipped data, DOCX and Markdown among its formats."""
+    return shipped_build
 
 
 def part(path: Path, name: str) -> str:
@@ -47,11 +44,11 @@ def part(path: Path, name: str) -> str:
 
 
 def test_shipped_reference_documents_are_what_the_script_makes() -> None:
-    """The committed .docx files are regenerable: `python -m briefs.docx_reference --write` makes the same bytes."""
+    """The committed .docx files are regenerable: `python -m briefs.formats.docx_reference --write` remakes them."""
     made = shipped_references()
     assert sorted(p.name for p in made) == [f"{a}{REFERENCE_SUFFIX}" for a in SHIPPED]
     for path, data in made.items():
-        assert path.read_bytes() == data, f"{path.name}: run python -m briefs.docx_reference --write"
+        assert path.read_bytes() == data, f"{path.name}: run python -m briefs.formats.docx_reference --write"
 
 
 def test_reference_document_styles_follow_the_audience_file() -> None:
@@ -269,8 +266,9 @@ def test_links_other_than_web_links_are_dropped() -> None:
     """Even if a template writes them, file:, javascript: and image links leave nothing but their text."""
     from types import SimpleNamespace
 
-    from briefs.docx import PANDOC_READER, finish, run_pandoc
-    from briefs.model import Audience
+    from briefs.data.model import Audience
+    from briefs.formats.docx import PANDOC_READER, finish
+    from briefs.formats.pandoc import run_pandoc
 
     md = "Text [a](file:///etc/passwd) [b](javascript:x) [c](https://ok.example/) ![i](http://evil.example/x.png)\n"
     reference = SHIPPED_TEMPLATES / "audiences" / f"public{REFERENCE_SUFFIX}"

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from briefs.editions import diff, snapshot
-from briefs.load import load_datasets
-from briefs.model import Audience
-from briefs.render import format_date
+from briefs.compose.changes import diff
+from briefs.data.load import load_datasets
+from briefs.data.model import Audience
+from briefs.formats.render import format_date
+from briefs.pipeline.editions import snapshot
 from tests.conftest import RunCli, write_tree
 
 AUDIENCES = {

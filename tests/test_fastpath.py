@@ -25,7 +25,7 @@ AUDIENCE = {
         """,
 }
 
-HEAVY = ("jinja2", "pydantic", "yaml", "markdown", "nh3", "weasyprint", "briefs.build", "briefs.model")
+HEAVY = ("jinja2", "pydantic", "yaml", "markdown", "nh3", "weasyprint", "briefs.pipeline.build", "briefs.data.model")
 
 
 @pytest.fixture
@@ -167,8 +167,8 @@ def test_an_empty_new_folder_or_another_working_folder_goes_past_the_fast_path(
 
 def test_an_edit_saved_during_a_build_leaves_no_record(two_datasets: Path, tpl: Path, tmp_path: Path) -> None:
     """The fingerprint is taken before planning; the build takes it again at the end and must match."""
-    from briefs.build import Options, build
-    from briefs.fastpath import fingerprint
+    from briefs.pipeline.build import Options, build
+    from briefs.pipeline.fastpath import fingerprint
 
     out = tmp_path / "out"
     common = {"data_dir": two_datasets, "out_dir": out, "templates_dir": tpl}

@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from briefs.cli import main
 from tests.conftest import REPO, SHIPPED_DATA, SHIPPED_TEMPLATES
 
 GOLDEN = REPO / "tests" / "golden"
@@ -33,11 +32,9 @@ def shipped_briefs() -> list[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def markdown(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def markdown(shipped_build: Path) -> Path:
     """Every shipped brief as Markdown, built from scratch (a first edition: no 'What changed' section)."""
-    out = tmp_path_factory.mktemp("out")
-    assert main(["--data", str(SHIPPED_DATA), "--out", str(out), "--format", "md", "-q"]) == 0
-    return out
+    return shipped_build
 
 
 @pytest.mark.parametrize(("dataset", "audience"), shipped_briefs())

@@ -25,6 +25,7 @@ def outputs(out: Path) -> dict[str, bytes]:
     }
 
 
+@pytest.mark.slow
 def test_jobs_2_writes_the_same_bytes_as_jobs_1(mini_data: Path, tmp_path: Path, run_cli: RunCli) -> None:
     shutil.copytree(mini_data / "mini", mini_data / "mini-two")  # two datasets × every audience: several groups
     built = {}
@@ -51,6 +52,7 @@ def test_input_error_in_a_worker_exits_2_and_writes_nothing(mini_data: Path, tmp
     assert not (out / "mini").exists()
 
 
+@pytest.mark.slow
 def test_a_failing_brief_in_a_worker_costs_only_itself(mini_data: Path, tmp_path: Path, run_cli: RunCli) -> None:
     slow = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
     templates = write_tree(
@@ -80,7 +82,7 @@ def test_jobs_below_1_is_bad_usage(mini_data: Path, tmp_path: Path, run_cli: Run
 
 def test_many_datasets_load_in_the_pool_with_the_same_errors(mini_data: Path, tmp_path: Path, run_cli: RunCli) -> None:
     """From POOL_LOAD_MIN datasets, --jobs processes load them: the same problems, in the same order."""
-    from briefs.build import POOL_LOAD_MIN
+    from briefs.pipeline.build import POOL_LOAD_MIN
 
     for i in range(POOL_LOAD_MIN):
         shutil.copytree(mini_data / "mini", mini_data / f"mini-{i}")
@@ -105,8 +107,8 @@ def test_a_dead_worker_does_not_stop_the_next_build(mini_data: Path, tmp_path: P
     import time
     from dataclasses import replace
 
-    from briefs import build as building
-    from briefs import executors
+    from briefs.pipeline import build as building
+    from briefs.pipeline import executors
 
     for i in range(building.POOL_LOAD_MIN):
         shutil.copytree(mini_data / "mini", mini_data / f"mini-{i}")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from briefs.data.load import load_datasets
 from briefs.errors import InputError
-from briefs.load import load_datasets
 from tests.conftest import SHIPPED_DATA, write_tree
 
 

@@ -23,10 +23,10 @@ import yaml
 from markdown_it import MarkdownIt
 
 from briefs.errors import InputError
-from briefs.output import output_lock
-from briefs.pdf import FetchRefusedError, _allowed_path
-from briefs.plan import Target, check_collisions
-from briefs.render import typographic
+from briefs.formats.pdf import FetchRefusedError, _allowed_path
+from briefs.formats.render import typographic
+from briefs.pipeline.output import output_lock
+from briefs.pipeline.plan import Target, check_collisions
 from tests.conftest import MINI, REPO, RunCli, write_tree
 
 HOSTILE = (
@@ -329,6 +329,7 @@ def test_fetcher_follows_no_symlink_out_of_the_template_folders(tmp_path: Path) 
 SLOW = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
 
 
+@pytest.mark.slow
 def test_a_brief_over_its_time_limit_fails_alone(mini_data: Path, tmp_path: Path, run_cli: RunCli) -> None:
     html = "{% extends 'base/layout.html.j2' %}{% block memo_header %}" + SLOW + "{% endblock %}"
     templates = write_tree(
@@ -441,7 +442,7 @@ def test_nothing_is_written_through_a_symlink_out_of_the_output_folder(
 
 
 def test_a_write_into_a_folder_outside_out_is_refused(tmp_path: Path) -> None:
-    from briefs.build import _write_refused
+    from briefs.pipeline.build import _write_refused
 
     out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
     out.mkdir()
@@ -499,6 +500,7 @@ def test_a_failing_brief_keeps_its_previous_output_and_does_not_stop_the_others(
 # --- Concurrency --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_two_builds_on_one_output_folder_take_turns(mini_data: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     argv = [sys.executable, "build.py", "--data", str(mini_data), "--out", str(out), "--format", "md", "--force"]
@@ -526,7 +528,7 @@ def test_the_time_limit_holds_outside_the_main_thread() -> None:
     import threading
 
     from briefs.errors import BuildError
-    from briefs.limits import time_limit
+    from briefs.pipeline.limits import time_limit
 
     seen: list[object] = []
 

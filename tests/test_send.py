@@ -27,8 +27,8 @@ from typing import Any
 
 import pytest
 
-from briefs import mail
-from briefs.editions import latest_edition
+from briefs.deliver import mail
+from briefs.pipeline.editions import latest_edition
 from tests.conftest import REPO, RunCli, write_tree
 
 pytest.importorskip("aiosmtpd", reason="aiosmtpd is in the test extra: pip install -e '.[test]'")
@@ -502,8 +502,8 @@ def test_schedule_send_mails_after_a_tick(site: Site, smtp: tuple[Handler, int])
 
 def test_docs_example(tmp_path: Path) -> None:
     """The contract's example block, as the issue gives it, is a valid distribution."""
-    from briefs.model import Distribution
-    from briefs.yamlfile import read_yaml
+    from briefs.data.model import Distribution
+    from briefs.data.yamlfile import read_yaml
 
     path = tmp_path / "d.yaml"
     path.write_text(

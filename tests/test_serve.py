@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from briefs.build import Options
-from briefs.output import output_lock
-from briefs.serve import is_loopback, serve_options
+from briefs.pipeline.build import Options
+from briefs.pipeline.output import output_lock
+from briefs.preview.server import is_loopback, serve_options
 from tests.conftest import write_tree
 from tests.test_watch import TIMEOUT, Lines, set_rise, start, stop
 
@@ -211,6 +211,7 @@ def test_index_says_which_brief_failed_and_why(server: Server, browser: Any) -> 
     wait(browser, "beta to recover", lambda: [r[1:] for r in browser.execute_script(read)] == [["up to date", ""]] * 2)
 
 
+@pytest.mark.slow
 def test_a_rebuild_waits_for_the_build_lock_and_the_pages_hear_of_it(server: Server) -> None:
     statuses: list[tuple[str, int]] = []  # mini/alpha's (status, version) in each event, in order
     parts = urllib.parse.urlsplit(server.url)

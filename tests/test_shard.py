@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from briefs.shard import in_shard, parse_shard, shard_of
+from briefs.pipeline.shard import in_shard, parse_shard, shard_of
 from tests.conftest import RunCli
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from briefs.data.load import load_datasets
 from briefs.errors import InputError
-from briefs.load import load_datasets
 from tests.conftest import RunCli, write_tree
 
 TEXT = "Floods in Testland\n\nThe river rose 4 metres in May; the mayor’s  office called it “unprecedented”.\n"

@@ -7,7 +7,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
-from briefs.visuals import LABEL_SIZE, WIDTH, approx_day, date_label, text_width, timeline_svg, wrap
+from briefs.formats.visuals import LABEL_SIZE, WIDTH, approx_day, date_label, text_width, timeline_svg, wrap
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from briefs.build import Options, build
 from briefs.errors import InputError
-from briefs.output import output_lock
-from briefs.watch import Timetable, parse_every, run_tick
+from briefs.pipeline.build import Options, build
+from briefs.pipeline.output import output_lock
+from briefs.pipeline.watch import Timetable, parse_every, run_tick
 from tests.conftest import REPO, SHIPPED_TEMPLATES, write_tree
 
 AUDIENCE = {
@@ -231,8 +231,8 @@ def test_warm_compiles_every_template_and_loads_weasyprint(mini_data: Path, tmp_
     """A watcher whose first build rendered nothing warms up: templates compiled, WeasyPrint imported."""
     import sys
 
-    from briefs.build import warm
-    from briefs.render import _COMPILED
+    from briefs.formats.render import _COMPILED
+    from briefs.pipeline.build import warm
 
     for store in _COMPILED.values():
         store.store.clear()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from briefs.watch import is_scratch_file
+from briefs.pipeline.watch import is_scratch_file
 from tests.conftest import RunCli
 from tests.test_watch import AUDIENCE, set_rise, start, stop, write_tree
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
+from briefs.data.yamlsyntax import explain as explain_syntax
 from briefs.errors import Problem, display_path
-from briefs.yamlsyntax import explain as explain_syntax
 
 Loc = tuple[str | int, ...]
 MAX_FILE_BYTES = 2 * 1024 * 1024

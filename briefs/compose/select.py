@@ -15,18 +15,10 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from briefs.model import (
-    Actor,
-    Audience,
-    Dataset,
-    Event,
-    Passage,
-    SectionSpec,
-    Source,
-)
+from briefs.data.model import Actor, Audience, Dataset, Event, Passage, SectionSpec, Source
 
 if TYPE_CHECKING:
-    from briefs.editions import Changes
+    from briefs.compose.changes import Changes
 
 log = logging.getLogger(__name__)
 
@@ -261,7 +253,7 @@ def select(
     """Choose and order what ``audience`` sees of ``dataset``; items whose key is in ``exclude`` are left out.
 
     A paragraph that leans on another (`leans_on`) is shown only with it: when a filter or ``exclude``
-    takes out the one it leans on, it goes too. ``changes`` (from `briefs.editions.plan_edition`)
+    takes out the one it leans on, it goes too. ``changes`` (from `briefs.pipeline.editions.plan_edition`)
     fills the "What changed" section; without it (a first edition) that section is left out.
     """
     notes = _Notes({s.id: s for s in dataset.sources})
@@ -311,8 +303,8 @@ a note) and reused by every audience and every trimming pass. Bounded; keyed by 
 
 
 def citations_for(sources: list[Source]) -> Any:
-    """The shared `briefs.citations.Citations` for these sources."""
-    from briefs.citations import Citations
+    """The shared `briefs.compose.citations.Citations` for these sources."""
+    from briefs.compose.citations import Citations
 
     key = hashlib.sha256(json.dumps([s.model_dump(mode="json") for s in sources]).encode()).hexdigest()
     if key not in _CITATIONS:

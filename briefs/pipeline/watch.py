@@ -20,9 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from briefs.build import Options, PlannedTarget, Progress, Report, build, warm
 from briefs.errors import BuildError, InputError, display_path
-from briefs.fastpath import counted
+from briefs.pipeline.build import Options, PlannedTarget, Progress, Report, build, warm
+from briefs.pipeline.fastpath import counted
 
 log = logging.getLogger(__name__)
 

@@ -18,11 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from briefs.deliveries import Delivery, DeliveryLog, Key, delivery_key, send_lock
-from briefs.editions import Changes, Edition, diff, editions_folder, history, plain, read_edition
-from briefs.errors import BuildError, Problem, display_path
-from briefs.load import LoadedAudience, LoadedDataset
-from briefs.mail import (
+from briefs.compose.changes import Changes, Edition, diff, plain
+from briefs.data.load import LoadedAudience, LoadedDataset
+from briefs.deliver.deliveries import Delivery, DeliveryLog, Key, delivery_key, send_lock
+from briefs.deliver.mail import (
     Attachment,
     Letter,
     Mailer,
@@ -36,11 +35,13 @@ from briefs.mail import (
     now_date,
     one_line,
 )
-from briefs.output import output_lock, write_atomic
-from briefs.render import format_date, prose_html
+from briefs.errors import BuildError, display_path
+from briefs.formats.render import format_date, prose_html
+from briefs.pipeline.editions import editions_folder, history, read_edition
+from briefs.pipeline.output import output_lock, write_atomic
 
 if TYPE_CHECKING:
-    from briefs.build import Options, Plan
+    from briefs.pipeline.build import Options, Plan
 
 log = logging.getLogger(__name__)
 
@@ -89,28 +90,6 @@ class SendReport:
         parts += [f"{self.count('already-sent')} already sent", f"{self.count('skipped')} skipped"]
         parts.append(f"{len(self.failed)} failed")
         return f"send: {', '.join(parts)} ({self.seconds:.1f} s)"
-
-
-def distribution_problems(audiences: dict[str, LoadedAudience]) -> list[Problem]:
-    """A format to attach must be one the audience builds (checked with the audience files, exit 2)."""
-    from briefs.yamlfile import read_yaml
-
-    problems: list[Problem] = []
-    for loaded in audiences.values():
-        dist = loaded.audience.distribution
-        if dist is None:
-            continue
-        built = loaded.audience.formats
-        for i, fmt in enumerate(dist.attach):
-            if fmt not in built:
-                message = f"expected one of the audience's formats ({', '.join(built)}), found {fmt!r}"
-                doc, _ = read_yaml(loaded.path)
-                if doc is not None:
-                    problems.append(doc.problem(("distribution", "attach", i), message))
-                else:
-                    where = display_path(loaded.path)
-                    problems.append(Problem(where, None, None, f"distribution.attach[{i}]", message))
-    return problems
 
 
 @dataclass(frozen=True)
@@ -264,7 +243,7 @@ def send(
     progress: Callable[[SendResult], None] | None = None,
 ) -> SendReport:
     """Mail each brief's current edition to each recipient who has not had it; with ``outbox``, write .eml files."""
-    from briefs.build import make_plan
+    from briefs.pipeline.build import make_plan
 
     started = time.perf_counter()
     plan = make_plan(options)  # every input validated first: bad input sends nothing (exit 2)

@@ -13,31 +13,27 @@ data, and a zip rewritten with fixed timestamps and member order so two builds g
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import io
 import itertools
 import logging
 import re
-import subprocess
-import sys
 import tempfile
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from briefs.errors import BuildError, InputError, Problem, display_path
+from briefs.errors import InputError, Problem, display_path
+from briefs.formats.pandoc import CONTROL, W, normalized_zip, property_text, run_pandoc, zip_members
 
 if TYPE_CHECKING:
     from docx.document import Document
     from docx.text.paragraph import Paragraph
 
-    from briefs.model import Audience, DatasetInfo
-    from briefs.render import TemplateDirs
+    from briefs.data.audiences import TemplateDirs
+    from briefs.data.model import Audience, DatasetInfo
 
 log = logging.getLogger(__name__)
 
-PANDOC_VERSION = "3.9"
-"""The pandoc that `pypandoc-binary==1.17` ships; a different one changes the DOCX bytes."""
 
 PANDOC_READER = "commonmark-raw_html+footnotes+pipe_tables"
 """What the Markdown templates write; raw HTML/OOXML, attributes and math stay off so data stays text."""
@@ -45,53 +41,15 @@ PANDOC_READER = "commonmark-raw_html+footnotes+pipe_tables"
 REFERENCE_SUFFIX = ".reference.docx"
 """`templates/audiences/<stem>.reference.docx`: an audience's house style for Word."""
 
-PANDOC_SECONDS = 120.0
-"""A pandoc run still going after this long is stopped (the build's own time limit is usually shorter)."""
 
 HYPERLINK = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"
-ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 APP_XML = (
     b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
     b"<Application>briefs</Application><DocSecurity>0</DocSecurity></Properties>"
 )
-W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
-
-
-def pandoc_binary() -> Path:
-    """The pandoc inside the pypandoc-binary wheel (never one on PATH: its version would change the bytes)."""
-    spec = importlib.util.find_spec("pypandoc")
-    if spec is None or not spec.submodule_search_locations:
-        raise BuildError("DOCX needs the pypandoc-binary package: pip install -e . (it is a dependency)")
-    folder = Path(next(iter(spec.submodule_search_locations))) / "files"
-    for name in ("pandoc.exe", "pandoc") if sys.platform == "win32" else ("pandoc",):
-        if (folder / name).is_file():
-            return folder / name
-    raise BuildError(f"no pandoc binary in {folder}: install pypandoc-binary (not pypandoc)")
-
-
-def run_pandoc(args: list[str], stdin: bytes = b"", epoch: int = 0) -> bytes:
-    """Run the pinned pandoc with a bare environment; its stdout, or a BuildError with its message."""
-    env = {"SOURCE_DATE_EPOCH": str(epoch), "LANG": "C.UTF-8"}  # no HOME: no user data folder is read
-    try:
-        done = subprocess.run(
-            [str(pandoc_binary()), *args],
-            input=stdin,
-            capture_output=True,
-            env=env,
-            timeout=PANDOC_SECONDS,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise BuildError(f"pandoc failed: {exc}") from exc
-    if done.returncode != 0:
-        message = " ".join(done.stderr.decode("utf-8", "replace").split())[:300]
-        raise BuildError(f"pandoc failed (exit {done.returncode}): {message}")
-    if done.stderr:
-        log.debug("pandoc: %s", done.stderr.decode("utf-8", "replace").strip())
-    return done.stdout
 
 
 def strip_front_matter(md_text: str) -> str:
@@ -103,7 +61,6 @@ def strip_front_matter(md_text: str) -> str:
     return md_text
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ufffe\uffff]")
 _NOTE_LINE = re.compile(r"\[\^[^\]\s]+\]:")
 _HEADING_LINE = re.compile(r" {0,3}#{1,6}(\s|$)")
 
@@ -141,7 +98,7 @@ def render_docx(md_text: str, *, audience: Audience, info: DatasetInfo, date: dt
     reference = reference_file(dirs, stem)
     with tempfile.TemporaryDirectory(prefix="briefs-docx-") as tmp:
         if reference is None:  # an audience of the user's own with no reference document: its look from its file
-            from briefs.docx_reference import reference_docx
+            from briefs.formats.docx_reference import reference_docx
 
             reference = Path(tmp) / "reference.docx"
             reference.write_bytes(reference_docx(audience))
@@ -172,7 +129,7 @@ def finish(raw: bytes, *, audience: Audience, info: DatasetInfo, date: dt.date) 
     only_web_links(members)
     if "docProps/app.xml" in members:  # pandoc copies the reference's, which claims Word 12 and made-up counts
         members["docProps/app.xml"] = APP_XML
-    document = docx.Document(io.BytesIO(_zip(members)))
+    document = docx.Document(io.BytesIO(zip_members(members)))
     _drop_marking_paragraphs(document, audience.marking)
     _fit_tables(document)
     _memo_lines(document)
@@ -181,26 +138,6 @@ def finish(raw: bytes, *, audience: Audience, info: DatasetInfo, date: dt.date) 
     out = io.BytesIO()
     document.save(out)
     return normalized_zip(out.getvalue())
-
-
-def normalized_zip(data: bytes) -> bytes:
-    """The same zip with fixed timestamps, attributes and member order: equal content, equal bytes."""
-    with zipfile.ZipFile(io.BytesIO(data)) as source:
-        return _zip({name: source.read(name) for name in source.namelist()})
-
-
-def _zip(members: dict[str, bytes]) -> bytes:
-    """``members`` zipped with fixed timestamps, attributes and order."""
-    order = sorted(members, key=lambda n: (n != "[Content_Types].xml", n))  # content types first, as Word writes
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as target:
-        for name in order:
-            entry = zipfile.ZipInfo(name, date_time=ZIP_TIME)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.create_system = 0
-            entry.external_attr = 0
-            target.writestr(entry, members[name], compresslevel=6)
-    return out.getvalue()
 
 
 def _xml(data: bytes) -> Any:
@@ -457,7 +394,7 @@ def _add_field(paragraph: Paragraph, instruction: str, shown: str) -> None:
 
 def _page_furniture(document: Document, marking: str | None) -> None:
     """Every section's headers and footers (first, odd and even pages): the marking, and "Page N of M" below it."""
-    marking = " ".join(_CONTROL.sub(" ", marking).split()) if marking else None
+    marking = " ".join(CONTROL.sub(" ", marking).split()) if marking else None
     for section in document.sections:
         for header in (section.header, section.first_page_header, section.even_page_header):
             header.is_linked_to_previous = False
@@ -476,12 +413,6 @@ def _page_furniture(document: Document, marking: str | None) -> None:
             _add_field(line, "NUMPAGES", "1")
             if marking:
                 _style(document, footer.add_paragraph(marking), "Marking")
-
-
-def property_text(value: object) -> str:
-    """A value as a document property: one line, no control characters, at most 255 characters (Word's limit)."""
-    text = " ".join(_CONTROL.sub(" ", str(value)).split())
-    return text if len(text) <= 255 else text[:254] + "…"
 
 
 def _properties(document: Document, *, audience: Audience, info: DatasetInfo, date: dt.date) -> None:

@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from briefs import __version__
+from briefs.data.audiences import TemplateDirs
 from briefs.errors import BuildError, display_path
-from briefs.render import TemplateDirs
 
 if TYPE_CHECKING:  # the pool's modules cost ~20 ms to import; a no-op build never needs them (issue 8)
     import multiprocessing.context

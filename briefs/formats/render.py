@@ -14,7 +14,6 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -26,8 +25,9 @@ import nh3
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 from markupsafe import Markup
 
+from briefs.data.audiences import TemplateDirs
 from briefs.errors import BriefsError, InputError, Problem, display_path
-from briefs.visuals import MONTHS, timeline_svg
+from briefs.formats.visuals import MONTHS, timeline_svg
 
 log = logging.getLogger(__name__)
 
@@ -252,18 +252,6 @@ def cite_md(numbers: list[int]) -> MarkdownSafe:
     """Note numbers as Markdown footnote references."""
     # Separated, so that adjacent references never read as one number ("7,16", not "716"), as in the PDF.
     return MarkdownSafe(",".join(f"[^{int(n)}]" for n in sorted(numbers)))
-
-
-@dataclass(frozen=True)
-class TemplateDirs:
-    """The ordered template search path: user folder (optional) first, shipped folder last."""
-
-    shipped: Path
-    user: Path | None = None
-
-    @property
-    def searched(self) -> list[Path]:
-        return [p for p in (self.user, self.shipped) if p is not None]
 
 
 class _FolderLoader(jinja2.FileSystemLoader):

@@ -15,14 +15,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from briefs.errors import BuildError, InputError, Problem
-from briefs.fastpath import PDF_VARIANTS as _VARIANTS
 
 if TYPE_CHECKING:
     import weasyprint
 
 log = logging.getLogger(__name__)
-
-PDF_VARIANTS = _VARIANTS  # defined with the command line's other choices (the no-op path imports no pdf.py)
 
 
 class RenderedPdf:

@@ -17,20 +17,21 @@ from pathlib import Path
 from typing import Any
 
 from briefs import __version__
-from briefs.docx import reference_file
-from briefs.editions import Changes, plan_edition
+from briefs.compose.changes import Changes
+from briefs.compose.fit import Rendered
+from briefs.data.audiences import TemplateDirs, distribution_problems, load_audiences
+from briefs.data.load import LoadedAudience, LoadedDataset, LoadMap, dataset_folders, load_datasets
+from briefs.data.model import RECORD_KINDS
 from briefs.errors import BuildError, InputError, Problem, display_path
-from briefs.executors import EXECUTORS, LocalPool, open_executor
-from briefs.fastpath import SHIPPED_TEMPLATES, fingerprint, forget, record_bytes, record_path, summary_line
-from briefs.fit import Rendered, context_for, render_isolated, template_path
-from briefs.limits import DEFAULT_SECONDS, time_limit
-from briefs.load import LoadedAudience, LoadedDataset, LoadMap, dataset_folders, load_audience, load_datasets
-from briefs.model import RECORD_KINDS
-from briefs.output import clean_temporaries, output_lock, write_atomic
-from briefs.plan import (
-    FORMATS,
-    STATE_DIR,
-    STATE_FILE,
+from briefs.formats import FORMATS, SHIPPED_TEMPLATES
+from briefs.formats.docx import reference_file
+from briefs.formats.render import template_name
+from briefs.pipeline.editions import plan_edition
+from briefs.pipeline.executors import EXECUTORS, LocalPool, open_executor
+from briefs.pipeline.fastpath import STATE_DIR, STATE_FILE, fingerprint, forget, record_bytes, record_path, summary_line
+from briefs.pipeline.limits import DEFAULT_SECONDS
+from briefs.pipeline.output import clean_temporaries, output_lock, write_atomic
+from briefs.pipeline.plan import (
     FileHasher,
     Stamp,
     Target,
@@ -38,14 +39,14 @@ from briefs.plan import (
     asset_files,
     check_collisions,
     load_state,
+    missing_templates,
     section_partials,
     stamp_for,
     template_chain,
     why_stale,
 )
-from briefs.render import TemplateDirs, make_env, render, template_name
-from briefs.select import select
-from briefs.shard import in_shard, shard_problems
+from briefs.pipeline.shard import in_shard, shard_problems
+from briefs.pipeline.task import render_isolated
 
 log = logging.getLogger(__name__)
 
@@ -142,65 +143,6 @@ class Report:
         return summary_line(self.count("built"), self.count("up-to-date"), self.count("failed"), self.seconds)
 
 
-def discover_audiences(dirs: TemplateDirs) -> dict[str, Path]:
-    """Audience files by id; a user folder's file replaces a shipped one of the same name."""
-    found: dict[str, Path] = {}
-    for root in reversed(dirs.searched):  # shipped first, user folder overrides
-        folder = root / "audiences"
-        if folder.is_dir():
-            for path in sorted(folder.glob("*.yaml")):
-                found[path.stem] = path
-    return dict(sorted(found.items()))
-
-
-def load_audiences(dirs: TemplateDirs, only: tuple[str, ...]) -> dict[str, LoadedAudience]:
-    """Load and validate every audience file (or those in ``only``); all problems at once."""
-    if dirs.user is not None and not dirs.user.is_dir():
-        raise InputError(f"{display_path(dirs.user)}: templates folder not found (--templates)")
-    files = discover_audiences(dirs)
-    problems: list[Problem] = []
-    for wanted in only:
-        if wanted not in files:
-            choices = ", ".join(files) or "none"
-            problems.append(Problem("--audience", None, None, "", f"unknown audience {wanted!r}; found: {choices}"))
-    loaded: dict[str, LoadedAudience] = {}
-    for audience_id, path in files.items():
-        if only and audience_id not in only:
-            continue
-        result, found = load_audience(path)
-        problems += found
-        if result is not None:
-            loaded[audience_id] = result
-    if not files:
-        searched = ", ".join(display_path(d / "audiences") for d in dirs.searched)
-        problems.append(Problem(searched, None, None, "", "no audience files found"))
-    if problems:
-        raise InputError(problems)
-    return loaded
-
-
-def missing_templates(dirs: TemplateDirs, audiences: dict[str, LoadedAudience]) -> list[Problem]:
-    """An audience that names a `template:` must find it; falling back to the base layout would hide a typo."""
-    from briefs.yamlfile import read_yaml
-
-    problems = []
-    for loaded in audiences.values():
-        stem = loaded.audience.template
-        if stem is None:
-            continue
-        exts = sorted({"md" if f in ("md", "docx") else "html" for f in loaded.audience.formats})
-        missing = [f"audiences/{stem}.{ext}.j2" for ext in exts if template_name(dirs, stem, ext).startswith("base/")]
-        if missing:
-            doc, _ = read_yaml(loaded.path)
-            searched = ", ".join(display_path(d) for d in dirs.searched)
-            message = f"template {' and '.join(missing)} not found; searched: {searched}"
-            if doc is not None:
-                problems.append(doc.problem(("template",), message))
-            else:
-                problems.append(Problem(display_path(loaded.path), None, None, "template", message))
-    return problems
-
-
 def make_plan(options: Options) -> Plan:
     """Load and validate every input, then work out every target's stamp and staleness."""
     problems: list[Problem] = []
@@ -227,7 +169,6 @@ def make_plan(options: Options) -> Plan:
     except InputError as exc:
         problems += exc.problems
     problems += missing_templates(options.dirs, audiences)
-    from briefs.distribute import distribution_problems  # issue 16: attach only formats the audience builds
 
     problems += distribution_problems(audiences)
     if problems:
@@ -293,7 +234,7 @@ def _loader_map(options: Options, only: list[str] | None) -> LoadMap | None:
 
 
 def _fingerprint(options: Options) -> str | None:
-    """The no-op fast path's fingerprint of these options' inputs (`briefs.fastpath`)."""
+    """The no-op fast path's fingerprint of these options' inputs (`briefs.pipeline.fastpath`)."""
     return fingerprint(
         data_dir=options.data_dir,
         out_dir=options.out_dir,
@@ -344,12 +285,12 @@ def warm(options: Options, briefs: int) -> None:
     render two or more of the ``briefs`` (dataset × audience) at once with ``--jobs`` above 1, in
     every worker.
     """
-    from briefs.render import precompile
+    from briefs.formats.render import precompile
 
     dirs = options.dirs
     tasks: list[tuple[Callable[..., Any], tuple[Any, ...]]] = [(precompile, (dirs,))]
     if not options.formats or "pdf" in options.formats:
-        from briefs.pdf import warm_up
+        from briefs.formats.pdf import warm_up
 
         css_file = next((d / "base/css/base.css" for d in dirs.searched if (d / "base/css/base.css").is_file()), None)
         css = css_file.read_text(encoding="utf-8") if css_file is not None else ""
@@ -541,37 +482,3 @@ def build(
     plan_order = {p.target.name: i for i, p in enumerate(plan.targets)}
     results.sort(key=lambda r: plan_order[r.target.name])
     return Report(results, time.perf_counter() - started)
-
-
-def check_templates(plan: Plan) -> None:
-    """Render every planned target's templates (not the PDF layout), so template mistakes surface in `check`."""
-    from briefs.references import RenderedChecker, css_file_problems
-
-    problems: list[Problem] = []
-    dirs = plan.options.dirs
-    envs = {fmt: make_env(dirs, fmt) for fmt in ("html", "md")}
-    seen: set[tuple[str, str, str]] = set()
-    # What a PDF would fetch is refused here as the PDF step's fetcher would, naming its file (issue 19).
-    pdf_briefs = {(p.target.dataset, p.target.audience) for p in plan.targets if p.target.fmt == "pdf"}
-    fetches = RenderedChecker(dirs)
-    for p in plan.targets:
-        kind = "md" if p.target.fmt in ("md", "docx") else "html"
-        key = (p.target.dataset, p.target.audience, kind)
-        if key in seen:
-            continue
-        seen.add(key)
-        audience = plan.audiences[p.target.audience].audience
-        brief = select(plan.datasets[p.target.dataset].dataset, audience)
-        name = template_name(dirs, audience.template or audience.id, kind)
-        try:
-            with time_limit(plan.options.time_limit, f"{p.target.dataset}/{p.target.audience} ({kind} template)"):
-                text = render(envs[kind], name, dirs, context_for(brief, kind))
-        except InputError as exc:
-            problems += exc.problems
-            continue
-        if kind == "html" and key[:2] in pdf_briefs:
-            problems += fetches.problems(text, template_path(dirs, name))
-    if pdf_briefs:
-        problems += css_file_problems(dirs)
-    if problems:
-        raise InputError(sorted(set(problems), key=str))

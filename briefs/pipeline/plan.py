@@ -18,9 +18,13 @@ import jinja2
 import jinja2.meta
 
 from briefs import __version__
+from briefs.data.audiences import TemplateDirs
+from briefs.data.load import LoadedAudience
+from briefs.data.yamlfile import read_yaml
 from briefs.errors import InputError, Problem, display_path
-from briefs.fastpath import FORMATS, STATE_DIR, STATE_FILE
-from briefs.render import SHIPPED_PREFIX, TemplateDirs, make_loader, template_name
+from briefs.formats import FORMATS
+from briefs.formats.render import SHIPPED_PREFIX, make_loader, template_name
+from briefs.pipeline.fastpath import STATE_DIR, STATE_FILE
 
 log = logging.getLogger(__name__)
 
@@ -223,3 +227,24 @@ def check_collisions(targets: list[Target]) -> None:
 
 
 __all__ = ["FORMATS", "SHIPPED_PREFIX", "STATE_DIR", "STATE_FILE", "FileHasher", "Stamp", "Target"]
+
+
+def missing_templates(dirs: TemplateDirs, audiences: dict[str, LoadedAudience]) -> list[Problem]:
+    """An audience that names a `template:` must find it; falling back to the base layout would hide a typo."""
+
+    problems = []
+    for loaded in audiences.values():
+        stem = loaded.audience.template
+        if stem is None:
+            continue
+        exts = sorted({"md" if f in ("md", "docx") else "html" for f in loaded.audience.formats})
+        missing = [f"audiences/{stem}.{ext}.j2" for ext in exts if template_name(dirs, stem, ext).startswith("base/")]
+        if missing:
+            doc, _ = read_yaml(loaded.path)
+            searched = ", ".join(display_path(d) for d in dirs.searched)
+            message = f"template {' and '.join(missing)} not found; searched: {searched}"
+            if doc is not None:
+                problems.append(doc.problem(("template",), message))
+            else:
+                problems.append(Problem(display_path(loaded.path), None, None, "template", message))
+    return problems

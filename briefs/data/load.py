@@ -20,9 +20,9 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from briefs.data.model import ID_PATTERN, LEANING_OPENERS, RECORD_KINDS, Audience, Dataset, Passage
+from briefs.data.yamlfile import Loc, YamlDoc, read_yaml
 from briefs.errors import InputError, Problem, display_path
-from briefs.model import ID_PATTERN, LEANING_OPENERS, RECORD_KINDS, Audience, Dataset, Passage
-from briefs.yamlfile import Loc, YamlDoc, read_yaml
 
 log = logging.getLogger(__name__)
 
@@ -234,7 +234,7 @@ def validate(
 
 
 def _dotted(loc: Loc) -> str:
-    from briefs.yamlfile import dotted
+    from briefs.data.yamlfile import dotted
 
     return dotted(loc)
 

@@ -23,7 +23,7 @@ from markupsafe import Markup
 
 log = logging.getLogger(__name__)
 
-FONTS = Path(__file__).resolve().parent.parent / "templates" / "base" / "fonts"
+FONTS = Path(__file__).resolve().parent.parent.parent / "templates" / "base" / "fonts"
 FONT_FAMILY = "Brief Sans"
 INK = "#1b365d"
 GREY = "#555555"

@@ -28,17 +28,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from briefs import __version__
+from briefs.formats import SHIPPED_TEMPLATES
 
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: typing is not imported on the fast path
 if TYPE_CHECKING:
     from typing import Any
 
-# The command line's choices, here so that it can offer them without importing the modules that use them.
-FORMATS = ("pdf", "md", "html", "docx")
-PDF_VARIANTS = ("pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/ua-1")
 DEFAULT_SECONDS = 120.0
-"""The default time limit on rendering one brief (`briefs.limits`)."""
-SHIPPED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+"""The default time limit on rendering one brief (`briefs.pipeline.limits`), here for the command line."""
 STATE_DIR = ".briefs"
 STATE_FILE = "state.json"
 RECORD_FILE = "noop.json"

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from briefs.errors import BuildError, display_path
-from briefs.output import folder_lock, write_atomic
+from briefs.pipeline.output import folder_lock, write_atomic
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Preview every brief in a browser while you edit: `python build.py serve` (issue 17).
 
-The watch loop (`briefs.watch.watch`) runs in a background thread, building into the output folder under
+The watch loop (`briefs.pipeline.watch.watch`) runs in a background thread, building into the output folder under
 the build's own lock; a small Starlette app served by uvicorn shows what it wrote. Every change of a
 brief's status — rebuilding, built, failed, bad input — is pushed to the open pages as a server-sent
 event: a page reloads its brief in place (keeping the scroll position), and bad input shows as an
@@ -31,10 +31,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from briefs.build import Options, PlannedTarget, Report, TargetResult
 from briefs.errors import BuildError, InputError, Problem, display_path
-from briefs.plan import FORMATS
-from briefs.serve_page import PAGE
+from briefs.formats import FORMATS
+from briefs.pipeline.build import Options, PlannedTarget, Report, TargetResult
+from briefs.preview.page import PAGE
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -523,7 +523,7 @@ def serve(
         from starlette.applications import Starlette  # noqa: F401  (the extra's other half)
     except ModuleNotFoundError as exc:
         raise BuildError(f"serve needs the [serve] extra ({exc.name} is missing): pip install -e '.[serve]'") from exc
-    from briefs.watch import watch, watched_folders
+    from briefs.pipeline.watch import watch, watched_folders
 
     if not 0 <= port <= 65535:
         raise InputError(f"--port: expected a port from 0 (any free one) to 65535, found {port}")

@@ -26,8 +26,8 @@ from email.policy import SMTP
 from email.utils import format_datetime
 from typing import Literal
 
+from briefs.data.model import is_address
 from briefs.errors import BuildError, InputError
-from briefs.model import is_address
 
 log = logging.getLogger(__name__)
 

@@ -1,30 +1,29 @@
 """Fitting a brief to its audience's length: render, measure, drop the least important whole paragraph, repeat.
 
 One (dataset, audience) group at a time: `render_group` renders every format asked for from one
-selection, so the PDF and the Markdown brief hold the same items; `render_isolated` wraps it under the
-per-brief time limit and returns failures as values (a pool worker's result). What a brief dropped to
+selection, so the PDF and the Markdown brief hold the same items (the pipeline's `task.render_isolated`
+runs it under the per-brief time limit). What a brief dropped to
 fit is reported once per brief, in a reader's words: the section's heading and the paragraph's first words.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from briefs import __version__
-from briefs.editions import Changes
-from briefs.errors import BuildError, InputError, Problem, display_path
-from briefs.limits import time_limit
-from briefs.load import LoadedDataset
-from briefs.model import Audience
-from briefs.render import TemplateDirs, make_env, render, template_name
-from briefs.select import Brief, select
+from briefs.compose.changes import Changes
+from briefs.compose.select import Brief, select
+from briefs.data.audiences import TemplateDirs
+from briefs.data.load import LoadedDataset
+from briefs.data.model import Audience
+from briefs.errors import BuildError, display_path
+from briefs.formats.render import make_env, render, template_name
 
 if TYPE_CHECKING:
-    from briefs.pdf import RenderedPdf
+    from briefs.formats.pdf import RenderedPdf
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +110,7 @@ def _render_group(
     known_cut: tuple[str, ...] | None,
 ) -> Rendered:
     """`render_group` from no cut, or from ``known_cut`` (raising _KnownCutMissError unless it is confirmed)."""
-    from briefs.pdf import render_pdf
+    from briefs.formats.pdf import render_pdf
 
     dataset = loaded.dataset
     stem = audience.template or audience.id
@@ -247,7 +246,7 @@ def _render_group(
             if "md" in formats:
                 out["md"] = md_text.encode("utf-8")
             if "docx" in formats:
-                from briefs.docx import render_docx
+                from briefs.formats.docx import render_docx
 
                 out["docx"] = render_docx(md_text, audience=audience, info=dataset.info, date=brief.date, dirs=dirs)
     order = [*dropped, *(f"+{k}" for k in restored)]
@@ -264,46 +263,6 @@ def left_out(dataset: Any, audience: Audience, changes: Changes | None, fitted: 
     whole = select(dataset, audience, frozenset(), changes)
     shown = set(fitted.item_keys())
     return [whole.describe(key) for key in whole.item_keys() if key not in shown]
-
-
-GroupCall = tuple[
-    LoadedDataset, Audience, TemplateDirs, list[str], str | None, Changes | None, float | None, tuple[str, ...] | None
-]
-"""The arguments of `render_isolated` for one (dataset, audience) group: plain, picklable values."""
-
-GroupOutcome = Rendered | BuildError | list[Problem]
-"""A group's outputs, its failure, or its input problems (which stop the whole build: exit 2)."""
-
-
-def render_isolated(
-    loaded: LoadedDataset,
-    audience: Audience,
-    dirs: TemplateDirs,
-    formats: list[str],
-    variant: str | None,
-    changes: Changes | None,
-    seconds: float | None,
-    known_cut: tuple[str, ...] | None = None,
-) -> GroupOutcome:
-    """`render_group` under the time limit, its failure returned rather than raised (in a worker or not).
-
-    A crash in one brief must not cost the others (issue 7), and a pool worker hands back values, not
-    exceptions, so the building process sorts outcomes the same way whether it rendered them or not.
-    """
-    what = f"{loaded.dataset.id}/{audience.id}"
-    try:
-        with time_limit(seconds, what):
-            started = time.perf_counter()
-            done = render_group(loaded, audience, dirs, formats, variant, changes, known_cut)
-            done.seconds = time.perf_counter() - started
-            return done
-    except InputError as exc:
-        return list(exc.problems)
-    except BuildError as exc:
-        return BuildError(str(exc))
-    except Exception as exc:
-        log.debug("%s failed", what, exc_info=True)
-        return BuildError(f"{type(exc).__name__}: {exc}")
 
 
 def template_path(dirs: TemplateDirs, name: str) -> str:

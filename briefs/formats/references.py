@@ -1,6 +1,6 @@
 """What a PDF would fetch, found by `check`: the locked fetcher's refusals, named by the file that holds them.
 
-WeasyPrint loads stylesheets, images, fonts and objects through `briefs.pdf`'s locked fetcher, which
+WeasyPrint loads stylesheets, images, fonts and objects through `briefs.formats.pdf`'s locked fetcher, which
 refuses anything on the network, outside the template folders or missing — but only when a PDF is laid
 out, and it can only name the audience's template. Here the same references are found before any
 layout: in each target's rendered HTML (``html.parser``) and in every CSS file of the template folders
@@ -21,9 +21,9 @@ from urllib.parse import urljoin
 
 import tinycss2
 
+from briefs.data.audiences import TemplateDirs
 from briefs.errors import Problem, display_path
-from briefs.pdf import FetchRefusedError, _allowed_path
-from briefs.render import TemplateDirs
+from briefs.formats.pdf import FetchRefusedError, _allowed_path
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +190,7 @@ class _Sources:
 
 
 def base_uri(dirs: TemplateDirs) -> str:
-    """The URL relative references resolve against: the shipped templates folder, as in `briefs.pdf`."""
+    """The URL relative references resolve against: the shipped templates folder, as in `briefs.formats.pdf`."""
     return dirs.shipped.resolve().as_uri() + "/"
 
 

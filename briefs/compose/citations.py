@@ -46,8 +46,8 @@ from citeproc.source.json import CiteProcJSON  # type: ignore[import-untyped]
 from lxml import etree  # type: ignore[import-untyped]
 from markupsafe import Markup
 
-from briefs.fastpath import SHIPPED_TEMPLATES
-from briefs.render import md_escape, md_href
+from briefs.formats import SHIPPED_TEMPLATES
+from briefs.formats.render import md_escape, md_href
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-# {{title}} and {{state}} are filled in by briefs.serve (escaped there); the rest is static.
+# {{title}} and {{state}} are filled in by briefs.preview.server (escaped there); the rest is static.
 PAGE = """<!doctype html>
 <html lang="en">
 <head>

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from types import FrameType
 
 from briefs.errors import BuildError
-from briefs.fastpath import DEFAULT_SECONDS as _DEFAULT
+from briefs.pipeline.fastpath import DEFAULT_SECONDS as _DEFAULT
 
 log = logging.getLogger(__name__)
 
