@@ -390,6 +390,57 @@ def test_a_hostile_subject_cannot_add_a_header(site: Site, smtp: tuple[Handler, 
         assert msg["To"] == "a@example.org, b@example.org"
 
 
+ENCODED_WORD = "=?utf-8?q?Brief=0D=0AReply-To:_x@attacker.example=0D=0A=0D=0AFake_body?="
+
+
+def test_an_encoded_word_in_the_data_cannot_become_structure(
+    site: Site, smtp: tuple[Handler, int], run_cli: RunCli
+) -> None:
+    """Issue 25 (high): an RFC 2047 word decoding to CR/LF gave a forged Reply-To and a replaced body."""
+    handler, _ = smtp
+    path = site.data / "mini/dataset.yaml"
+    path.write_text(path.read_text().replace("title: Mini brief on Testland", f"title: '{ENCODED_WORD}'"))
+    site.build(run_cli)
+    code, _, err = site.send(run_cli)
+    assert code == 0, err
+    assert sorted(r for rcpts, _ in handler.messages for r in rcpts) == RECIPIENTS
+    for _, msg in handler.parsed():
+        assert msg["Reply-To"] is None
+        assert msg["Message-ID"] and msg["Message-ID"].startswith("<briefs.mini.mail.1.")
+        # The reader sees the data's characters, literally (a zero-width space keeps them no encoded word).
+        assert str(msg["Subject"]).replace("\u200b", "") == f"{ENCODED_WORD}, edition 1 of June 30, 2022"
+        assert "Fake body" not in _plain(msg)
+        assert [p.get_filename() for p in msg.iter_attachments()] == ["mini-mail.md"]
+
+
+def test_a_message_that_comes_out_different_fails_its_brief_not_the_run(
+    mini_data: Path, smtp: tuple[Handler, int], run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the encoded-word guard taken away (an older filter, or a new email bug), the read-back catches it."""
+    handler, port = smtp
+    shutil.copytree(mini_data / "mini", mini_data / "mini2")
+    path = mini_data / "mini2/dataset.yaml"
+    text = path.read_text().replace("title: Mini brief on Testland", f"title: '{ENCODED_WORD}'")
+    path.write_text(text.replace("id: mini\n", "id: mini2\n"))
+    site = Site(mini_data, audience(mini_data.parent), port)
+    site.build(run_cli)
+    monkeypatch.setattr(mail, "header_text", mail.one_line)
+    code, out, err = site.send(run_cli)
+    assert code == 1
+    assert "FAILED mini2/mail edition 1: mini2/mail edition 1: the message came out different" in out + err
+    assert sorted(r for rcpts, _ in handler.messages for r in rcpts) == RECIPIENTS  # mini's went out
+    assert all(msg["Reply-To"] is None for _, msg in handler.parsed())
+
+
+def test_an_address_with_a_trailing_newline_is_refused_by_check(mini_data: Path, run_cli: RunCli) -> None:
+    """Issue 25: `$` matched before a final newline, so check passed and send aborted with a traceback."""
+    tpl = audience(mini_data.parent, text=AUDIENCE.replace("cc: [c@example.org]", 'cc: ["c@example.org\\n"]'))
+    code, _, err = run_cli("check", "--data", mini_data, "--templates", tpl, "--audience", "mail")
+    assert code == 2, err
+    assert "distribution.cc[0]" in err and "an e-mail address such as" in err
+    assert not mail.is_address("c@example.org\n") and mail.is_address("c@example.org")
+
+
 @pytest.mark.parametrize(
     ("line", "key", "message"),
     [

@@ -582,8 +582,8 @@ class Visuals(Record):
 
 # An address as `to:` and `cc:` take it: a plain addr-spec, ASCII, with a dotted domain (issue 16).
 _ADDRESS = re.compile(
-    r"^(?!\.)(?!.*\.\.)[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}(?<!\.)"
-    r"@(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+    r"(?!\.)(?!.*\.\.)[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}(?<!\.)"
+    r"@(?=.{1,253}\Z)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
 )
 SUBJECT_FIELDS = ("title", "subject", "audience", "dataset", "edition", "date")
 """The placeholders a distribution's `subject:` may use."""
@@ -591,7 +591,7 @@ SUBJECT_FIELDS = ("title", "subject", "audience", "dataset", "edition", "date")
 
 def is_address(value: str) -> bool:
     """A plain e-mail address as `distribution:` and --smtp-from accept it."""
-    return bool(_ADDRESS.match(value))
+    return bool(_ADDRESS.fullmatch(value))  # fullmatch: `$` would let a final newline through
 
 
 def _check_address(value: str) -> str:

@@ -2,13 +2,19 @@
 
 Only Python's own `email` and `smtplib`. Headers are built with ``email.policy.SMTP``, which refuses a
 header value holding a line break; text from the data is flattened to one line before it gets there,
-so a subject can never add a header. Recipients come only from the audience file (issue 16).
+and an RFC 2047 encoded word in it (``=?utf-8?q?...=0D=0A...?=``) is broken up so the email package
+never decodes it into structure. Then the serialised message is parsed back and compared with what was
+meant (`render`): a message whose headers came out different fails its brief alone (issue 25).
+Recipients come only from the audience file (issue 16).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import email.errors
+import email.parser
+import email.policy
 import hashlib
 import html
 import logging
@@ -119,6 +125,21 @@ def one_line(text: str) -> str:
     return " ".join(_CONTROL.sub(" ", text).split())
 
 
+def header_text(text: str) -> str:
+    """One line of data for a header, with no RFC 2047 encoded word the email package would decode.
+
+    ``email`` decodes ``=?charset?q?...?=`` found in a header value we set, then writes the decoded
+    text out again, CR/LF included (a forged Reply-To, a replaced body). A zero-width space between
+    ``=`` and ``?`` keeps the text as the reader sees it and makes it no encoded word: it is sent
+    encoded by us, and decodes at the reader's end to the literal characters of the data.
+    """
+    return one_line(text).replace("=?", "=\u200b?")
+
+
+class LetterError(Exception):
+    """The message for a brief could not be made safely (its headers did not come out as meant)."""
+
+
 def message_id(dataset: str, audience: str, edition: int, edition_hash: str, recipient: str, sender: str) -> str:
     """The same Message-ID for the same delivery, every time: how a re-send after a crash is recognised."""
     key = "\0".join((dataset, audience, str(edition), edition_hash, recipient.lower()))
@@ -167,7 +188,7 @@ def compose(letter: Letter, sender: str, date: str, mid: str) -> EmailMessage:
     msg["To"] = [Address(addr_spec=a) for a in letter.to]
     if letter.cc:
         msg["Cc"] = [Address(addr_spec=a) for a in letter.cc]
-    subject = one_line(letter.subject)
+    subject = header_text(letter.subject)
     msg["Subject"] = subject if len(subject) <= SUBJECT_MAX else subject[: SUBJECT_MAX - 1].rstrip() + "…"
     msg["Date"] = date
     msg["Message-ID"] = mid
@@ -187,6 +208,42 @@ def compose(letter: Letter, sender: str, date: str, mid: str) -> EmailMessage:
     for i, part in enumerate(p for p in msg.walk() if p.is_multipart()):
         part.set_boundary(f"=_briefs_{i}_{seed.hexdigest()[:32]}")
     return msg
+
+
+def _expected_headers(letter: Letter) -> list[str]:
+    names = ["From", "To", *(["Cc"] if letter.cc else []), "Subject", "Date", "Message-ID"]
+    return [*names, "Auto-Submitted", "X-Briefs-Edition", "MIME-Version", "Content-Type"]
+
+
+def render(letter: Letter, sender: str, date: str, mid: str) -> bytes:
+    """The message as bytes, verified: read back, it has exactly the headers, subject and parts meant.
+
+    Raises LetterError (naming the brief) when serialising fails or changes the structure, so one
+    brief fails and the others are still sent.
+    """
+    try:
+        msg = compose(letter, sender, date, mid)
+        raw = msg.as_bytes()
+    except (ValueError, TypeError, email.errors.MessageError) as exc:  # HeaderWriteError on patched Pythons
+        raise LetterError(f"{letter.name}: the message could not be written safely: {exc}") from None
+    back = email.parser.BytesParser(policy=email.policy.default).parsebytes(raw)
+    problems = []
+    names = list(back.keys())
+    if names != _expected_headers(letter):
+        problems.append(f"headers {', '.join(names)}")
+    if back.get("Message-ID") != mid:
+        problems.append("Message-ID")
+    if str(back.get("Subject", "")) != str(msg["Subject"]):
+        problems.append("Subject")
+    parts = [p for p in back.walk() if not p.is_multipart()]
+    top = "multipart/mixed" if letter.attachments else "multipart/alternative"
+    if len(parts) != 2 + len(letter.attachments) or back.get_content_type() != top:
+        problems.append(f"{len(parts)} parts in {back.get_content_type()}")
+    elif [p.get_filename() for p in parts[2:]] != [a.filename for a in letter.attachments]:
+        problems.append("attachments")
+    if problems:
+        raise LetterError(f"{letter.name}: the message came out different from what was meant ({'; '.join(problems)})")
+    return raw
 
 
 def now_date() -> str:

@@ -24,16 +24,17 @@ from briefs.deliver.deliveries import Delivery, DeliveryLog, Key, delivery_key, 
 from briefs.deliver.mail import (
     Attachment,
     Letter,
+    LetterError,
     Mailer,
     PermanentSendError,
     SmtpSettings,
     TemporarySendError,
-    compose,
     letter_html,
     letter_text,
     message_id,
     now_date,
     one_line,
+    render,
 )
 from briefs.errors import BuildError, display_path
 from briefs.formats.render import format_date, prose_html
@@ -205,6 +206,11 @@ def prepare(plan: Plan, deliveries: DeliveryLog, sender: str) -> tuple[list[Pend
             except BuildError as exc:
                 results.append(SendResult(brief, None, "failed", str(exc)))
                 continue
+            try:  # a message that cannot be written safely fails this brief, before any is sent
+                render(letter, sender, now_date(), message_id(ds_id, aud_id, 0, "", letter.recipients[0], sender))
+            except LetterError as exc:
+                results.append(SendResult(brief, None, "failed", str(exc)))
+                continue
             todo = []
             for recipient in letter.recipients:
                 entry = deliveries.get(_key(letter, recipient))
@@ -267,9 +273,13 @@ def send(
             for item in pending:
                 for recipient in item.recipients:
                     entry = _entry(deliveries, item.letter, recipient, settings.sender)
-                    msg = compose(item.letter, settings.sender, entry.date, entry.message_id)
+                    try:
+                        raw = render(item.letter, settings.sender, entry.date, entry.message_id)
+                    except LetterError as exc:
+                        done(SendResult(item.letter.name, recipient, "failed", str(exc)))
+                        continue
                     path = outbox / _eml_name(item.letter, recipient)
-                    write_atomic(path, msg.as_bytes())
+                    write_atomic(path, raw)
                     done(SendResult(item.letter.name, recipient, "written", path=path))
         elif pending:
             log.debug("sending through %s", settings.describe())
@@ -287,7 +297,10 @@ def _deliver(mailer: Mailer, deliveries: DeliveryLog, letter: Letter, recipient:
     if entry.state == "sending" and entry.attempts:
         what = f"{letter.name} to {recipient}: an earlier send was interrupted; sending again as {entry.message_id}"
         log.warning("%s", what)
-    raw = compose(letter, sender, entry.date, entry.message_id).as_bytes()
+    try:
+        raw = render(letter, sender, entry.date, entry.message_id)
+    except LetterError as exc:  # nothing went out: this message fails, the others are sent
+        return SendResult(letter.name, recipient, "failed", str(exc))
     entry = deliveries.record(entry, "sending")
     try:
         mailer.deliver(raw, recipient)
