@@ -71,8 +71,8 @@ def test_word_structure(built: Path, audience: str) -> None:
     document = docx.Document(built / DATASET / f"{audience}.docx")
     styles = [p.style.name for p in document.paragraphs]
     assert "Heading 2" in styles
-    if audience != "principal":  # the memo's title is its TO/FROM/SUBJECT block, as in the PDF
-        assert "Heading 1" in styles
+    assert "Heading 1" in styles  # the memo's title line too: the navigation pane shows the whole outline
+    assert styles.index("Heading 1") < styles.index("Heading 2")
     body = part(built / DATASET / f"{audience}.docx", "word/document.xml")
     assert "<w:numPr>" in body  # list paragraphs
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
@@ -138,8 +138,10 @@ def test_government_memo_furniture(built: Path) -> None:
         assert any(p.text.startswith(label) for p in document.paragraphs), label
     bullets = [p for p in document.paragraphs if p._p.pPr is not None and p._p.pPr.numPr is not None]
     assert bullets and all(p.text.startswith("(U) ") for p in bullets)
-    # The first line; the closing marking-only paragraph is dropped, as the header and footer carry it.
-    assert text.count("UNCLASSIFIED") == 1
+    # The header and footer carry the marking: the first line keeps only the date, the closing
+    # marking-only paragraph is dropped (issue 26).
+    assert text.count("UNCLASSIFIED") == 0
+    assert document.paragraphs[0].text == "April 24, 2023"
     assert any(p.text == "Drafted: SCA/CEN" for p in document.paragraphs)  # a line of its own (issue 13)
 
 
@@ -286,15 +288,68 @@ def test_links_other_than_web_links_are_dropped() -> None:
     assert body.count("<w:hyperlink") == 1
 
 
+@pytest.mark.parametrize("audience", SHIPPED)
+def test_no_table_column_is_narrower_than_its_longest_word(built: Path, audience: str) -> None:
+    """Measured with Pillow in the shipped font (the code measures with fontTools): no word breaks inside itself."""
+    from PIL import ImageFont
+
+    document = docx.Document(built / DATASET / f"{audience}.docx")
+    normal = document.styles["Normal"].font
+    name = normal.name.replace(" ", "")
+    fonts = {
+        bold: ImageFont.truetype(str(SHIPPED_TEMPLATES / "base" / "fonts" / f"{name}-{kind}.ttf"), 200)
+        for bold, kind in ((False, "Regular"), (True, "Bold"))
+    }
+    points = normal.size.pt
+    checked = 0
+    for table in document.tables:
+        grid = [int(c.get(f"{W}w")) for c in table._tbl.tblGrid.iter(f"{W}gridCol")]
+        assert sum(grid) <= 9360 + 5  # within the text width (6.5 in of letter)
+        for r, row in enumerate(table.rows):
+            for width, cell in zip(grid, row.cells, strict=True):
+                for word in cell.text.split():
+                    twips = fonts[r == 0].getlength(word) / 200 * points * 20
+                    assert twips <= width - 2 * 108, (audience, word, twips, width)
+                    checked += 1
+            assert row._tr.trPr is not None and row._tr.trPr.find(f"{W}cantSplit") is not None
+        assert all(p._p.pPr.keepNext is not None for c in table.rows[0].cells for p in c.paragraphs)
+    assert checked or not document.tables
+
+
+@pytest.mark.parametrize("audience", MARKED)
+def test_the_marking_is_in_header_and_footer_only(built: Path, audience: str) -> None:
+    document = docx.Document(built / DATASET / f"{audience}.docx")
+    marking = yaml.safe_load((SHIPPED_TEMPLATES / "audiences" / f"{audience}.yaml").read_text(encoding="utf-8"))[
+        "marking"
+    ]
+    assert not [p.text for p in document.paragraphs if marking in p.text]
+    for section in document.sections:
+        assert [p.text for p in section.header.paragraphs] == [marking]
+        assert [p.text for p in section.footer.paragraphs].count(marking) == 1
+
+
+def test_commas_between_note_marks_are_superscript(built: Path) -> None:
+    body = part(built / DATASET / "public.docx", "word/document.xml")
+    commas = re.findall(r"<w:r>(<w:rPr>.*?</w:rPr>)?<w:t[^>]*>,</w:t></w:r>", body)
+    assert commas and all("superscript" in props for props in commas)
+
+
 LIBREOFFICE = shutil.which("libreoffice") or shutil.which("soffice")
+LIMITS = {"principal": 2, "congress": 2, "public": 4}
 
 
-@pytest.mark.skipif(LIBREOFFICE is None, reason="LibreOffice not installed (apt-get install libreoffice-writer-nogui)")
-def test_libreoffice_lays_the_memo_out_with_its_marking_and_page_numbers(built: Path, tmp_path: Path) -> None:
-    """Another word processor opens the memo and fills in the fields: the marking and Page N of M on every page."""
+def libreoffice_pdf(docx_path: Path, tmp_path: Path) -> Path:
+    """``docx_path`` laid out by LibreOffice, with the shipped Liberation fonts (not a wider fallback)."""
+    import os
     import subprocess
 
-    pypdf = pytest.importorskip("pypdf")
+    conf = tmp_path / "fonts.conf"
+    conf.write_text(
+        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
+        '<include ignore_missing="yes">/etc/fonts/fonts.conf</include>'
+        f"<dir>{SHIPPED_TEMPLATES / 'base' / 'fonts'}</dir><cachedir>{tmp_path / 'fc'}</cachedir></fontconfig>",
+        encoding="utf-8",
+    )
     profile = tmp_path / "profile"
     subprocess.run(
         [
@@ -305,14 +360,44 @@ def test_libreoffice_lays_the_memo_out_with_its_marking_and_page_numbers(built: 
             "pdf",
             "--outdir",
             str(tmp_path),
-            str(built / DATASET / "principal.docx"),
+            str(docx_path),
         ],
         check=True,
         capture_output=True,
         timeout=120,
+        env={**os.environ, "FONTCONFIG_FILE": str(conf)},
     )
-    pages = [" ".join(p.extract_text().split()) for p in pypdf.PdfReader(tmp_path / "principal.pdf").pages]
-    assert len(pages) <= 3  # Word's own layout; the PDF brief is the one held to two pages
+    return tmp_path / f"{docx_path.stem}.pdf"
+
+
+@pytest.mark.skipif(LIBREOFFICE is None, reason="LibreOffice not installed (apt-get install libreoffice-writer-nogui)")
+@pytest.mark.parametrize(
+    "audience",
+    [
+        "principal",
+        "public",
+        pytest.param(
+            "congress",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="issue 26, not done: LibreOffice lays the Word brief out on 3 pages; no DOCX fitting yet",
+            ),
+        ),
+    ],
+)
+def test_libreoffice_lays_each_docx_out_within_its_page_limit(built: Path, tmp_path: Path, audience: str) -> None:
+    pypdf = pytest.importorskip("pypdf")
+    pages = len(pypdf.PdfReader(libreoffice_pdf(built / DATASET / f"{audience}.docx", tmp_path)).pages)
+    assert pages <= LIMITS[audience]
+
+
+@pytest.mark.skipif(LIBREOFFICE is None, reason="LibreOffice not installed (apt-get install libreoffice-writer-nogui)")
+def test_libreoffice_lays_the_memo_out_with_its_marking_and_page_numbers(built: Path, tmp_path: Path) -> None:
+    """Another word processor opens the memo and fills in the fields: the marking and Page N of M on every page."""
+
+    pypdf = pytest.importorskip("pypdf")
+    laid_out = libreoffice_pdf(built / DATASET / "principal.docx", tmp_path)
+    pages = [" ".join(p.extract_text().split()) for p in pypdf.PdfReader(laid_out).pages]
     for n, text in enumerate(pages, 1):
         assert text.startswith("UNCLASSIFIED") and text.endswith(f"Page {n} of {len(pages)} UNCLASSIFIED"), text[-80:]
 

@@ -131,8 +131,10 @@ def finish(raw: bytes, *, audience: Audience, info: DatasetInfo, date: dt.date) 
         members["docProps/app.xml"] = APP_XML
     document = docx.Document(io.BytesIO(zip_members(members)))
     _drop_marking_paragraphs(document, audience.marking)
+    _superscript_note_commas(document)
     _fit_tables(document)
     _memo_lines(document)
+    _memo_title(document)
     _page_furniture(document, audience.marking)
     _properties(document, audience=audience, info=info, date=date)
     out = io.BytesIO()
@@ -243,10 +245,117 @@ def _drop_marking_paragraphs(document: Document, marking: str | None) -> None:
     for p in {id(x): x for x in (paragraphs[:1] + paragraphs[-1:])}.values():
         if _text(p).strip() == marking.strip():
             body.remove(p)
+    # "UNCLASSIFIED · April 24, 2023": the header carries the marking, the line keeps the date (issue 26).
+    for p in paragraphs:
+        runs = [r for r in p.iter(f"{W}r") if r.find(f"{W}t") is not None]
+        if len(runs) < 2 or _text(runs[0]).strip() != marking.strip():
+            continue
+        after = "".join(_text(r) for r in runs[1:])
+        if not after.lstrip().startswith("·") or not after.lstrip().removeprefix("·").strip():
+            continue
+        runs[0].getparent().remove(runs[0])
+        separator = True
+        for r in runs[1:]:  # pandoc splits " · April 24" into several runs
+            t = r.find(f"{W}t")
+            text = (t.text or "").lstrip()
+            if separator and text.startswith("·"):
+                text, separator = text[1:].lstrip(), False
+            if text:
+                t.text = text
+                break
+            r.getparent().remove(r)
+
+
+def _superscript_note_commas(document: Document) -> None:
+    """The comma between two note marks ("4,5") set as superscript, like the marks it separates."""
+    from lxml import etree
+
+    def is_mark(element: Any) -> bool:
+        if element is None or element.tag not in (f"{W}r", f"{W}bookmarkStart", f"{W}bookmarkEnd"):
+            return False
+        return element.find(f"{W}footnoteReference") is not None or element.find(f"{W}fldChar") is not None
+
+    for run in list(document.element.body.iter(f"{W}r")):
+        if _text(run) != "," or len(run.findall(f"{W}t")) != 1:
+            continue
+        before, after = run.getprevious(), run.getnext()
+        while before is not None and before.tag in (f"{W}bookmarkEnd", f"{W}bookmarkStart"):
+            before = before.getprevious()
+        while after is not None and after.tag in (f"{W}bookmarkEnd", f"{W}bookmarkStart"):
+            after = after.getnext()
+        if not (is_mark(before) and is_mark(after)):
+            continue
+        props = run.find(f"{W}rPr")
+        if props is None:
+            props = etree.Element(f"{W}rPr")
+            run.insert(0, props)
+        if props.find(f"{W}vertAlign") is None:
+            etree.SubElement(props, f"{W}vertAlign", {f"{W}val": "superscript"})
+
+
+def _memo_title(document: Document) -> None:
+    """A memo's title line ("INFORMATION MEMO FOR THE SECRETARY", bold in the Markdown) as Heading 1.
+
+    The navigation pane shows the outline from the first heading; with the title as body text it began
+    at Heading 2. Only a document with no Heading 1 and a memo header (TO:/FROM: lines) is changed.
+    """
+    from docx.oxml.ns import qn
+
+    paragraphs = document.paragraphs
+    if any(p.style is not None and p.style.name in ("Heading 1", "Title") for p in paragraphs):
+        return
+    for i, p in enumerate(paragraphs[:6]):
+        runs = list(p._p.iter(qn("w:r")))
+        texts = [r for r in runs if _text(r).strip()]
+        bold = all(r.find(f"{qn('w:rPr')}/{qn('w:b')}") is not None for r in texts)
+        if not texts or not bold or MEMO_LABEL.fullmatch(_text(texts[0])):
+            continue
+        if not any(q.text.startswith(("TO:", "FROM:")) for q in paragraphs[i + 1 : i + 4]):
+            continue
+        for r in texts:  # the style sets the weight
+            props = r.find(qn("w:rPr"))
+            for tag in ("w:b", "w:bCs"):
+                for b in props.findall(qn(tag)):
+                    props.remove(b)
+        _style(document, p, "Heading 1")
+        return
+
+
+FONTS = Path(__file__).resolve().parent.parent.parent / "templates" / "base" / "fonts"
+CELL_MARGINS = 2 * 108  # twips: Word's default left and right cell margins (0.075 in each)
+
+
+def _advances(font: str, bold: bool) -> tuple[dict[int, float], float] | None:
+    """Each character's advance width in ems for a shipped Liberation font, and the font's mean; None if not shipped."""
+    from fontTools.ttLib import TTFont
+
+    name = font.replace(" ", "") + ("-Bold" if bold else "-Regular") + ".ttf"
+    path = FONTS / name
+    if not path.is_file():
+        return None
+    tt = TTFont(path, lazy=True)
+    scale = tt["head"].unitsPerEm
+    metrics = tt["hmtx"].metrics
+    widths = {code: metrics[glyph][0] / scale for code, glyph in tt.getBestCmap().items() if glyph in metrics}
+    return widths, sum(widths.values()) / max(len(widths), 1)
+
+
+def _word_twips(word: str, points: float, advances: tuple[dict[int, float], float] | None) -> int:
+    """How wide ``word`` sets at ``points`` (0.6 em a character for a font we do not ship)."""
+    if advances is None:
+        return int(len(word) * 0.6 * points * 20)
+    widths, mean = advances
+    return int(sum(widths.get(ord(c), mean) for c in word) * points * 20) + 1
 
 
 def _fit_tables(document: Document) -> None:
-    """Tables across the text width, each column as wide as its text needs (pandoc splits them equally)."""
+    """Tables across the text width, each column as wide as its text needs (pandoc splits them equally).
+
+    Every column is at least as wide as its longest word (measured in the document's font), so no word
+    is broken inside itself; the room left is shared as each column's full text asks for it, as a
+    browser lays out an automatic table. Rows do not split across pages, and the header row keeps with
+    the first body row, so it never stands alone at the foot of a page (issue 26).
+    """
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
@@ -255,18 +364,33 @@ def _fit_tables(document: Document) -> None:
     total = 9360  # twips: 6.5 in, when the reference document gives no page size
     if sizes[0] and sizes[1] is not None and sizes[2] is not None:
         total = int((sizes[0] - sizes[1] - sizes[2]) / 635)  # EMU to twips
+    normal = document.styles["Normal"].font
+    font = normal.name or "Liberation Serif"
+    points = normal.size.pt if normal.size is not None else 12.0
+    regular, bold = _advances(font, False), _advances(font, True)
     for table in document.element.body.iter(qn("w:tbl")):
         rows = [[_text(cell) for cell in row.iter(qn("w:tc"))] for row in table.iter(qn("w:tr"))]
         columns = max((len(r) for r in rows), default=0)
         if not columns:
             continue
-        needs = []
+        least, most = [], []
         for c in range(columns):
-            cells = [r[c] for r in rows if c < len(r)]
-            mean = sum(len(t) for t in cells) / len(cells)
-            longest_word = max((len(w) for t in cells for w in t.split()), default=1)
-            needs.append(max(6.0, longest_word * 1.8, min(mean, 90.0)))
-        widths = [int(total * n / sum(needs)) for n in needs]
+            words = [
+                _word_twips(w, points, bold if r == 0 else regular)
+                for r, row in enumerate(rows)
+                if c < len(row)
+                for w in row[c].split()
+            ]
+            lines = [_word_twips(row[c], points, regular) for row in rows if c < len(row)]
+            least.append(max(words, default=0) + CELL_MARGINS + 20)
+            most.append(max(max(lines, default=0) + CELL_MARGINS + 20, least[-1]))
+        if sum(most) <= total:  # everything on one line: the spare room in proportion
+            widths = [int(m * total / sum(most)) for m in most]
+        elif sum(least) >= total:  # too many long words for the page: as narrow as the words allow
+            widths = [int(m * total / sum(least)) for m in least]
+        else:
+            spare, want = total - sum(least), sum(m - n for m, n in zip(most, least, strict=True))
+            widths = [n + int(spare * (m - n) / want) for m, n in zip(most, least, strict=True)]
         props = table.find(qn("w:tblPr"))
         tbl_width = props.find(qn("w:tblW")) if props is not None else None
         if tbl_width is not None:
@@ -276,7 +400,13 @@ def _fit_tables(document: Document) -> None:
         if grid is not None and len(grid) == columns:
             for col, w in zip(grid, widths, strict=True):
                 col.set(qn("w:w"), str(w))
-        for row in table.iter(qn("w:tr")):
+        for n, row in enumerate(table.iter(qn("w:tr"))):
+            row_props = row.find(qn("w:trPr"))
+            if row_props is None:
+                row_props = OxmlElement("w:trPr")
+                row.insert(1 if row.find(qn("w:tblPrEx")) is not None else 0, row_props)
+            if row_props.find(qn("w:cantSplit")) is None:
+                row_props.insert(0, OxmlElement("w:cantSplit"))
             for cell, w in zip(row.iter(qn("w:tc")), widths, strict=False):
                 cell_props = cell.find(qn("w:tcPr"))
                 if cell_props is None:
@@ -288,6 +418,15 @@ def _fit_tables(document: Document) -> None:
                 cell_width.set(qn("w:w"), str(w))
                 cell_width.set(qn("w:type"), "dxa")
                 cell_props.insert(0, cell_width)
+                if n == 0:  # the header row keeps with the row after it
+                    for p in cell.iter(qn("w:p")):
+                        p_props = p.find(qn("w:pPr"))
+                        if p_props is None:
+                            p_props = OxmlElement("w:pPr")
+                            p.insert(0, p_props)
+                        if p_props.find(qn("w:keepNext")) is None:
+                            p_props.append(OxmlElement("w:keepNext"))
+                            _order_paragraph_properties(p_props)
 
 
 MEMO_LABEL = re.compile(r"[A-Z][A-Z ]{1,20}:")
