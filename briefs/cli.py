@@ -436,11 +436,13 @@ def _summary(report: Report) -> str:
 
 def _run_check(args: argparse.Namespace) -> int:
     from briefs.pipeline.build import make_plan
-    from briefs.pipeline.check import check_templates
+    from briefs.pipeline.check import check_templates, empty_sections
 
     plan = make_plan(_options(args))
 
     check_templates(plan)
+    for warning in empty_sections(plan):  # not an error: the data may have nothing for it yet
+        print(f"warning: {warning}", file=sys.stderr, flush=True)
     counts = plan.counts()
     parts = ", ".join(counted(n, kind) for kind, n in counts.items())
     _say(args, f"ok: {parts}; {counted(len(plan.targets), 'targets')}")

@@ -46,6 +46,17 @@ DEFAULT_TITLES: dict[str, str] = {
 UNDROPPABLE = frozenset({"bluf", "summary", "sources", "changes"})
 """Section kinds the overflow policy never trims."""
 
+SOURCE_NOUNS: dict[str, str] = {
+    "article": "article",
+    "news": "report",
+    "official": "document",
+    "report": "report",
+    "reference": "reference",
+    "dataset": "dataset",
+    "web": "page",
+}
+"""How running text names the main source by its `kind`: "since the report", "not the article's" (issue 24)."""
+
 
 @dataclass(frozen=True)
 class Note:
@@ -109,10 +120,17 @@ class Brief:
     actors: dict[str, Actor]
     date: dt.date
     dropped: list[str] = field(default_factory=list)
+    empty: list[tuple[int, SectionSpec, str]] = field(default_factory=list)
+    """Sections the audience asks for that show nothing of this data: (place in `sections:`, spec, title)."""
 
     @property
     def info(self) -> Any:
         return self.dataset.info
+
+    @property
+    def source_noun(self) -> str:
+        """The main source named by its kind in running text: 'article', 'report', 'document'."""
+        return SOURCE_NOUNS.get(self.main_source.kind, "source")
 
     @property
     def main_source(self) -> Source:
@@ -258,8 +276,11 @@ def select(
     """
     notes = _Notes({s.id: s for s in dataset.sources})
     actors = {a.id: a for a in dataset.actors}
+    main = next((s for s in dataset.sources if s.id == dataset.info.main_source), dataset.sources[0])
+    noun = SOURCE_NOUNS.get(main.kind, "source")
     sections: list[BriefSection] = []
-    for spec in audience.sections:
+    places: dict[int, int] = {}
+    for place, spec in enumerate(audience.sections):
         if spec.id == "changes":
             found = changes.items if changes else []
             items = [Item(f"changes:{n}", c, priority=c.priority) for n, c in enumerate(found)]
@@ -283,18 +304,25 @@ def select(
             for item in items:
                 _number(item, notes)
         title = spec.title or (changes.title if spec.id == "changes" and changes else DEFAULT_TITLES[spec.id])
+        title = title.replace("{source}", noun)  # a title names the source by its kind: "Since the {source}"
+        places[id(spec)] = place
         sections.append(BriefSection(spec.id, title, items, spec))
     # Notes are numbered as sections appear; the sources section lists them all.
     for section in sections:
         if section.kind == "sources":
             section.items = [Item(f"note:{n.n}", n) for n in notes.notes]
-    sections = [s for s in sections if s.items or s.kind in ("bluf", "summary")]
+    shown = [s for s in sections if s.items or s.kind in ("bluf", "summary")]
+    # A first edition has no "What changed"; every other section that shows nothing is said (issue 24).
+    empty = [(places[id(s.spec)], s.spec, s.title) for s in sections if s not in shown and s.kind != "changes"]
+    sections = shown
     formatted = format_notes(notes.notes, dataset.sources)
     for section in sections:
         if section.kind == "sources":
             section.items = [Item(f"note:{n.n}", n) for n in formatted]
     notes.notes[:] = formatted
-    return Brief(dataset, audience, sections, notes.notes, actors, brief_date(dataset), sorted(exclude))
+    brief = Brief(dataset, audience, sections, notes.notes, actors, brief_date(dataset), sorted(exclude))
+    brief.empty = empty
+    return brief
 
 
 _CITATIONS: dict[str, Any] = {}

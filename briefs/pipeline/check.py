@@ -4,12 +4,103 @@ PDF would fetch, so template mistakes surface with exit 2 before any build write
 
 from __future__ import annotations
 
+from typing import Any
+
 from briefs.compose.fit import context_for, template_path
-from briefs.compose.select import select
-from briefs.errors import InputError, Problem
+from briefs.compose.select import Brief, select
+from briefs.data.yamlfile import read_yaml
+from briefs.errors import InputError, Problem, display_path
 from briefs.formats.render import make_env, render, template_name
 from briefs.pipeline.build import Plan
 from briefs.pipeline.limits import time_limit
+
+
+class _Watched(list[Any]):
+    """A section's items that remember whether a template went through them (iterated or indexed)."""
+
+    seen = False
+
+    def __iter__(self) -> Any:
+        self.seen = True
+        return super().__iter__()
+
+    def __getitem__(self, index: Any) -> Any:
+        self.seen = True
+        return super().__getitem__(index)
+
+
+SHOWN_FROM_INFO = frozenset({"bluf", "summary"})
+"""Kinds a template may show from the dataset's `info` rather than from the section's items."""
+
+
+def unshown_sections(brief: Brief, render_it: Any, template: str) -> tuple[str, list[Problem]]:
+    """Render ``brief`` with ``render_it`` and name each section it asked for that the template never showed.
+
+    A template that overrides `body` and skips a kind (congress showing its options only inside another
+    section's box) would drop the section and leave its notes in Sources, cited by nothing (issue 24).
+    """
+    watched = [(s, s.items) for s in brief.sections if s.kind not in SHOWN_FROM_INFO]
+    for section, items in watched:
+        section.items = _Watched(items)
+    try:
+        text = render_it()
+        problems = [
+            Problem(
+                template,
+                None,
+                None,
+                "",
+                f"{brief.dataset.id}/{brief.audience.id}: the template shows nothing of section {s.kind!r} "
+                f"(“{s.title}”), which the audience asks for and the data fills; show it, or take it out of "
+                "the audience's `sections:`",
+            )
+            for s, _ in watched
+            if not s.items.seen  # type: ignore[attr-defined]
+        ]
+    finally:
+        for section, items in watched:
+            section.items = items
+    return text, problems
+
+
+def empty_sections(plan: Plan) -> list[Problem]:
+    """Sections an audience asks for that show nothing of a dataset, and why: said by `check`, not an error."""
+    found: list[Problem] = []
+    for (dataset_id, audience_id), brief in _briefs(plan).items():
+        loaded = plan.audiences[audience_id]
+        doc, _ = read_yaml(loaded.path)
+        for place, spec, title in brief.empty:
+            why = _why_empty(spec)
+            message = f"{dataset_id}: section {spec.id!r} (“{title}”) shows nothing: {why}"
+            if doc is not None:
+                found.append(doc.problem(("sections", place), message))
+            else:
+                found.append(Problem(display_path(loaded.path), None, None, f"sections[{place}]", message))
+    return found
+
+
+def _why_empty(spec: Any) -> str:
+    limits = []
+    if spec.max_priority is not None:
+        limits.append(f"priority ≤ {spec.max_priority} (max_priority)")
+    if spec.max_paragraph_priority is not None:
+        limits.append(f"paragraphs of priority ≤ {spec.max_paragraph_priority} (max_paragraph_priority)")
+    if spec.origin is not None:
+        limits.append(f"origin {' or '.join(spec.origin)} (origin)")
+    if spec.id == "recommendations":
+        limits.append("this audience (or none limited by `audiences:`)")
+    if limits:
+        return "the data has none for " + ", ".join(limits)
+    return f"the data has no records this section shows ({spec.id})"
+
+
+def _briefs(plan: Plan) -> dict[tuple[str, str], Brief]:
+    out: dict[tuple[str, str], Brief] = {}
+    for p in plan.targets:
+        key = (p.target.dataset, p.target.audience)
+        if key not in out:
+            out[key] = select(plan.datasets[key[0]].dataset, plan.audiences[key[1]].audience)
+    return out
 
 
 def check_templates(plan: Plan) -> None:
@@ -34,10 +125,15 @@ def check_templates(plan: Plan) -> None:
         name = template_name(dirs, audience.template or audience.id, kind)
         try:
             with time_limit(plan.options.time_limit, f"{p.target.dataset}/{p.target.audience} ({kind} template)"):
-                text = render(envs[kind], name, dirs, context_for(brief, kind))
+                text, unshown = unshown_sections(
+                    brief,
+                    lambda: render(envs[kind], name, dirs, context_for(brief, kind)),  # noqa: B023 (called here)
+                    template_path(dirs, name),
+                )
         except InputError as exc:
             problems += exc.problems
             continue
+        problems += unshown
         if kind == "html" and key[:2] in pdf_briefs:
             problems += fetches.problems(text, template_path(dirs, name))
     if pdf_briefs:
