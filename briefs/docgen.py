@@ -541,6 +541,8 @@ ATTRIBUTES: dict[str, dict[str, str]] = {
         "actors": "Actors by id: `brief.actors['tokayev'].name`.",
         "date": "The brief's date: `info.as_of`, or the latest update after it (a date: `brief.date | date`).",
         "dropped": "Keys of the items trimmed to fit the audience's limits.",
+        "empty": "Sections the audience asks for that show nothing of this data, as (place in `sections:`, "
+        "spec, title); `check` warns of each.",
         "info": "The dataset's `info` (also the variable `info`).",
     },
     "BriefSection": {

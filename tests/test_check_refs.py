@@ -16,6 +16,7 @@ PAGE = """\
 </head><body>
 <h1>{{{{ info.title }}}}</h1>
 {body}
+{{% for s in sections %}}{{% for item in s.items %}}{{% endfor %}}{{% endfor %}}
 </body></html>
 """
 
