@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "briefs"
 
 # Bottom to top. Stages on one rung may not import each other; a module may import its own stage.
 LAYERS: list[set[str]] = [
-    {"briefs", "briefs.errors"},
+    {"briefs", "briefs.errors", "briefs.files"},
     {"briefs.data"},
     {"briefs.formats"},
     {"briefs.compose"},

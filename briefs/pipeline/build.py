@@ -435,6 +435,8 @@ def build(
                         "digest": member.stamp.digest,
                         "inputs": member.stamp.inputs,
                         "options": member.stamp.options,
+                        # What was written: the preview serves a file only while it holds these bytes.
+                        "output": hashlib.sha256(outcome.files[target.fmt]).hexdigest(),
                     }
                     # What fitting left out is said once per brief, not once per format (issue 12).
                     told = any(r.dropped for r in results if (r.target.dataset, r.target.audience) == key)

@@ -103,7 +103,7 @@ body.index-page #overlay { position: static; transform: none; margin: 16px auto 
   const page = state.page;
   const main = document.getElementById("main");
   const LABEL = { current: "up to date", rebuilding: "rebuilding\\u2026", failed: "failed", missing: "not built yet" };
-  const FILES = { pdf: "PDF", md: "Markdown", html: "HTML" };
+  const FILES = { pdf: "PDF", md: "Markdown", html: "HTML", docx: "Word" };
 
   function el(tag, attrs, ...kids) {
     const node = document.createElement(tag);
@@ -221,7 +221,10 @@ body.index-page #overlay { position: static; transform: none; margin: 16px auto 
       try { if (old) { x = old.contentWindow.scrollX; y = old.contentWindow.scrollY; } } catch (e) { /* not ours */ }
       for (const child of [...this.holder.children]) if (child !== old) child.remove();
       this.holder.classList.toggle("sheet", sheet);
-      const frame = el("iframe", { class: "next", src: url, title: this.key });
+      // A sandbox: no script, no popups, no forms, no navigation of this page (PDF: Chromium shows none
+      // in a sandbox; it draws a PDF in a process of its own).
+      const sandbox = url.includes(".pdf?") ? null : "allow-same-origin";
+      const frame = el("iframe", { class: "next", sandbox, referrerpolicy: "no-referrer", title: this.key, src: url });
       frame.addEventListener("load", () => {
         try { frame.contentWindow.scrollTo(x, y); } catch (e) { /* a PDF viewer */ }
         frame.className = "current";

@@ -6,17 +6,31 @@ brief's status — rebuilding, built, failed, bad input — is pushed to the ope
 event: a page reloads its brief in place (keeping the scroll position), and bad input shows as an
 overlay, file:line:column, over the last good brief until a save fixes it.
 
-The app serves only the briefs in the output folder (`<dataset>/<audience>.{html,pdf,md}`), the
-template folders' assets the briefs' HTML links to (fonts, images), PNG renderings of PDF pages (when
-poppler's `pdftoppm` is installed) and its own pages. Names are checked against the briefs it knows and
-every path is resolved and kept inside its folder, so `..`, `%2e%2e`, absolute paths and symlinks out
-get 404, as does anything else. It writes nothing but what a build writes.
+The app serves only the briefs this tool wrote into the output folder (`<dataset>/<audience>.{html,pdf,md,docx}`,
+each named in the build state with the hash of the bytes written, or written by this preview's own
+builds), the template folders' assets the briefs' HTML links to (fonts, images), PNG renderings of PDF
+pages (when poppler's `pdftoppm` is installed) and its own pages. A file the build did not write (a
+private PDF in `--out ~/Documents`) or one changed since is 404. Names are checked against the briefs it
+knows and every path is resolved and kept inside its folder, so `..`, `%2e%2e`, absolute paths and
+symlinks out get 404, as does anything else. It writes nothing but what a build writes.
+
+What a browser may do with what it serves (docs/security.md, "The preview"): every response carries a
+Content-Security-Policy. The preview's own page runs only its own script (by hash) and frames only
+this origin; a brief's HTML runs no script, loads nothing from elsewhere, frames and embeds nothing,
+sends no form, sets no base and is itself a sandbox (no script, no navigation of other frames or the
+top page, no popups, no automatic redirect); an asset from a template folder (an SVG a user template
+wrote) is a sandbox of its own with no script and an opaque origin, so even opened on its own it cannot
+read the preview. The preview's frames are sandboxed too. Every request must name this server in its
+Host header (127.0.0.1, localhost or [::1] with the port it listens on), so a DNS-rebinding page gets
+400 and nothing else.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import hashlib
 import ipaddress
 import json
 import logging
@@ -28,12 +42,15 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from briefs.errors import BuildError, InputError, Problem, display_path
+from briefs.files import read_limited
 from briefs.formats import FORMATS
 from briefs.pipeline.build import Options, PlannedTarget, Report, TargetResult
+from briefs.pipeline.fastpath import STATE_DIR, STATE_FILE
 from briefs.preview.page import PAGE
 
 if TYPE_CHECKING:
@@ -48,6 +65,7 @@ MEDIA_TYPES = {
     "html": "text/html; charset=utf-8",
     "pdf": "application/pdf",
     "md": "text/plain; charset=utf-8",  # shown as text, not downloaded
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",  # downloaded
 }
 ASSET_TYPES = {
     ".ttf": "font/ttf",
@@ -61,11 +79,60 @@ ASSET_TYPES = {
     ".gif": "image/gif",
     ".svg": "image/svg+xml",
 }
-# A brief's HTML runs no script and loads nothing from elsewhere, even if a template tried.
-BRIEF_POLICY = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; script-src 'none'"
+# A brief's HTML runs no script, loads nothing from elsewhere, frames, embeds and posts nothing, even if
+# a template tried; and it is a sandbox (allow-same-origin only: the preview reads its scroll position,
+# but it gets no script, no popups, no forms, no top navigation and, in Chromium, no <meta> refresh).
+BRIEF_POLICY = (
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
+    "script-src 'none'; connect-src 'none'; frame-src 'none'; child-src 'none'; object-src 'none'; "
+    "worker-src 'none'; manifest-src 'none'; media-src 'self'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'self'; sandbox allow-same-origin"
+)
+# An asset from a template folder is any file a user template put there (an SVG with a <script>): it gets
+# an opaque origin and no script wherever it is opened (framed, embedded, or as a page of its own).
+ASSET_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox"
+)
+# A Markdown brief is text; a PNG of a page is a picture: neither may do anything either.
+INERT_POLICY = "default-src 'none'; frame-ancestors 'self'; sandbox"
 PAGE_DPI = 80
 KEEPALIVE_S = 15.0
 STATUSES = ("current", "rebuilding", "failed", "missing")
+
+
+def _sha256_source(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def page_policy(page: str = PAGE) -> str:
+    """The preview page's own policy: its one script and style (by hash), frames and requests to itself only."""
+    scripts = re.findall(r"<script>(.*?)</script>", page, re.DOTALL)
+    styles = re.findall(r"<style>(.*?)</style>", page, re.DOTALL)
+    return (
+        f"default-src 'none'; script-src {' '.join(_sha256_source(x) for x in scripts)}; "
+        f"style-src {' '.join(_sha256_source(x) for x in styles)}; img-src 'self' data:; connect-src 'self'; "
+        "frame-src 'self'; child-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    )
+
+
+PAGE_POLICY = page_policy()
+
+
+def allowed_hosts(host: str, port: int) -> frozenset[str]:
+    """The Host headers a request may carry: this machine's loopback names with the port, and ``host`` as served.
+
+    A DNS-rebinding page reaches the server under its own name (``attacker.example:8000``) and is refused.
+    Serving on another address (``--host 192.0.2.7``, said to be open to anyone) accepts that address too.
+    """
+    names = {"127.0.0.1", "localhost", "[::1]"}
+    if host not in ("0.0.0.0", "::", ""):
+        names.add(f"[{host}]" if ":" in host else host)
+    hosts = {f"{name}:{port}" for name in names}
+    if port == 80:
+        hosts |= names
+    return frozenset(h.lower() for h in hosts)
 
 
 def serve_options(options: Options) -> Options:
@@ -117,6 +184,9 @@ class Preview:
 
     out_dir: Path
     briefs: dict[tuple[str, str], BriefState] = field(default_factory=dict)
+    # Every file the tool wrote that the preview may serve: (dataset, audience, format) -> sha256 of its
+    # bytes as written (None: named in an older build state that kept no hash).
+    outputs: dict[tuple[str, str, str], str | None] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     building: bool = False
     last_build: str = ""
@@ -124,16 +194,38 @@ class Preview:
     _listeners: set[tuple[asyncio.AbstractEventLoop, asyncio.Queue[str]]] = field(default_factory=set)
 
     def scan(self, datasets: tuple[str, ...] = (), audiences: tuple[str, ...] = ()) -> None:
-        """Know the briefs already in the output folder (of those selected), before the first build says more."""
-        if not self.out_dir.is_dir():
-            return
-        for path in sorted(self.out_dir.glob("*/*.*")):
-            dataset, audience, fmt = path.parent.name, path.stem, path.suffix[1:]
-            if (datasets and dataset not in datasets) or (audiences and audience not in audiences):
-                continue
-            if fmt in FORMATS and NAME.fullmatch(dataset) and NAME.fullmatch(audience) and path.is_file():
-                brief = self.briefs.setdefault((dataset, audience), BriefState(dataset, audience))
-                brief.status = "current"
+        """Know the briefs the build state says this tool wrote (of those selected), before the first build says more.
+
+        Only the state is believed, never a listing of the folder: ``--out ~/Documents`` must not serve
+        ``~/Documents/taxes/return.pdf``.
+        """
+        outputs = written_outputs(self.out_dir)
+        with self._lock:
+            for (dataset, audience, fmt), digest in sorted(outputs.items()):
+                if (datasets and dataset not in datasets) or (audiences and audience not in audiences):
+                    continue
+                self.outputs[(dataset, audience, fmt)] = digest
+                if (self.out_dir / dataset / f"{audience}.{fmt}").is_file():
+                    brief = self.briefs.setdefault((dataset, audience), BriefState(dataset, audience))
+                    if brief.status == "missing":
+                        brief.status = "current"
+
+    def read(self, dataset: str, audience: str, fmt: str) -> bytes | None:
+        """The bytes of a brief the tool wrote, if the file still holds what it wrote (else None)."""
+        with self._lock:
+            if (dataset, audience, fmt) not in self.outputs:
+                return None
+            digest = self.outputs[(dataset, audience, fmt)]
+        path = _inside(self.out_dir.resolve(), self.out_dir / dataset / f"{audience}.{fmt}")
+        if path is None:
+            return None
+        try:
+            data = path.read_bytes()  # whole: a build replaces it atomically
+        except OSError:
+            return None
+        if digest is not None and hashlib.sha256(data).hexdigest() != digest:
+            return None
+        return data
 
     # The watcher's callbacks (called in its thread).
 
@@ -160,6 +252,9 @@ class Preview:
             if result.status == "failed":
                 brief.status, brief.error = "failed", result.error
             elif result.status == "built":
+                with contextlib.suppress(OSError):  # just written by this preview's own build
+                    digest = hashlib.sha256(t.path.read_bytes()).hexdigest()
+                    self.outputs[(t.dataset, t.audience, t.fmt)] = digest
                 brief.version += 1
                 brief.built_at = time.time()
                 if brief.status != "failed":
@@ -173,7 +268,9 @@ class Preview:
     def report(self, report: Report) -> None:
         """A build finished: its input was good, so any overlay goes."""
         failed = {(r.target.dataset, r.target.audience): r.error for r in report.failed}
+        written = written_outputs(self.out_dir)  # the state this build has just written
         with self._lock:
+            self.outputs.update(written)
             self.problems = []
             self.building = False
             self.last_build = f"{report.summary()} at {time.strftime('%H:%M:%S')}"
@@ -217,7 +314,12 @@ class Preview:
                     "error": b.error,
                     "version": b.version,
                     "built_at": _clock(b.built_at or self._written(b)),
-                    "files": [f for f in FORMATS if (self.out_dir / b.dataset / f"{b.audience}.{f}").is_file()],
+                    "files": [
+                        f
+                        for f in FORMATS
+                        if (b.dataset, b.audience, f) in self.outputs
+                        and (self.out_dir / b.dataset / f"{b.audience}.{f}").is_file()
+                    ],
                     "pages": b.pages,
                 }
                 for _, b in sorted(self.briefs.items())
@@ -259,6 +361,26 @@ class Preview:
         for loop, queue in listeners:
             with contextlib.suppress(RuntimeError):  # a loop that has closed
                 loop.call_soon_threadsafe(_offer, queue, data)
+
+
+def written_outputs(out_dir: Path) -> dict[tuple[str, str, str], str | None]:
+    """The outputs the build state names (dataset, audience, format), each with the hash of what was written."""
+    try:
+        state = json.loads((out_dir / STATE_DIR / STATE_FILE).read_text(encoding="utf-8"))
+        targets = state["targets"]
+    except (OSError, ValueError, TypeError, KeyError):
+        return {}
+    outputs: dict[tuple[str, str, str], str | None] = {}
+    if not isinstance(targets, dict):
+        return outputs
+    for name, entry in targets.items():
+        dataset, _, file = str(name).partition("/")
+        audience, _, fmt = file.rpartition(".")
+        if fmt not in FORMATS or not (NAME.fullmatch(dataset) and NAME.fullmatch(audience)):
+            continue
+        digest = entry.get("output") if isinstance(entry, dict) else None
+        outputs[(dataset, audience, fmt)] = digest if isinstance(digest, str) else None
+    return outputs
 
 
 def _clock(when: float | None) -> str | None:
@@ -343,8 +465,10 @@ class PageImages:
 # --- the web app ---------------------------------------------------------------------------------------
 
 
-def make_app(preview: Preview, options: Options, stopping: threading.Event) -> Starlette:
-    """The Starlette app: pages, the event stream, and the briefs' files."""
+def make_app(
+    preview: Preview, options: Options, stopping: threading.Event, hosts: frozenset[str] | None = None
+) -> Starlette:
+    """The Starlette app: pages, the event stream, and the briefs' files; ``hosts``: the Host headers it answers."""
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
     from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
@@ -361,7 +485,7 @@ def make_app(preview: Preview, options: Options, stopping: threading.Event) -> S
         """The brief's file, if it is one the preview knows, exists, and lies inside the output folder."""
         if fmt not in FORMATS or not (NAME.fullmatch(dataset) and NAME.fullmatch(audience)):
             return None
-        if not preview.known(dataset, audience):
+        if not preview.known(dataset, audience) or preview.read(dataset, audience, fmt) is None:
             return None
         return _inside(out_root, out_root / dataset / f"{audience}.{fmt}")
 
@@ -371,7 +495,8 @@ def make_app(preview: Preview, options: Options, stopping: threading.Event) -> S
         state["page"] = kind
         state["page_images"] = images.available
         body = PAGE.replace("{{title}}", _escape(title)).replace("{{state}}", _json_for_script(state))
-        return HTMLResponse(body, headers={"Cache-Control": "no-store"})
+        headers = {"Cache-Control": "no-store", "Content-Security-Policy": PAGE_POLICY, "X-Frame-Options": "DENY"}
+        return HTMLResponse(body, headers=headers)
 
     async def index(request: Request) -> Response:
         return page("Briefs preview", "index", {})
@@ -420,16 +545,24 @@ def make_app(preview: Preview, options: Options, stopping: threading.Event) -> S
     async def output_file(request: Request) -> Response:
         dataset, name = request.path_params["dataset"], request.path_params["name"]
         audience, _, fmt = name.rpartition(".")
-        path = brief_path(dataset, audience, fmt)
-        if path is None:
+        if fmt not in MEDIA_TYPES or not (NAME.fullmatch(dataset) and NAME.fullmatch(audience)):
             return not_found()
-        try:
-            data = await run_in_threadpool(path.read_bytes)  # whole: a build replaces it atomically
-        except OSError:
+        if not preview.known(dataset, audience):
+            return not_found()
+        data = await run_in_threadpool(preview.read, dataset, audience, fmt)
+        if data is None:
             return not_found()
         headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+        if fmt == "html" and (why := redirects(data)) is not None:
+            text = f"Not shown: this brief's HTML would send the browser elsewhere ({why}). Check its templates.\n"
+            return PlainTextResponse(text, status_code=403, headers={"Content-Security-Policy": INERT_POLICY})
         if fmt == "html":
             headers["Content-Security-Policy"] = BRIEF_POLICY
+        elif fmt == "md":
+            headers["Content-Security-Policy"] = INERT_POLICY
+        elif fmt == "docx":
+            headers["Content-Disposition"] = f'attachment; filename="{dataset}-{audience}.docx"'
+        # A PDF gets no policy: Chromium's viewer shows none under `sandbox`; it runs in its own process.
         return Response(data, media_type=MEDIA_TYPES[fmt], headers=headers)
 
     async def asset(request: Request) -> Response:
@@ -443,10 +576,16 @@ def make_app(preview: Preview, options: Options, stopping: threading.Event) -> S
         for root in asset_roots:
             path = _inside(root, root / rel)
             if path is not None:
-                headers = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
-                return Response(
-                    await run_in_threadpool(path.read_bytes), media_type=ASSET_TYPES[suffix], headers=headers
-                )
+                headers = {
+                    "Cache-Control": "no-cache",
+                    "X-Content-Type-Options": "nosniff",
+                    "Content-Security-Policy": ASSET_POLICY,
+                }
+                try:  # a FIFO or /dev/zero renamed as a font is refused, not read
+                    data = await run_in_threadpool(read_limited, path, ASSET_LIMIT)
+                except OSError:
+                    return not_found()
+                return Response(data, media_type=ASSET_TYPES[suffix], headers=headers)
         return not_found()
 
     async def page_image(request: Request) -> Response:
@@ -458,7 +597,9 @@ def make_app(preview: Preview, options: Options, stopping: threading.Event) -> S
         png = await run_in_threadpool(images.page, pdf, number)
         if png is None:
             return not_found()
-        return Response(png, media_type="image/png", headers={"Cache-Control": "no-cache"})
+        headers = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+        headers["Content-Security-Policy"] = INERT_POLICY
+        return Response(png, media_type="image/png", headers=headers)
 
     async def page_count(request: Request) -> Response:
         pdf = brief_path(request.path_params["dataset"], request.path_params["audience"], "pdf")
@@ -483,7 +624,57 @@ def make_app(preview: Preview, options: Options, stopping: threading.Event) -> S
         Route("/pages/{dataset}/{audience}/{number:int}.png", page_image),
         Route("/pages/{dataset}/{audience}.json", page_count),
     ]
-    return Starlette(routes=routes, exception_handlers={404: missing, 405: missing})
+    app = Starlette(routes=routes, exception_handlers={404: missing, 405: missing})
+    if hosts is not None:
+        app.add_middleware(HostCheck, hosts=hosts)
+    return app
+
+
+class HostCheck:
+    """ASGI middleware: a request whose Host header is not one of ``hosts`` gets 400 (DNS rebinding)."""
+
+    def __init__(self, app: Any, hosts: frozenset[str]) -> None:
+        self.app = app
+        self.hosts = hosts
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            host = [v for k, v in scope.get("headers", ()) if k == b"host"]
+            if len(host) != 1 or host[0].decode("latin-1").lower() not in self.hosts:
+                body = b"Bad Request: this preview answers only to its own address (127.0.0.1, localhost, [::1])\n"
+                head = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"%d" % len(body))]
+                await send({"type": "http.response.start", "status": 400, "headers": head})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
+ASSET_LIMIT = 20_000_000
+"""The largest template asset the preview serves (bytes); a font is under 1 MB."""
+
+
+class _Redirects(HTMLParser):
+    """Finds markup that moves the browser by itself: ``<meta http-equiv=refresh>`` (in any case or spacing)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "meta" and self.found is None:
+            equiv = " ".join((dict(attrs).get("http-equiv") or "").split()).lower()
+            if equiv == "refresh":
+                self.found = "<meta http-equiv=refresh>"
+
+    handle_startendtag = handle_starttag
+
+
+def redirects(html: bytes) -> str | None:
+    """What in ``html`` would send a browser elsewhere unasked, or None (a sandbox stops it in Chromium only)."""
+    parser = _Redirects()
+    parser.feed(html.decode("utf-8", "replace"))
+    parser.close()
+    return parser.found
 
 
 def _inside(root: Path, path: Path) -> Path | None:
@@ -535,7 +726,7 @@ def serve(
     preview = Preview(options.out_dir)
     preview.scan(options.datasets, options.audiences)
     stopping = threading.Event()
-    app = make_app(preview, options, stopping)
+    app = make_app(preview, options, stopping, allowed_hosts(host, sock.getsockname()[1]))
     config = uvicorn.Config(
         app,
         log_level="warning",

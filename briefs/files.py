@@ -1,0 +1,81 @@
+"""Reading a file from a folder the user controls: only a regular file, and never more than a limit.
+
+A data or template folder may hold anything: a symlink to ``/dev/zero`` (an endless read), a FIFO (a
+read that waits for a writer forever), a 3 GiB file. Every reader of those folders opens the file
+without blocking, asks the open file (not the path, which may change in between) what it is, refuses
+anything but a regular file, and reads at most ``limit + 1`` bytes, so a file that grows after the check
+is still caught. Standard library only: the no-op fast path (`briefs.pipeline.fastpath`) uses it too.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import stat
+from pathlib import Path
+
+_KINDS = {
+    stat.S_IFDIR: "a folder",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFSOCK: "a socket",
+}
+
+
+class NotRegularFileError(OSError):
+    """The path is a FIFO, a device, a socket or a folder (symlinks followed)."""
+
+
+class FileTooLargeError(OSError):
+    """The file holds more than the reader's limit."""
+
+    def __init__(self, size: int, limit: int, filename: str) -> None:
+        super().__init__(errno.EFBIG, f"file is {size:,} bytes; expected at most {limit:,}", filename)
+        self.size = size
+        self.limit = limit
+
+
+def _open_regular(path: Path) -> int:
+    """A read-only descriptor on ``path`` if it is a regular file (raises NotRegularFileError otherwise)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))  # a FIFO opens at once
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = _KINDS.get(stat.S_IFMT(mode), "not a file")
+            raise NotRegularFileError(errno.EINVAL, f"not a regular file ({kind})", str(path))
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_limited(path: Path, limit: int) -> bytes:
+    """The bytes of the regular file ``path``; raises NotRegularFileError, FileTooLargeError or another OSError."""
+    fd = _open_regular(path)
+    with os.fdopen(fd, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size > limit:
+            raise FileTooLargeError(size, limit, str(path))
+        data = fh.read(limit + 1)
+    if len(data) > limit:  # it grew since the check
+        raise FileTooLargeError(len(data), limit, str(path))
+    return data
+
+
+def sha256_file(path: Path, limit: int | None = None) -> str:
+    """The SHA-256 (hex) of the regular file ``path``, read in blocks; past ``limit`` bytes, FileTooLargeError."""
+    fd = _open_regular(path)
+    h = hashlib.sha256()
+    seen = 0
+    with os.fdopen(fd, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if limit is not None and size > limit:
+            raise FileTooLargeError(size, limit, str(path))
+        while block := fh.read(1 << 20):
+            seen += len(block)
+            if limit is not None and seen > limit:
+                raise FileTooLargeError(seen, limit, str(path))
+            h.update(block)
+    return h.hexdigest()
