@@ -334,6 +334,92 @@ def test_commas_between_note_marks_are_superscript(built: Path) -> None:
     assert commas and all("superscript" in props for props in commas)
 
 
+def _numbering_kinds(path: Path) -> dict[tuple[str, str], str]:
+    """(numId, level): the numbering format the document's numbering part gives it (bullet, decimal, none)."""
+    numbering = part(path, "word/numbering.xml")
+    abstract = {
+        a: {
+            lvl: fmt if shown.strip() else "none"  # pandoc's numbering for an item's later paragraphs shows nothing
+            for lvl, fmt, shown in re.findall(
+                r'<w:lvl w:ilvl="(\d)">.*?<w:numFmt w:val="(\w+)"/><w:lvlText w:val="([^"]*)"', body
+            )
+        }
+        for a, body in re.findall(r'<w:abstractNum w:abstractNumId="(\d+)">(.*?)</w:abstractNum>', numbering, re.S)
+    }
+    kinds = {}
+    for num, ref in re.findall(r'<w:num w:numId="(\d+)">.*?<w:abstractNumId w:val="(\d+)"/>', numbering, re.S):
+        for lvl, fmt in abstract.get(ref, {}).items():
+            kinds[(num, lvl)] = fmt
+    return kinds
+
+
+@pytest.mark.parametrize("audience", SHIPPED)
+def test_lists_are_in_word_list_styles(built: Path, audience: str) -> None:
+    """Every list paragraph is List Bullet or List Number as its numbering is; an item's later lines are List
+    Continue without a number; the recommendations are a numbered list Word counts (issue 26)."""
+    path = built / DATASET / f"{audience}.docx"
+    document = docx.Document(path)
+    kinds = _numbering_kinds(path)
+    listed = 0
+    previous = None
+    for p in document.paragraphs:
+        numbering = p._p.pPr.numPr if p._p.pPr is not None else None
+        name = p.style.name
+        if numbering is not None:
+            key = (numbering.numId.val.__str__(), str(numbering.ilvl.val if numbering.ilvl is not None else 0))
+            fmt = kinds[key]
+            assert fmt in ("bullet", "decimal"), (audience, p.text[:40], fmt)
+            assert name == ("List Bullet" if fmt == "bullet" else "List Number"), (audience, p.text[:40], name)
+            listed += 1
+        else:
+            assert not name.startswith(("List Bullet", "List Number")), (audience, p.text[:40])
+            if name.startswith("List Continue"):
+                assert previous is not None and previous.startswith("List"), (audience, p.text[:40])
+                assert p.paragraph_format.left_indent is not None or p.style.paragraph_format.left_indent
+        previous = name
+    assert listed
+    md = (built / DATASET / f"{audience}.md").read_text(encoding="utf-8")
+    numbered = re.findall(r"^\d+\. ", md, flags=re.M)
+    assert len([p for p in document.paragraphs if p.style.name == "List Number"]) == len(numbered)
+    if audience in ("public", "desk"):  # recommendations: "1. **Do this.**" in the Markdown
+        assert numbered
+
+
+@pytest.mark.parametrize("audience", SHIPPED)
+def test_footnotes_are_set_at_a_readable_size(built: Path, audience: str) -> None:
+    """Footnote Text at 9 pt or more, as the PDF's notes, and no run in the notes set smaller (but the marks)."""
+    path = built / DATASET / f"{audience}.docx"
+    style = docx.Document(path).styles["Footnote Text"]
+    size = style.font.size
+    while size is None and style.base_style is not None:
+        style = style.base_style
+        size = style.font.size
+    assert size is not None and size.pt >= 9, (audience, size)
+    notes = part(path, "word/footnotes.xml")
+    for props in re.findall(r"<w:rPr>(.*?)</w:rPr>", notes):
+        for half_points in re.findall(r'<w:sz w:val="(\d+)"/>', props):
+            assert int(half_points) >= 18 or "superscript" in props or "FootnoteReference" in props, props
+
+
+@pytest.mark.parametrize("audience", SHIPPED)
+def test_each_block_is_its_own_paragraph(built: Path, audience: str) -> None:
+    """No line break inside a body paragraph: byline and as-of line, a quote and its attribution, an item and
+    its basis are separate paragraphs a Word user can move and restyle (issue 26)."""
+    path = built / DATASET / f"{audience}.docx"
+    body = part(path, "word/document.xml")
+    assert not re.findall(r'<w:br(?! w:type="page")[^>]*/>', body)
+    document = docx.Document(path)
+    texts = [p.text for p in document.paragraphs]
+    if audience in ("public", "principal"):  # the as-of line under the byline or the BLUF
+        assert any(t.startswith(("Information as of", "*Information as of")) for t in texts)
+    quotes = [p.text for p in document.paragraphs if p.style.name == "Block Text"]
+    if audience == "desk":
+        assert quotes
+    for said, by in zip(quotes[::2], quotes[1::2], strict=True):  # a quote, then its attribution
+        assert "“" in said and not said.startswith("—"), said[:60]
+        assert by.startswith("— ") and "“" not in by.split(".")[0], by[:60]
+
+
 LIBREOFFICE = shutil.which("libreoffice") or shutil.which("soffice")
 LIMITS = {"principal": 2, "congress": 2, "public": 4}
 

@@ -35,8 +35,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-PANDOC_READER = "commonmark-raw_html+footnotes+pipe_tables"
-"""What the Markdown templates write; raw HTML/OOXML, attributes and math stay off so data stays text."""
+PANDOC_READER = "commonmark-raw_html+footnotes+pipe_tables+hard_line_breaks"
+"""What the Markdown templates write; raw HTML/OOXML, attributes and math stay off so data stays text.
+
+Every line break is kept (``hard_line_breaks``): a byline over an as-of line, or a quote's attribution
+over the next quote, is two blocks, and `_one_block_per_paragraph` makes each its own Word paragraph.
+"""
 
 REFERENCE_SUFFIX = ".reference.docx"
 """`templates/audiences/<stem>.reference.docx`: an audience's house style for Word."""
@@ -135,6 +139,8 @@ def finish(raw: bytes, *, audience: Audience, info: DatasetInfo, date: dt.date) 
     _fit_tables(document)
     _memo_lines(document)
     _memo_title(document)
+    _one_block_per_paragraph(document)
+    _list_styles(document)
     _page_furniture(document, audience.marking)
     _properties(document, audience=audience, info=info, date=date)
     out = io.BytesIO()
@@ -493,6 +499,134 @@ def _split_at_breaks(p: Any) -> None:
             p.remove(child)
         elif current is not p:
             current.append(child)
+
+
+def _is_line_break(run: Any) -> bool:
+    """Whether ``run`` is only a line break (pandoc writes each break as a run of its own); not a page break."""
+    if run.tag != f"{W}r":
+        return False
+    content = [c for c in run if c.tag != f"{W}rPr"]
+    return bool(content) and all(c.tag == f"{W}br" and c.get(f"{W}type") in (None, "textWrapping") for c in content)
+
+
+def _one_block_per_paragraph(document: Document) -> None:
+    """Split every body paragraph at its line breaks: a byline, an as-of line, a quote, its attribution, a
+    list item's basis each stand in a paragraph of their own (a Word user moves, styles and deletes blocks).
+
+    A line after the first keeps the paragraph's style; in a list item it continues the item
+    (`_list_styles` makes it List Continue, aligned with the item's text, without a number).
+    """
+    from copy import deepcopy
+
+    from lxml import etree
+
+    for p in list(document.element.body.iter(f"{W}p")):
+        if not any(_is_line_break(c) for c in p):
+            continue
+        props = p.find(f"{W}pPr")
+        pieces: list[list[Any]] = [[]]
+        for child in list(p):
+            if child is props:
+                continue
+            if _is_line_break(child):
+                p.remove(child)
+                pieces.append([])
+            else:
+                pieces[-1].append(child)
+        current = p
+        for piece in pieces[1:]:
+            if not any(_text(c).strip() or c.find(f".//{W}footnoteReference") is not None for c in piece):
+                continue  # nothing to read: its bookmarks and empty runs stay where they were
+            nxt = etree.Element(f"{W}p")
+            if props is not None:
+                following = deepcopy(props)
+                style = following.find(f"{W}pStyle")
+                if style is not None and style.get(f"{W}val") == "FirstParagraph":
+                    style.set(f"{W}val", "BodyText")
+                numbering = following.find(f"{W}numPr")
+                if numbering is not None:  # the item's next line: marked for `_list_styles`, no new number
+                    numbering.set(CONTINUES, "1")
+                nxt.append(following)
+            for child in piece:
+                nxt.append(child)
+            current.addnext(nxt)
+            current = nxt
+
+
+CONTINUES = "{urn:briefs}continues"
+"""Set on the w:numPr of a list item's second line while `finish` runs; `_list_styles` removes it."""
+
+LIST_STYLES = {"bullet": "List Bullet", "number": "List Number", "continue": "List Continue"}
+
+
+def _list_kinds(document: Document) -> dict[tuple[str, str], tuple[str, int]]:
+    """Each (numId, level) of the document's numbering: bullet, number or continue, and its text indent (twips)."""
+    try:
+        numbering = document.part.numbering_part.element
+    except (KeyError, NotImplementedError):
+        return {}
+    abstract = {a.get(f"{W}abstractNumId"): a for a in numbering.iter(f"{W}abstractNum")}
+    kinds = {}
+    for num in numbering.iter(f"{W}num"):
+        ref = num.find(f"{W}abstractNumId")
+        definition = abstract.get(ref.get(f"{W}val")) if ref is not None else None
+        if definition is None:
+            continue
+        for level in definition.iter(f"{W}lvl"):
+            fmt = level.find(f"{W}numFmt")
+            text = level.find(f"{W}lvlText")
+            ind = level.find(f"{W}pPr/{W}ind")
+            shown = (text.get(f"{W}val") or "").strip() if text is not None else ""
+            kind = "continue"
+            if fmt is not None and fmt.get(f"{W}val") not in ("bullet", "none") and shown:
+                kind = "number"
+            elif fmt is not None and fmt.get(f"{W}val") == "bullet" and shown:
+                kind = "bullet"
+            left = int(ind.get(f"{W}left") or ind.get(f"{W}start") or 0) if ind is not None else 0
+            kinds[(num.get(f"{W}numId"), level.get(f"{W}ilvl"))] = (kind, left)
+    return kinds
+
+
+def _list_styles(document: Document) -> None:
+    """List paragraphs in Word's list styles: List Bullet, List Number (their numbering kept: Word counts
+    the items), List Continue for an item's later paragraphs; level 2 and 3 as List Bullet 2 and so on.
+
+    pandoc writes a tight list's items as Compact and a loose one's as plain Normal paragraphs, with the
+    numbering on each; a Word user then cannot restyle the lists, and a recommendation reads as a
+    paragraph with a number. A reference document without these styles keeps pandoc's.
+    """
+    from docx.oxml import OxmlElement
+
+    kinds = _list_kinds(document)
+    ids = {s.name: s.style_id for s in document.styles if s.name}
+    for p in document.element.body.iter(f"{W}p"):
+        props = p.find(f"{W}pPr")
+        numbering = props.find(f"{W}numPr") if props is not None else None
+        if numbering is None:
+            continue
+        num, lvl = numbering.find(f"{W}numId"), numbering.find(f"{W}ilvl")
+        key = (num.get(f"{W}val") if num is not None else "0", lvl.get(f"{W}val") if lvl is not None else "0")
+        kind, left = kinds.get(key, ("continue", 0))
+        if numbering.get(CONTINUES) is not None:
+            kind = "continue"
+            del numbering.attrib[CONTINUES]
+        level = int(key[1]) + 1
+        name = LIST_STYLES[kind] + ("" if level == 1 else f" {min(level, 3)}")
+        if name in ids:
+            style = props.find(f"{W}pStyle")
+            if style is None:
+                style = OxmlElement("w:pStyle")
+                props.insert(0, style)
+            style.set(f"{W}val", ids[name])
+        if kind == "continue":  # no number: aligned with the item's text, as the list's numbering indents it
+            props.remove(numbering)
+            for old in props.findall(f"{W}ind"):
+                props.remove(old)
+            if left:
+                ind = OxmlElement("w:ind")
+                ind.set(f"{W}left", str(left))
+                props.append(ind)
+        _order_paragraph_properties(props)
 
 
 def _order_paragraph_properties(props: Any) -> None:

@@ -90,6 +90,35 @@ def _spacing(style: BaseStyle, before: float, after: float, keep_with_next: bool
         fmt.keep_with_next = True
 
 
+NOTE_POINTS = 9.0
+"""Footnotes set as the PDF's notes are (issue 26: 8 pt was too small to read on paper)."""
+
+LIST_INDENT = 720
+"""Twips: the text indent of a level-1 list item in pandoc's numbering (0.5 in), 720 more a level."""
+
+
+def _list_styles(document: Any, size: float, after: float) -> None:
+    """Word's list styles, which `briefs.formats.docx` gives list paragraphs: List Bullet, List Number and
+    List Continue (an item's later paragraphs, at the item's text), each at levels 1 to 3."""
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.shared import Pt, Twips
+
+    styles = document.styles
+    for base in ("List Bullet", "List Number", "List Continue"):
+        for level in (1, 2, 3):
+            name = base if level == 1 else f"{base} {level}"
+            style = (
+                styles[name] if any(s.name == name for s in styles) else styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+            )
+            style.base_style = styles["Normal"]
+            style.font.size = Pt(size)
+            fmt = style.paragraph_format
+            fmt.space_before, fmt.space_after = Pt(0), Pt(after)
+            fmt.left_indent = Twips(LIST_INDENT * level)
+            if base != "List Continue":  # the numbering's own hanging indent places the mark
+                fmt.first_line_indent = Twips(-360)
+
+
 def reference_docx(audience: Audience) -> bytes:
     """The reference document for ``audience``: pandoc's default one, restyled from the audience file."""
     import io
@@ -127,8 +156,9 @@ def reference_docx(audience: Audience) -> bytes:
         _spacing(style, before, after, keep_with_next=True)
     for name in ("Title", "Subtitle"):
         _look(styles[name], font=head_font, color=ink)
-    _look(styles["Footnote Text"], font=body_font, size=8.0 if memo else 8.5)
+    _look(styles["Footnote Text"], font=body_font, size=NOTE_POINTS)  # the PDF's notes: 9 pt, readable
     _spacing(styles["Footnote Text"], 0, 1)
+    _list_styles(document, size, 4.0 if memo else 3.0)
     _look(styles["Hyperlink"], color=ink)
 
     for name, align, bold in (
