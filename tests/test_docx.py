@@ -7,6 +7,7 @@ import io
 import re
 import shutil
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,13 @@ WORD_HOSTILE = (
 def built(shipped_build: Path) -> Path:
     """Every shipped audience built once from the shipped data, DOCX and Markdown among its formats."""
     return shipped_build
+
+
+def paragraphs(document: docx.document.Document) -> list[docx.text.paragraph.Paragraph]:
+    """Every paragraph of the body in reading order, those in tables (congress's box) too."""
+    from docx.text.paragraph import Paragraph
+
+    return [Paragraph(p, document._body) for p in document.element.body.iter(f"{W}p")]
 
 
 def part(path: Path, name: str) -> str:
@@ -362,7 +370,7 @@ def test_lists_are_in_word_list_styles(built: Path, audience: str) -> None:
     kinds = _numbering_kinds(path)
     listed = 0
     previous = None
-    for p in document.paragraphs:
+    for p in paragraphs(document):
         numbering = p._p.pPr.numPr if p._p.pPr is not None else None
         name = p.style.name
         if numbering is not None:
@@ -380,7 +388,7 @@ def test_lists_are_in_word_list_styles(built: Path, audience: str) -> None:
     assert listed
     md = (built / DATASET / f"{audience}.md").read_text(encoding="utf-8")
     numbered = re.findall(r"^\d+\. ", md, flags=re.M)
-    assert len([p for p in document.paragraphs if p.style.name == "List Number"]) == len(numbered)
+    assert len([p for p in paragraphs(document) if p.style.name == "List Number"]) == len(numbered)
     if audience in ("public", "desk"):  # recommendations: "1. **Do this.**" in the Markdown
         assert numbered
 
@@ -409,10 +417,10 @@ def test_each_block_is_its_own_paragraph(built: Path, audience: str) -> None:
     body = part(path, "word/document.xml")
     assert not re.findall(r'<w:br(?! w:type="page")[^>]*/>', body)
     document = docx.Document(path)
-    texts = [p.text for p in document.paragraphs]
+    texts = [p.text for p in paragraphs(document)]
     if audience in ("public", "principal"):  # the as-of line under the byline or the BLUF
         assert any(t.startswith(("Information as of", "*Information as of")) for t in texts)
-    quotes = [p.text for p in document.paragraphs if p.style.name == "Block Text"]
+    quotes = [p.text for p in paragraphs(document) if p.style.name == "Block Text"]
     if audience == "desk":
         assert quotes
     for said, by in zip(quotes[::2], quotes[1::2], strict=True):  # a quote, then its attribution
@@ -421,7 +429,6 @@ def test_each_block_is_its_own_paragraph(built: Path, audience: str) -> None:
 
 
 LIBREOFFICE = shutil.which("libreoffice") or shutil.which("soffice")
-LIMITS = {"principal": 2, "congress": 2, "public": 4}
 
 
 def libreoffice_pdf(docx_path: Path, tmp_path: Path) -> Path:
@@ -456,36 +463,105 @@ def libreoffice_pdf(docx_path: Path, tmp_path: Path) -> Path:
     return tmp_path / f"{docx_path.stem}.pdf"
 
 
-@pytest.mark.skipif(LIBREOFFICE is None, reason="LibreOffice not installed (apt-get install libreoffice-writer-nogui)")
-@pytest.mark.parametrize(
-    "audience",
-    [
-        "principal",
-        "public",
-        pytest.param(
-            "congress",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="issue 26, not done: LibreOffice lays the Word brief out on 3 pages; no DOCX fitting yet",
-            ),
-        ),
-    ],
-)
-def test_libreoffice_lays_each_docx_out_within_its_page_limit(built: Path, tmp_path: Path, audience: str) -> None:
+@pytest.fixture(scope="module")
+def laid_out(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """Each shipped DOCX laid out by LibreOffice once (a conversion takes seconds): audience -> its PDF."""
+    if LIBREOFFICE is None:
+        pytest.skip("LibreOffice not installed (apt-get install libreoffice-writer-nogui)")
+    made: dict[str, Path] = {}
+
+    def pdf(audience: str) -> Path:
+        if audience not in made:
+            made[audience] = libreoffice_pdf(built / DATASET / f"{audience}.docx", tmp_path_factory.mktemp(audience))
+        return made[audience]
+
+    return pdf
+
+
+def page_limit(audience: str) -> int | None:
+    spec = yaml.safe_load((SHIPPED_TEMPLATES / "audiences" / f"{audience}.yaml").read_text(encoding="utf-8"))
+    return (spec.get("limits") or {}).get("pages")
+
+
+@pytest.mark.parametrize("audience", [a for a in SHIPPED if page_limit(a)])
+def test_libreoffice_lays_each_docx_out_within_its_page_limit(laid_out: Callable[[str], Path], audience: str) -> None:
+    """The Word brief within its audience's page limit as another word processor lays it out (the shipped fonts)."""
     pypdf = pytest.importorskip("pypdf")
-    pages = len(pypdf.PdfReader(libreoffice_pdf(built / DATASET / f"{audience}.docx", tmp_path)).pages)
-    assert pages <= LIMITS[audience]
+    limit = page_limit(audience)
+    assert limit is not None
+    assert len(pypdf.PdfReader(laid_out(audience)).pages) <= limit
 
 
-@pytest.mark.skipif(LIBREOFFICE is None, reason="LibreOffice not installed (apt-get install libreoffice-writer-nogui)")
-def test_libreoffice_lays_the_memo_out_with_its_marking_and_page_numbers(built: Path, tmp_path: Path) -> None:
+def test_libreoffice_lays_the_memo_out_with_its_marking_and_page_numbers(laid_out: Callable[[str], Path]) -> None:
     """Another word processor opens the memo and fills in the fields: the marking and Page N of M on every page."""
-
     pypdf = pytest.importorskip("pypdf")
-    laid_out = libreoffice_pdf(built / DATASET / "principal.docx", tmp_path)
-    pages = [" ".join(p.extract_text().split()) for p in pypdf.PdfReader(laid_out).pages]
+    pages = [" ".join(p.extract_text().split()) for p in pypdf.PdfReader(laid_out("principal")).pages]
     for n, text in enumerate(pages, 1):
         assert text.startswith("UNCLASSIFIED") and text.endswith(f"Page {n} of {len(pages)} UNCLASSIFIED"), text[-80:]
+
+
+def test_congress_has_its_box_and_columns(built: Path) -> None:
+    """As the PDF: the masthead and summary across the page, the topics in two columns, "Issues for Congress"
+    with its options in a shaded, bordered box, and the disclaimer across the page after the columns."""
+    path = built / DATASET / "congress.docx"
+    document = docx.Document(path)
+    body = document.element.body
+    columns = [int(c.get(f"{W}num") or 1) for c in body.iter(f"{W}cols")]
+    sections = list(body.iter(f"{W}sectPr"))
+    assert len(sections) == 3 and [c for c in columns if c > 1] == [2]
+    kinds = [s.find(f"{W}type") for s in sections]
+    assert [k.get(f"{W}val") if k is not None else None for k in kinds] == [None, "continuous", "continuous"]
+    assert all(
+        s.find(f"{W}cols") is None or int(s.find(f"{W}cols").get(f"{W}num") or 1) == 1
+        for s in (sections[0], sections[2])
+    )
+    assert "numRestart" not in part(path, "word/document.xml")  # one numbering of the notes through the sections
+
+    def section_of(element: object) -> int:  # which section a block is in: the next sectPr after it
+        ends = [s.getparent().getparent() if s.getparent().tag == f"{W}pPr" else None for s in sections]
+        blocks = list(body)
+        top = element
+        while top.getparent() is not body:
+            top = top.getparent()
+        at = blocks.index(top)
+        return next(n for n, end in enumerate(ends) if end is None or blocks.index(end) >= at)
+
+    all_paragraphs = paragraphs(document)
+    summary = next(p for p in all_paragraphs if p.style.name == "Heading 2" and p.text == "Summary")
+    first_topic = next(p for p in all_paragraphs if p.style.name == "Heading 2" and p.text != "Summary")
+    closing = next(p for p in all_paragraphs if "It is not legal advice" in p.text)
+    assert (section_of(summary._p), section_of(first_topic._p), section_of(closing._p)) == (0, 1, 2)
+
+    boxes = [t for t in document.tables if t.style is not None and t.style.name == "Boxed Section"]
+    assert len(boxes) == 1
+    box = boxes[0]
+    texts = [p.text for c in box._tbl.iter(f"{W}tc") for p in paragraphs_in(c)]
+    assert texts[0] == "Issues for Congress" and "Options Congress may consider" in texts
+    assert sum(t.startswith("Whether to") for t in texts) == 3
+    assert section_of(box._tbl) == 1
+    xml = box._tbl.xml
+    assert re.search(r'<w:tblBorders>.*<w:top [^>]*w:val="single"', xml, re.S)
+    fills = set(re.findall(r'<w:shd [^>]*w:fill="([0-9A-F]{6})"', xml))
+    assert fills == {"EEF2F7"}  # every cell shaded, as the PDF's .issues
+    assert all(r.find(f"{W}trPr/{W}cantSplit") is not None for r in box._tbl.iter(f"{W}tr"))
+
+
+def paragraphs_in(element: object) -> list[docx.text.paragraph.Paragraph]:
+    from docx.text.paragraph import Paragraph
+
+    return [Paragraph(p, None) for p in element.iter(f"{W}p")]  # type: ignore[attr-defined]
+
+
+def test_libreoffice_sets_congress_disclaimer_on_the_body_s_last_page(laid_out: Callable[[str], Path]) -> None:
+    """The disclaimer closes the body on its last page, after the box: not a page of its own."""
+    pypdf = pytest.importorskip("pypdf")
+    pages = [" ".join(p.extract_text().split()) for p in pypdf.PdfReader(laid_out("congress")).pages]
+    assert sum("It is not legal advice" in t for t in pages) == 1
+    last = pages[-1]
+    assert "It is not legal advice" in last
+    assert "Whether to" in last and "Issues for Congress" in " ".join(pages)
+    before = last.split("It is not legal advice")[0]
+    assert len(before.split()) > 100  # the box, or the topics, share the page with it
 
 
 @pytest.mark.parametrize("content", [b"not a zip", b"PK\x05\x06" + bytes(18)])

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from briefs.errors import InputError, Problem, display_path
-from briefs.formats.pandoc import CONTROL, W, normalized_zip, property_text, run_pandoc, zip_members
+from briefs.formats.pandoc import BOX_STYLE, CONTROL, W, normalized_zip, property_text, run_pandoc, zip_members
 
 if TYPE_CHECKING:
     from docx.document import Document
@@ -140,7 +140,10 @@ def finish(raw: bytes, *, audience: Audience, info: DatasetInfo, date: dt.date) 
     _memo_lines(document)
     _memo_title(document)
     _one_block_per_paragraph(document)
+    _narrow_lists(document)
     _list_styles(document)
+    _columns(document)
+    _boxes(document, audience)
     _page_furniture(document, audience.marking)
     _properties(document, audience=audience, info=info, date=date)
     out = io.BytesIO()
@@ -627,6 +630,192 @@ def _list_styles(document: Document) -> None:
                 ind.set(f"{W}left", str(left))
                 props.append(ind)
         _order_paragraph_properties(props)
+
+
+def _is_rule(element: Any) -> bool:
+    """Whether ``element`` is the paragraph pandoc writes for a thematic break (``---``): a horizontal rule."""
+    return element.tag == f"{W}p" and any(
+        v.get("{urn:schemas-microsoft-com:office:office}hr") == "t"
+        for v in element.iter("{urn:schemas-microsoft-com:vml}rect")
+    )
+
+
+def _heading_level(element: Any) -> int | None:
+    style = element.find(f"{W}pPr/{W}pStyle") if element.tag == f"{W}p" else None
+    value = style.get(f"{W}val") if style is not None else ""
+    return int(value[7:]) if value.startswith("Heading") and value[7:].isdigit() else None
+
+
+def _columns(document: Document) -> None:
+    """Columns where the reference document sets them, as the PDF lays them out: the masthead and the first
+    section (the summary) across the page, the rest in columns, and what follows the closing rule (``---``:
+    the disclaimer) across the page again, at the end of the columns, so on the body's last page.
+
+    Word holds this as three sections joined by continuous breaks; the last one's break balances the
+    columns. Footnotes keep one numbering through all three.
+    """
+    from copy import deepcopy
+
+    from lxml import etree
+
+    body = document.element.body
+    last = body.find(f"{W}sectPr")
+    cols = last.find(f"{W}cols") if last is not None else None
+    if cols is None or int(cols.get(f"{W}num") or "1") < 2:
+        return
+    blocks = [b for b in body if b.tag in (f"{W}p", f"{W}tbl")]
+    seconds = [i for i, b in enumerate(blocks) if _heading_level(b) == 2][1:2]
+    rules = [i for i, b in enumerate(blocks) if _is_rule(b)]
+    lead_end = seconds[0] - 1 if seconds else None
+    close = rules[-1] if rules and (lead_end is None or rules[-1] > lead_end) else None
+    for note_props in last.findall(f"{W}footnotePr"):  # pandoc's numbers notes again in every section: once through
+        last.remove(note_props)
+
+    def single(start: str | None) -> Any:
+        copy = deepcopy(last)
+        for ref in [*copy.findall(f"{W}headerReference"), *copy.findall(f"{W}footerReference")]:
+            copy.remove(ref)  # `_page_furniture` gives each section its own header and footer
+        for old in copy.findall(f"{W}type"):
+            copy.remove(old)
+        if start:
+            kind = etree.Element(f"{W}type", {f"{W}val": start})
+            copy.insert(0, kind)
+        return copy
+
+    def end_section_at(block: Any, sect: Any) -> None:
+        if block.tag != f"{W}p":  # a section ends in a paragraph
+            paragraph = etree.Element(f"{W}p")
+            block.addnext(paragraph)
+            block = paragraph
+        props = block.find(f"{W}pPr")
+        if props is None:
+            props = etree.Element(f"{W}pPr")
+            block.insert(0, props)
+        props.append(sect)
+
+    if lead_end is not None and lead_end >= 0:
+        lead = single(None)
+        lead.find(f"{W}cols").getparent().remove(lead.find(f"{W}cols"))
+        end_section_at(blocks[lead_end], lead)
+    if close is not None:
+        middle = single("continuous" if lead_end is not None else None)
+        end_section_at(blocks[close], middle)
+        props = blocks[close].find(f"{W}pPr")
+        etree.SubElement(props, f"{W}keepNext")  # the rule stays with the disclaimer
+        _order_paragraph_properties(props)
+        last.insert(0, etree.Element(f"{W}type", {f"{W}val": "continuous"}))
+        last.remove(cols)
+    elif lead_end is not None:
+        for old in last.findall(f"{W}type"):
+            last.remove(old)
+        last.insert(0, etree.Element(f"{W}type", {f"{W}val": "continuous"}))
+
+
+def _column_count(section: Any) -> int:
+    cols = section._sectPr.find(f"{W}cols")
+    return int(cols.get(f"{W}num") or "1") if cols is not None else 1
+
+
+def _boxes(document: Document, audience: Audience) -> None:
+    """The audience's "Issues for Congress" (its implications, with the options shown in them; or the options
+    alone) in a shaded, bordered box, as the PDF's ``.issues``: a one-cell table in the reference document's
+    "Boxed Section" style, kept whole in its column. Only a reference document that defines the style asks for it.
+    """
+    from copy import deepcopy
+
+    from lxml import etree
+
+    style = next((s for s in document.styles if s.name == BOX_STYLE), None)
+    if style is None:
+        return
+    kinds = [s.id for s in audience.sections]
+    boxed = {s.title for s in audience.sections if s.id == "implications" and s.title}
+    if "implications" not in kinds:
+        boxed |= {s.title for s in audience.sections if s.id == "recommendations" and s.title}
+    body = document.element.body
+    blocks = [b for b in body if b.tag in (f"{W}p", f"{W}tbl")]
+    section = max(document.sections, key=_column_count)  # the box is in the columns: its width is a column's
+    cols = section._sectPr.find(f"{W}cols")
+    count = int(cols.get(f"{W}num") or "1") if cols is not None else 1
+    gap = int(cols.get(f"{W}space") or "0") if cols is not None else 0
+    text = int((section.page_width - section.left_margin - section.right_margin) / 635)
+    width = (text - gap * (count - 1)) // count
+    for i, block in enumerate(blocks):
+        if _heading_level(block) != 2 or _text(block).strip() not in boxed:
+            continue
+        inside = [block]
+        for after in blocks[i + 1 :]:
+            level = _heading_level(after)
+            if (level is not None and level <= 2) or _is_rule(after) or after.find(f"{W}pPr/{W}sectPr") is not None:
+                break
+            inside.append(after)
+        table = etree.Element(f"{W}tbl")
+        props = etree.SubElement(table, f"{W}tblPr")
+        etree.SubElement(props, f"{W}tblStyle", {f"{W}val": style.style_id})
+        etree.SubElement(props, f"{W}tblW", {f"{W}w": str(width), f"{W}type": "dxa"})
+        for part in ("tblBorders", "tblCellMar"):  # also as direct formatting: not every word processor reads
+            found = style.element.find(f"{W}tblPr/{W}{part}")  # a table style's borders and margins
+            if found is not None:
+                props.append(deepcopy(found))
+        etree.SubElement(props, f"{W}tblLayout", {f"{W}type": "fixed"})
+        etree.SubElement(
+            props,
+            f"{W}tblLook",
+            {
+                f"{W}val": "0000",
+                f"{W}firstRow": "0",
+                f"{W}lastRow": "0",
+                f"{W}firstColumn": "0",
+                f"{W}lastColumn": "0",
+                f"{W}noHBand": "1",
+                f"{W}noVBand": "1",
+            },
+        )
+        grid = etree.SubElement(table, f"{W}tblGrid")
+        etree.SubElement(grid, f"{W}gridCol", {f"{W}w": str(width)})
+        shade = style.element.find(f"{W}tcPr/{W}shd")
+        block.addprevious(table)
+        for moved in inside:  # a row each: the box may go on in the next column, between two of its blocks
+            row = etree.SubElement(table, f"{W}tr")
+            etree.SubElement(etree.SubElement(row, f"{W}trPr"), f"{W}cantSplit")
+            cell = etree.SubElement(row, f"{W}tc")
+            cell_props = etree.SubElement(cell, f"{W}tcPr")
+            etree.SubElement(cell_props, f"{W}tcW", {f"{W}w": str(width), f"{W}type": "dxa"})
+            if shade is not None:
+                cell_props.append(deepcopy(shade))
+            cell.append(moved)
+            if moved.tag != f"{W}p":
+                etree.SubElement(cell, f"{W}p")
+        first = inside[0].find(f"{W}pPr")
+        if first is not None:  # no gap at the box's top; the heading's row goes with the next
+            etree.SubElement(first, f"{W}spacing", {f"{W}before": "0"})
+            if first.find(f"{W}keepNext") is None:
+                etree.SubElement(first, f"{W}keepNext")
+            _order_paragraph_properties(first)
+
+
+LIST_INDENT_IN_COLUMNS = 240
+"""Twips: a list level's indent in a document set in columns (12 pt, as the PDF's congress lists; pandoc: 720)."""
+
+
+def _narrow_lists(document: Document) -> None:
+    """In a document in columns, list indents as the PDF's: pandoc's half inch a level takes a fifth of a column."""
+    body = document.element.body
+    last = body.find(f"{W}sectPr")
+    cols = last.find(f"{W}cols") if last is not None else None
+    if cols is None or int(cols.get(f"{W}num") or "1") < 2:
+        return
+    try:
+        numbering = document.part.numbering_part.element
+    except (KeyError, NotImplementedError):
+        return
+    for level in numbering.iter(f"{W}lvl"):
+        ind = level.find(f"{W}pPr/{W}ind")
+        if ind is not None:
+            ind.set(f"{W}left", str(LIST_INDENT_IN_COLUMNS * (int(level.get(f"{W}ilvl") or "0") + 1)))
+            ind.set(f"{W}hanging", str(LIST_INDENT_IN_COLUMNS * 3 // 4))
+            for old in ("start", "firstLine"):
+                ind.attrib.pop(f"{W}{old}", None)
 
 
 def _order_paragraph_properties(props: Any) -> None:

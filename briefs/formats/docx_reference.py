@@ -15,10 +15,11 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from briefs.formats.pandoc import normalized_zip, property_text, run_pandoc
+from briefs.formats.pandoc import BOX_STYLE, normalized_zip, property_text, run_pandoc
 
 if TYPE_CHECKING:
     from docx.styles.style import BaseStyle
@@ -90,6 +91,70 @@ def _spacing(style: BaseStyle, before: float, after: float, keep_with_next: bool
         fmt.keep_with_next = True
 
 
+@dataclass(frozen=True)
+class Layout:
+    """What an audience's HTML template sets for its page and the DOCX should too (sizes in points, inches)."""
+
+    size: float
+    margins: tuple[float, float, float, float]  # top, right, bottom, left
+    columns: int = 1
+    gap: float = 0.3
+    ink: str = NAVY
+    headings: tuple[float, float, float] = (19.0, 12.5, 11.0)  # Heading 1, 2, 3
+    after: float = 6.0  # Body Text's space after
+    box: tuple[str, str] | None = None  # (fill, border) of a "Boxed Section" table style
+
+
+LAYOUTS = {
+    # congress.html.j2: 10 pt on 0.75/0.7/0.8 in margins, two columns 0.3 in apart after the summary, and the
+    # "Issues for Congress" box shaded #eef2f7 (its border in the heading colour, as Word can draw it).
+    "congress": Layout(
+        size=10.0,
+        margins=(0.75, 0.7, 0.8, 0.7),
+        columns=2,
+        gap=0.3,
+        ink="1F3A60",
+        headings=(19.0, 11.0, 10.0),
+        after=5.0,
+        box=("EEF2F7", "1F3A60"),
+    ),
+}
+"""Shipped templates whose PDF is laid out apart from the base layout (by the template the audience uses)."""
+
+
+def _box_style(document: Any, fill: str, border: str) -> None:
+    """A table style "Boxed Section": a shaded, bordered box that `briefs.formats.docx` puts a section in."""
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    style = document.styles.add_style(BOX_STYLE, WD_STYLE_TYPE.TABLE)
+    style.base_style = None
+    element = style.element
+    tbl = OxmlElement("w:tblPr")
+    borders = OxmlElement("w:tblBorders")
+    for side in ("top", "left", "bottom", "right"):
+        edge = OxmlElement(f"w:{side}")
+        for key, value in (("w:val", "single"), ("w:sz", "6"), ("w:space", "0"), ("w:color", border)):
+            edge.set(qn(key), value)
+        borders.append(edge)
+    tbl.append(borders)
+    margins = OxmlElement("w:tblCellMar")
+    for side, twips in (("top", 80), ("left", 120), ("bottom", 40), ("right", 120)):
+        edge = OxmlElement(f"w:{side}")
+        edge.set(qn("w:w"), str(twips))
+        edge.set(qn("w:type"), "dxa")
+        margins.append(edge)
+    tbl.append(margins)
+    element.append(tbl)
+    cell = OxmlElement("w:tcPr")
+    shade = OxmlElement("w:shd")
+    for key, value in (("w:val", "clear"), ("w:color", "auto"), ("w:fill", fill)):
+        shade.set(qn(key), value)
+    cell.append(shade)
+    element.append(cell)
+
+
 NOTE_POINTS = 9.0
 """Footnotes set as the PDF's notes are (issue 26: 8 pt was too small to read on paper)."""
 
@@ -133,16 +198,19 @@ def reference_docx(audience: Audience) -> bytes:
     styles = document.styles
     memo = audience.memo is not None
     body_font = FONTS[audience.font]
+    layout = LAYOUTS.get(audience.template or audience.id)
     size = 12.0 if audience.font == "serif" or memo else 10.5
     head_font = body_font if memo else FONTS["sans"]
     ink = BLACK if memo else NAVY
+    if layout is not None:
+        size, ink = layout.size, layout.ink
 
     defaults = styles.element.find(qn("w:docDefaults"))
     _set_fonts(defaults.find(f"{qn('w:rPrDefault')}/{qn('w:rPr')}"), body_font)
     for name in ("Normal", "Body Text", "First Paragraph", "Compact", "Block Text", "Table"):
         if any(s.name == name for s in styles):
             _look(styles[name], font=body_font, size=size)
-    _spacing(styles["Body Text"], 0, 6)
+    _spacing(styles["Body Text"], 0, layout.after if layout else 6)
     _spacing(styles["Compact"], 0, 4 if memo else 3)
     headings = {  # level: (size, bold, italic, underline, before, after)
         1: (14.0 if memo else 19.0, True, False, False, 0.0, 6.0),
@@ -150,6 +218,10 @@ def reference_docx(audience: Audience) -> bytes:
         3: (size if memo else 11.0, True, False, False, 10.0, 3.0),
         4: (size, True, True, False, 8.0, 2.0),
     }
+    if layout is not None:  # the template's heading sizes and tighter spacing (congress: 8/3 pt, 6/2 pt)
+        headings[1] = (layout.headings[0], True, False, False, 0.0, 2.0)
+        headings[2] = (layout.headings[1], True, False, False, 8.0, 3.0)
+        headings[3] = (layout.headings[2], True, False, False, 6.0, 2.0)
     for level, (points, bold, italic, underline, before, after) in headings.items():
         style = styles[f"Heading {level}"]
         _look(style, font=head_font, size=points, bold=bold, italic=italic, underline=underline, color=ink)
@@ -179,9 +251,21 @@ def reference_docx(audience: Audience) -> bytes:
         section.page_width, section.page_height = docx.shared.Mm(210), docx.shared.Mm(297)
     else:
         section.page_width, section.page_height = Inches(8.5), Inches(11)
-    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
-        setattr(section, side, Inches(1))
-    section.header_distance = section.footer_distance = Inches(0.5)
+    margins = layout.margins if layout is not None else (1.0, 1.0, 1.0, 1.0)
+    for side, inches in zip(("top_margin", "right_margin", "bottom_margin", "left_margin"), margins, strict=True):
+        setattr(section, side, Inches(inches))
+    section.header_distance = section.footer_distance = Inches(0.4 if layout is not None else 0.5)
+    if layout is not None and layout.columns > 1:  # `briefs.formats.docx` keeps the lead and the close across
+        from docx.oxml import OxmlElement
+
+        cols = section._sectPr.find(qn("w:cols"))
+        if cols is None:
+            cols = OxmlElement("w:cols")
+            section._sectPr.append(cols)
+        cols.set(qn("w:num"), str(layout.columns))
+        cols.set(qn("w:space"), str(int(layout.gap * 1440)))
+    if layout is not None and layout.box is not None:
+        _box_style(document, *layout.box)
     _ = Pt  # sizes above are in points
 
     props = document.core_properties

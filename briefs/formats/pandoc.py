@@ -34,6 +34,9 @@ ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
+BOX_STYLE = "Boxed Section"
+"""A reference document's table style for a boxed section (congress's "Issues for Congress"), when it has one."""
+
 
 def pandoc_binary() -> Path:
     """The pandoc inside the pypandoc-binary wheel (never one on PATH: its version would change the bytes)."""
