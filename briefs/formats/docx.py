@@ -738,7 +738,9 @@ def _boxes(document: Document, audience: Audience) -> None:
     cols = section._sectPr.find(f"{W}cols")
     count = int(cols.get(f"{W}num") or "1") if cols is not None else 1
     gap = int(cols.get(f"{W}space") or "0") if cols is not None else 0
-    text = int((section.page_width - section.left_margin - section.right_margin) / 635)
+    text = 9360  # twips: 6.5 in, when the reference document gives no page size
+    if section.page_width and section.left_margin is not None and section.right_margin is not None:
+        text = int((section.page_width - section.left_margin - section.right_margin) / 635)  # EMU to twips
     width = (text - gap * (count - 1)) // count
     for i, block in enumerate(blocks):
         if _heading_level(block) != 2 or _text(block).strip() not in boxed:
