@@ -273,7 +273,8 @@ SECTION_SHOWS: dict[str, str] = {
     "key_figures": "The `figures` marked `key: true`: a table, or cards with `visuals: {key_figures: true}`.",
     "recommendations": "The `recommendations` for this audience, those the source states first, each marked "
     "stated or derived; `origin:` keeps one kind.",
-    "analysis": "The analysis `sections`, part by part, each with its claims; `max_claim_priority:` thins the claims.",
+    "analysis": "The analysis `sections`, part by part, each with its claims; `max_paragraph_priority:` thins the "
+    "paragraphs.",
     "implications": "`info.implications`: what the situation means for policy.",
     "judgments": "The `judgments`, each with its confidence and whether the source or the analyst makes it.",
     "timeline": "The `events` in date order; with `visuals: {timeline: true}` also drawn to scale (PDF and HTML).",

@@ -48,7 +48,12 @@ def _flat(text: str) -> str:
 
 
 def test_congress_options_stand_alone_when_no_issues_box(mini_data: Path, tmp_path: Path, run_cli: RunCli) -> None:
-    """The mini data has no implications: "Options Congress may consider" (trim: false) still shows, with its note."""
+    """The mini data's implication is of priority 3: "Options Congress may consider" (trim: false) still shows."""
+    dataset = mini_data / "mini" / "dataset.yaml"
+    dataset.write_text(
+        dataset.read_text() + "  implications:\n    - text: Aid may be needed for a year.\n"
+        "      cites: [report#2]\n      priority: 3\n"
+    )
     out = tmp_path / "out"
     code, _, err = run_cli(
         "--data", mini_data, "--out", out, "--audience", "congress", "--format", "md", "--format", "html"
@@ -115,3 +120,119 @@ def test_a_report_source_is_never_called_an_article(mini_data: Path, tmp_path: P
         assert "article" not in text.lower(), (path.name, [ln for ln in text.splitlines() if "rticle" in ln])
         seen_since = seen_since or "Since the report" in text
     assert seen_since  # the updates section is there, named by the source's kind
+
+
+def test_check_refuses_a_recommendation_for_audiences_that_cannot_show_it(mini_data: Path, run_cli: RunCli) -> None:
+    """`audiences: [dsk]` (a typo) and `[principal]` (no recommendations section) would each show it nowhere."""
+    records = mini_data / "mini" / "records.yaml"
+    records.write_text(
+        records.read_text()
+        + "  - id: levee\n    text: Raise the levee.\n    origin: derived\n    basis: The river rose.\n"
+        + "    cites: [report#2]\n    audiences: [dsk, principal]\n"
+    )
+    code, _, err = run_cli("check", "--data", mini_data, "--audience", "desk")
+    assert code == 2, err
+    lines = [ln for ln in err.splitlines() if ln.startswith("error:")]
+    assert any(
+        re.search(
+            r"records\.yaml:\d+:\d+: recommendations\[1\]\.audiences\[0\]: "
+            r"unknown audience 'dsk' \(did you mean 'desk'\?\)",
+            ln,
+        )
+        for ln in lines
+    ), err
+    code, _, err = run_cli("check", "--data", mini_data)
+    assert code == 2
+    assert "recommendations[1].audiences[1]: audience 'principal' has no `recommendations` section" in err, err
+
+
+def test_check_refuses_a_block_its_layout_does_not_define(mini_data: Path, tmp_path: Path, run_cli: RunCli) -> None:
+    """`{% block mastehad %}` would be dropped without a word: check names it, with the block meant."""
+    user = write_tree(
+        tmp_path / "mine",
+        {
+            "audiences/note.yaml": "title: Note\nformats: [md]\nsections: [summary, sources]\n",
+            "audiences/note.md.j2": '{% extends "base/layout.md.j2" %}\n\n{% block mastehad %}# Ours{% endblock %}\n',
+        },
+    )
+    code, _, err = run_cli("check", "--data", mini_data, "--templates", user, "--audience", "note")
+    assert code == 2, err
+    assert re.search(
+        r"note\.md\.j2:3: block 'mastehad' is not one its layout defines \(did you mean 'masthead'\?\)", err
+    ), err
+
+
+def test_check_refuses_a_corrected_error_repeated_in_prose(mini_data: Path, run_cli: RunCli) -> None:
+    """A correction says Berbera is in Somaliland: the data's own summary may not say Djibouti."""
+    dataset = mini_data / "mini" / "dataset.yaml"
+    dataset.write_text(
+        dataset.read_text().replace("had *floods* in May.", "had floods near the port of Berbera in Djibouti.")
+    )
+    records = mini_data / "mini" / "records.yaml"
+    records.write_text(
+        records.read_text()
+        + "corrections:\n  - id: berbera\n    location: report#2\n    kind: fact\n"
+        + "    source_says: Berbera in Djibouti\n    correct: Berbera in Somaliland\n"
+        + "    evidence: Berbera is a port of Somaliland.\n    cites: [report#2]\n"
+    )
+    code, _, err = run_cli("check", "--data", mini_data)
+    assert code == 2, err
+    assert re.search(
+        r"dataset\.yaml:\d+:\d+: info\.summary: repeats 'Berbera in Djibouti', "
+        r"which correction 'berbera' records as wrong",
+        err,
+    ), err
+
+
+JUDGMENT = """\
+judgments:
+  - id: displacement
+    text: Displacement is likely to rise.
+    likelihood: likely
+    basis: The river rose.
+    cites: [report#2]
+"""
+
+
+def _errors(err: str) -> list[str]:
+    return [ln for ln in err.splitlines() if ln.startswith("error:")]
+
+
+def test_one_mistake_one_error(mini_data: Path, run_cli: RunCli) -> None:
+    """A judgment missing `confidence` is one error, not also "unknown judgment" where a claim states it."""
+    records = mini_data / "mini" / "records.yaml"
+    records.write_text(records.read_text() + JUDGMENT)
+    dataset = mini_data / "mini" / "dataset.yaml"
+    text = dataset.read_text()
+    dataset.write_text(
+        text.replace("      cites: [report#2]\n", "      cites: [report#2]\n      judgment: displacement\n", 1)
+    )
+    code, _, err = run_cli("check", "--data", mini_data)
+    assert code == 2
+    assert len(_errors(err)) == 1 and "judgments[0].confidence: required key missing" in err, err
+
+
+def test_a_rule_about_a_whole_record_does_not_say_found_a_mapping(mini_data: Path, run_cli: RunCli) -> None:
+    records = mini_data / "mini" / "records.yaml"
+    records.write_text(
+        records.read_text()
+        + JUDGMENT.replace("likelihood: likely", "likelihood: almost certain").replace(
+            "    basis:", "    confidence: high\n    basis:"
+        )
+    )
+    code, _, err = run_cli("check", "--data", mini_data)
+    assert code == 2
+    assert "its likelihood word 'almost certain' (ICD 203)" in err and "found a mapping" not in err, err
+
+
+def test_a_syntax_error_does_not_hide_the_other_files_mistakes(mini_data: Path, run_cli: RunCli) -> None:
+    """One pass shows both: the broken file's syntax and another file's schema error."""
+    (mini_data / "mini" / "more.yaml").write_text("themes:\n  - id: water\n    label: [Water\n")
+    records = mini_data / "mini" / "records.yaml"
+    records.write_text(records.read_text().replace("    unit: metres\n", "    unit: metres\n    colour: blue\n"))
+    code, _, err = run_cli("check", "--data", mini_data)
+    assert code == 2
+    errors = _errors(err)
+    assert any("more.yaml:3" in e and "YAML syntax" in e for e in errors), err
+    assert any("records.yaml" in e and "figures[0].colour: unknown key" in e for e in errors), err
+    assert not any("required key missing" in e for e in errors), err

@@ -8,10 +8,11 @@ same name.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
-from briefs.data.load import LoadedAudience, load_audience
+from briefs.data.load import LoadedAudience, LoadedDataset, load_audience
 from briefs.data.yamlfile import read_yaml
 from briefs.errors import InputError, Problem, display_path
 
@@ -84,3 +85,60 @@ def distribution_problems(audiences: dict[str, LoadedAudience]) -> list[Problem]
                     where = display_path(loaded.path)
                     problems.append(Problem(where, None, None, f"distribution.attach[{i}]", message))
     return problems
+
+
+def record_audience_problems(
+    datasets: dict[str, LoadedDataset], audiences: dict[str, LoadedAudience], known: list[str]
+) -> list[Problem]:
+    """A record limited to `audiences:` must name audiences that exist and show it, or it appears nowhere.
+
+    ``known`` is every audience id found (a build of one audience still knows the others' names);
+    whether an audience shows the record is checked for those loaded. Named at the id's file and line.
+    """
+    problems: list[Problem] = []
+    for loaded in datasets.values():
+        limited = {r.id: r for r in loaded.dataset.recommendations if r.audiences}
+        if not limited:
+            continue
+        for path, rid, j, k, audience_id in _audience_refs(loaded.files, set(limited)):
+            record = limited[rid]
+            message = ""
+            if audience_id not in known:
+                near = difflib.get_close_matches(audience_id, known, n=1)
+                guess = f" (did you mean {near[0]!r}?)" if near else ""
+                message = f"unknown audience {audience_id!r}{guess}; found: {', '.join(known) or 'none'}"
+            elif audience_id in audiences:
+                audience = audiences[audience_id].audience
+                spec = next((s for s in audience.sections if s.id == "recommendations"), None)
+                if spec is None:
+                    message = (
+                        f"audience {audience_id!r} has no `recommendations` section, so recommendation "
+                        f"{record.id!r} appears in no brief of it"
+                    )
+                elif spec.origin is not None and record.origin not in spec.origin:
+                    message = (
+                        f"audience {audience_id!r} shows only recommendations of origin {' or '.join(spec.origin)}, "
+                        f"so recommendation {record.id!r} ({record.origin}) appears in no brief of it"
+                    )
+            if message:
+                doc, _ = read_yaml(path)
+                if doc is not None:
+                    problems.append(doc.problem(("recommendations", j, "audiences", k), message))
+                else:
+                    problems.append(Problem(display_path(path), None, None, f"recommendations[{j}].audiences", message))
+    return problems
+
+
+def _audience_refs(files: tuple[Path, ...], ids: set[str]) -> list[tuple[Path, str, int, int, str]]:
+    """(file, record id, its index in the file's list, the entry's index, audience id) for each `audiences:` entry."""
+    found = []
+    for path in files:
+        doc, _ = read_yaml(path)
+        value = doc.value if doc is not None else None
+        records = value.get("recommendations") if isinstance(value, dict) else None
+        if not isinstance(records, list):
+            continue
+        for j, record in enumerate(records):
+            if isinstance(record, dict) and record.get("id") in ids and isinstance(record.get("audiences"), list):
+                found += [(path, str(record["id"]), j, k, str(a)) for k, a in enumerate(record["audiences"])]
+    return found

@@ -102,11 +102,17 @@ def load_dataset(folder: Path) -> tuple[LoadedDataset | None, list[Problem]]:
                 continue
             owner[key] = doc
             merged[key] = value
-    if unreadable:
-        return None, problems
 
     def doc_for(loc: Loc) -> YamlDoc | None:
         return owner.get(str(loc[0])) if loc else None
+
+    if unreadable:
+        # The files that could be read are still checked against the schema, so one syntax error does not
+        # hide the others' mistakes (issue 24); what the unreadable file holds is not known, so neither a
+        # missing section nor a reference (to a record it may hold) is reported.
+        _, found = validate(Dataset, merged, doc_for, folder)
+        problems += [p for p in found if not (p.message == "required key missing" and "." not in p.key)]
+        return None, problems
 
     dataset, found = validate(Dataset, merged, doc_for, folder)
     problems += found
@@ -202,7 +208,7 @@ class _RenumberedDoc(YamlDoc):
         return super().problem(loc, message)
 
 
-_REFERENCE = re.compile(r"(?:unknown (?:source|actor|theme|record) |cites paragraph \d+ of )'([^']*)'")
+_REFERENCE = re.compile(r"(?:unknown [a-z]+ |cites paragraph \d+ of )'([^']*)'")
 
 
 def _about_invalid(problem: Problem, invalid_ids: set[str]) -> bool:
@@ -270,6 +276,8 @@ def _describe(model: type[BaseModel], err: Any) -> str:
     msg = re.sub(r"^(Input|Value|String) should (be|have|match) ", "expected ", msg)
     msg = re.sub(r"^Value error, ", "expected ", msg)
     msg = msg.replace("expected pattern", "expected text matching").replace("expected valid", "expected a valid")
+    if kind == "value_error" and isinstance(err.get("input"), dict):
+        return msg  # a rule about the whole record: "found a mapping" would say nothing (issue 24)
     return f"{msg}, found {found}"
 
 
@@ -390,6 +398,7 @@ def check_references(dataset: Dataset, doc_for: typing.Callable[[Loc], YamlDoc |
         lambda: check_update_dates(dataset, problem),
         lambda: check_paragraph_counts(dataset, folder, problem),
         lambda: check_source_says(dataset, folder, problem),
+        lambda: check_corrected_errors(dataset, problem),
     ]
     for run_check in checks:
         try:
@@ -463,6 +472,68 @@ def check_passages(dataset: Dataset, problem: Callable[[Loc, str], None]) -> Non
             if passage.claims[0].caveat:
                 problem(
                     (*loc, j, "claims", 0, "caveat"), "a caveat cannot open a paragraph: it qualifies a claim before it"
+                )
+
+
+_NOT_PROSE = frozenset(
+    {
+        "corrections",
+        "sources",
+        "aliases",
+        "misspellings",
+        "source_heading",
+        "id",
+        "cites",
+        "location",
+        "leans_on",
+        "about",
+    }
+)
+"""Where a corrected error may stand: the corrections, the sources, an actor's other spellings, a source's heading."""
+
+
+def _plain(text: str) -> str:
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
+    return " ".join(re.sub(r"[*_`]", "", text).split()).casefold()
+
+
+def _prose_strings(value: Any, loc: Loc) -> typing.Iterator[tuple[Loc, str]]:
+    if isinstance(value, str):
+        yield loc, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key not in _NOT_PROSE:
+                yield from _prose_strings(item, (*loc, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _prose_strings(item, (*loc, i))
+
+
+def check_corrected_errors(dataset: Dataset, problem: Callable[[Loc, str], None]) -> None:
+    """The data's own prose never repeats a mistake its corrections record (issue 24).
+
+    "the port of Berbera in Djibouti" next to a correction saying Berbera is in Somaliland prints the
+    error beside the annex that calls it wrong. A correction whose wrong words are part of the right ones
+    ("Tokayev" → "Tokayev's") or too short to be told from ordinary words (a pronoun) is not searched for.
+    """
+    wrong = []
+    for correction in dataset.corrections:
+        says, right = _plain(correction.source_says), _plain(correction.correct)
+        if correction.kind == "pronoun" or len(says) < 6 or (" " not in says and len(says) < 10) or says in right:
+            continue
+        pattern = re.compile(r"(?<!\w)" + re.escape(says) + r"(?!\w)")
+        wrong.append((correction, pattern))
+    if not wrong:
+        return
+    data = dataset.model_dump(mode="python", by_alias=False)
+    for loc, text in _prose_strings({k: v for k, v in data.items() if k not in _NOT_PROSE}, ()):
+        plain = _plain(text)
+        for correction, pattern in wrong:
+            if pattern.search(plain) and not pattern.search(_plain(correction.correct)):
+                problem(
+                    loc,
+                    f"repeats {correction.source_says!r}, which correction {correction.id!r} records as wrong "
+                    f"(the source's {correction.kind}); expected {correction.correct!r}",
                 )
 
 

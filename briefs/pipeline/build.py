@@ -19,7 +19,13 @@ from typing import Any
 from briefs import __version__
 from briefs.compose.changes import Changes
 from briefs.compose.fit import Rendered
-from briefs.data.audiences import TemplateDirs, distribution_problems, load_audiences
+from briefs.data.audiences import (
+    TemplateDirs,
+    discover_audiences,
+    distribution_problems,
+    load_audiences,
+    record_audience_problems,
+)
 from briefs.data.load import LoadedAudience, LoadedDataset, LoadMap, dataset_folders, load_datasets
 from briefs.data.model import RECORD_KINDS
 from briefs.errors import BuildError, InputError, Problem, display_path
@@ -171,6 +177,8 @@ def make_plan(options: Options) -> Plan:
     problems += missing_templates(options.dirs, audiences)
 
     problems += distribution_problems(audiences)
+    if datasets and audiences:  # a record limited to audiences that do not exist or do not show it (issue 24)
+        problems += record_audience_problems(datasets, audiences, list(discover_audiences(options.dirs)))
     if problems:
         raise InputError(problems)
 

@@ -4,7 +4,11 @@ PDF would fetch, so template mistakes surface with exit 2 before any build write
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
+
+import jinja2
+from jinja2 import nodes
 
 from briefs.compose.fit import context_for, template_path
 from briefs.compose.select import Brief, select
@@ -70,7 +74,7 @@ def empty_sections(plan: Plan) -> list[Problem]:
         loaded = plan.audiences[audience_id]
         doc, _ = read_yaml(loaded.path)
         for place, spec, title in brief.empty:
-            why = _why_empty(spec)
+            why = _why_empty(spec, _has_any(plan, dataset_id, loaded.audience, place))
             message = f"{dataset_id}: section {spec.id!r} (“{title}”) shows nothing: {why}"
             if doc is not None:
                 found.append(doc.problem(("sections", place), message))
@@ -79,7 +83,19 @@ def empty_sections(plan: Plan) -> list[Problem]:
     return found
 
 
-def _why_empty(spec: Any) -> str:
+def _has_any(plan: Plan, dataset_id: str, audience: Any, place: int) -> bool:
+    """Whether the section at ``place`` would show anything without its own filters."""
+    sections = list(audience.sections)
+    spec = sections[place]
+    sections[place] = spec.model_copy(update={"max_priority": None, "max_paragraph_priority": None, "origin": None})
+    relaxed = audience.model_copy(update={"sections": sections})
+    brief = select(plan.datasets[dataset_id].dataset, relaxed)
+    return not any(p == place for p, _, _ in brief.empty)
+
+
+def _why_empty(spec: Any, filtered: bool) -> str:
+    if not filtered:
+        return f"the data has no records this section shows ({spec.id})"
     limits = []
     if spec.max_priority is not None:
         limits.append(f"priority ≤ {spec.max_priority} (max_priority)")
@@ -103,6 +119,50 @@ def _briefs(plan: Plan) -> dict[tuple[str, str], Brief]:
     return out
 
 
+def _blocks(env: Any, name: str, seen: frozenset[str] = frozenset()) -> tuple[set[str], set[str], str | None]:
+    """(every block a template defines, those at its top level, the template it extends as a constant)."""
+    source, filename, _ = env.loader.get_source(env, name)
+    tree = env.parse(source, name, filename)
+    every = {b.name for b in tree.find_all(nodes.Block)}
+    nested = {inner.name for b in tree.find_all(nodes.Block) for inner in b.find_all(nodes.Block)}
+    parent = next(iter(tree.find_all(nodes.Extends)), None)
+    extends = parent.template.value if parent is not None and isinstance(parent.template, nodes.Const) else None
+    return every, every - nested, extends if isinstance(extends, str) and extends not in seen else None
+
+
+def unknown_blocks(env: Any, name: str, file: str) -> list[Problem]:
+    """A block a template overrides must be one its layout defines, or its content is silently dropped."""
+    try:
+        _, top, parent = _blocks(env, name)
+        defined: set[str] = set()
+        seen = frozenset({name})
+        while parent is not None:
+            every, _, next_parent = _blocks(env, parent, seen)
+            defined |= every
+            seen |= {parent}
+            parent = next_parent
+    except (jinja2.TemplateError, OSError):
+        return []  # rendering reports a missing or broken template, with its line
+    if not seen - {name}:
+        return []  # a page of its own: nothing it defines is dropped
+    problems = []
+    for block in sorted(top - defined):
+        near = difflib.get_close_matches(block, sorted(defined), n=1)
+        guess = f" (did you mean {near[0]!r}?)" if near else ""
+        message = (
+            f"block {block!r} is not one its layout defines{guess}, so its content is never shown; "
+            f"blocks: {', '.join(sorted(defined))}"
+        )
+        problems.append(Problem(file, _block_line(env, name, block), None, "", message))
+    return problems
+
+
+def _block_line(env: Any, name: str, block: str) -> int | None:
+    source, filename, _ = env.loader.get_source(env, name)
+    tree = env.parse(source, name, filename)
+    return next((b.lineno for b in tree.find_all(nodes.Block) if b.name == block), None)
+
+
 def check_templates(plan: Plan) -> None:
     """Render every planned target's templates (not the PDF layout), so template mistakes surface in `check`."""
     from briefs.formats.references import RenderedChecker, css_file_problems
@@ -111,6 +171,7 @@ def check_templates(plan: Plan) -> None:
     dirs = plan.options.dirs
     envs = {fmt: make_env(dirs, fmt) for fmt in ("html", "md")}
     seen: set[tuple[str, str, str]] = set()
+    checked_blocks: set[tuple[str, str]] = set()
     # What a PDF would fetch is refused here as the PDF step's fetcher would, naming its file (issue 19).
     pdf_briefs = {(p.target.dataset, p.target.audience) for p in plan.targets if p.target.fmt == "pdf"}
     fetches = RenderedChecker(dirs)
@@ -123,6 +184,9 @@ def check_templates(plan: Plan) -> None:
         audience = plan.audiences[p.target.audience].audience
         brief = select(plan.datasets[p.target.dataset].dataset, audience)
         name = template_name(dirs, audience.template or audience.id, kind)
+        if (name, kind) not in checked_blocks:
+            checked_blocks.add((name, kind))
+            problems += unknown_blocks(envs[kind], name, template_path(dirs, name))
         try:
             with time_limit(plan.options.time_limit, f"{p.target.dataset}/{p.target.audience} ({kind} template)"):
                 text, unshown = unshown_sections(
