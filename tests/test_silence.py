@@ -236,3 +236,54 @@ def test_a_syntax_error_does_not_hide_the_other_files_mistakes(mini_data: Path, 
     assert any("more.yaml:3" in e and "YAML syntax" in e for e in errors), err
     assert any("records.yaml" in e and "figures[0].colour: unknown key" in e for e in errors), err
     assert not any("required key missing" in e for e in errors), err
+
+
+SCOPED_YAML = """\
+    title: Action Memo
+    datasets: [mini]
+    formats: [md]
+    sections: [bluf, recommendations, sources]
+    distribution:
+      to: [office@example.org]
+      attach: [md]
+    """
+
+
+def test_an_audience_scoped_to_one_dataset_builds_and_sends_only_there(
+    two_datasets: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    """`datasets: [mini]`: no mini2 brief of it, and `send` does not report mini2 skipped."""
+    user = write_tree(tmp_path / "mine", {"audiences/office.yaml": SCOPED_YAML})
+    out = tmp_path / "out"
+    where = ("--data", two_datasets, "--templates", user, "--out", out)
+    code, stdout, err = run_cli(*where, "--format", "md")
+    assert code == 0, err
+    assert (out / "mini" / "office.md").is_file()
+    assert not (out / "mini2" / "office.md").exists()
+    assert (out / "mini2" / "desk.md").is_file()  # the shipped audiences still go with every dataset
+    code, stdout, err = run_cli("send", *where, "--dry-run", "--outbox", tmp_path / "outbox")
+    assert code == 0, err
+    assert "mini2/office" not in stdout + err, stdout + err
+    assert "mini/office" in stdout + err
+    code, stdout, _ = run_cli("list", *where)
+    assert "mini/office.md" in stdout and "mini2/office" not in stdout
+
+
+def test_a_dataset_names_its_audiences_and_a_typo_is_caught(
+    two_datasets: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    dataset = two_datasets / "mini2" / "dataset.yaml"
+    dataset.write_text(dataset.read_text().replace("info:\n", "info:\n  audiences: [desk]\n", 1))
+    out = tmp_path / "out"
+    code, _, err = run_cli("--data", two_datasets, "--out", out, "--format", "md")
+    assert code == 0, err
+    assert sorted(p.name for p in (out / "mini2").glob("*.md")) == ["desk.md"]
+    assert (out / "mini" / "public.md").is_file()
+    dataset.write_text(dataset.read_text().replace("audiences: [desk]", "audiences: [dsek]"))
+    user = write_tree(tmp_path / "mine", {"audiences/office.yaml": SCOPED_YAML.replace("[mini]", "[mnii]")})
+    code, _, err = run_cli("check", "--data", two_datasets, "--templates", user)
+    assert code == 2
+    assert re.search(
+        r"mini2/dataset\.yaml:2:\d+: info\.audiences\[0\]: unknown audience 'dsek' \(did you mean 'desk'\?\)", err
+    ), err
+    assert re.search(r"office\.yaml:2:\d+: datasets\[0\]: unknown dataset 'mnii' \(did you mean 'mini'\?\)", err), err

@@ -142,3 +142,47 @@ def _audience_refs(files: tuple[Path, ...], ids: set[str]) -> list[tuple[Path, s
             if isinstance(record, dict) and record.get("id") in ids and isinstance(record.get("audiences"), list):
                 found += [(path, str(record["id"]), j, k, str(a)) for k, a in enumerate(record["audiences"])]
     return found
+
+
+def goes_with(dataset: LoadedDataset, audience: LoadedAudience) -> bool:
+    """Whether a brief of this dataset is built for this audience: neither limits itself to others."""
+    wanted = dataset.dataset.info.audiences
+    allowed = audience.audience.datasets
+    return (not wanted or audience.audience.id in wanted) and (not allowed or dataset.dataset.id in allowed)
+
+
+def pairing_problems(
+    datasets: dict[str, LoadedDataset],
+    audiences: dict[str, LoadedAudience],
+    known_datasets: list[str],
+    known_audiences: list[str],
+) -> list[Problem]:
+    """An audience's `datasets:` and a dataset's `info.audiences` name what exists (with a did-you-mean)."""
+    problems: list[Problem] = []
+
+    def unknown(what: str, name: str, known: list[str]) -> str:
+        near = difflib.get_close_matches(name, known, n=1)
+        guess = f" (did you mean {near[0]!r}?)" if near else ""
+        return f"unknown {what} {name!r}{guess}; found: {', '.join(known) or 'none'}"
+
+    for loaded in audiences.values():
+        for i, name in enumerate(loaded.audience.datasets):
+            if name not in known_datasets:
+                doc, _ = read_yaml(loaded.path)
+                message = unknown("dataset", name, known_datasets)
+                if doc is not None:
+                    problems.append(doc.problem(("datasets", i), message))
+                else:
+                    problems.append(Problem(display_path(loaded.path), None, None, f"datasets[{i}]", message))
+    for ds in datasets.values():
+        for i, name in enumerate(ds.dataset.info.audiences):
+            if name not in known_audiences:
+                message = unknown("audience", name, known_audiences)
+                for path in ds.files:
+                    doc, _ = read_yaml(path)
+                    if doc is not None and isinstance(doc.value, dict) and "info" in doc.value:
+                        problems.append(doc.problem(("info", "audiences", i), message))
+                        break
+                else:
+                    problems.append(Problem(display_path(ds.folder), None, None, f"info.audiences[{i}]", message))
+    return problems

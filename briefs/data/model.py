@@ -461,6 +461,11 @@ class DatasetInfo(Record):
     implications: list[Passage] = Field(
         default_factory=list, description="What it means for the reader's policy, and what to expect: bullets."
     )
+    audiences: list[Id] = Field(
+        default_factory=list,
+        description="Build this dataset only for these audiences (their ids); empty: every audience. An audience "
+        "can say the same from its side with `datasets:`.",
+    )
 
 
 RECORD_KINDS = (
@@ -675,6 +680,11 @@ class Audience(Record):
     )
     sections: list[SectionSpec] = Field(min_length=1)
     distribution: Distribution | None = Field(default=None, description="Who is mailed each new edition.")
+    datasets: list[Id] = Field(
+        default_factory=list,
+        description="Build this audience only for these datasets (their folder names): an office's own audience "
+        "in a `--templates` folder that is not for every dataset. Empty: every dataset.",
+    )
 
     @model_validator(mode="after")
     def _information_memo_asks_nothing(self) -> Audience:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from briefs.compose.changes import Changes, Edition, diff, plain
+from briefs.data.audiences import goes_with
 from briefs.data.load import LoadedAudience, LoadedDataset
 from briefs.deliver.deliveries import Delivery, DeliveryLog, Key, delivery_key, send_lock
 from briefs.deliver.mail import (
@@ -183,8 +184,8 @@ def prepare(plan: Plan, deliveries: DeliveryLog, sender: str) -> tuple[list[Pend
     for ds_id, loaded in plan.datasets.items():
         for aud_id, audience in plan.audiences.items():
             dist = audience.audience.distribution
-            if dist is None:
-                continue
+            if dist is None or not goes_with(loaded, audience):
+                continue  # no list, or not a brief anyone builds (`datasets:` / `info.audiences`)
             brief = f"{ds_id}/{aud_id}"
             editions = _editions(out_dir, ds_id, aud_id)
             if not editions:

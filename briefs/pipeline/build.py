@@ -23,7 +23,9 @@ from briefs.data.audiences import (
     TemplateDirs,
     discover_audiences,
     distribution_problems,
+    goes_with,
     load_audiences,
+    pairing_problems,
     record_audience_problems,
 )
 from briefs.data.load import LoadedAudience, LoadedDataset, LoadMap, dataset_folders, load_datasets
@@ -178,7 +180,9 @@ def make_plan(options: Options) -> Plan:
 
     problems += distribution_problems(audiences)
     if datasets and audiences:  # a record limited to audiences that do not exist or do not show it (issue 24)
-        problems += record_audience_problems(datasets, audiences, list(discover_audiences(options.dirs)))
+        known = list(discover_audiences(options.dirs))
+        problems += record_audience_problems(datasets, audiences, known)
+        problems += pairing_problems(datasets, audiences, [f.name for f in dataset_folders(options.data_dir)], known)
     if problems:
         raise InputError(problems)
 
@@ -196,6 +200,8 @@ def make_plan(options: Options) -> Plan:
         # Trimming reads the validated records, not the files: a comment or a reordered key changes no cut.
         content = loaded.dataset.model_dump_json()
         for audience_id, aud in audiences.items():
+            if not goes_with(loaded, aud):
+                continue  # the audience or the dataset limits itself to others (`datasets:`, `info.audiences`)
             if not in_shard(dataset_id, audience_id, options.shard):
                 continue
             if templates_digest is not None:
