@@ -137,7 +137,8 @@ def test_source_says_found_in_the_paragraph(data: Path, location: str, says: str
 )
 def test_source_says_not_in_the_paragraph(data: Path, location: str, says: str, where: str) -> None:
     path = add(data, "corrections.yaml", CORRECTION.format(location=location, says=says))
-    assert problems(data) == [
+    # (The key point "The river rose 4 metres." repeating these "wrong" words is its own error, issue 24.)
+    assert [p for p in problems(data) if "corrections[0]" in p] == [
         f"{path}:5:5: corrections[0].source_says: expected words found verbatim in {where}, found {says!r}"
     ]
 
