@@ -376,6 +376,10 @@ def _fit_tables(document: Document) -> None:
     normal = document.styles["Normal"].font
     font = normal.name or "Liberation Serif"
     points = normal.size.pt if normal.size is not None else 12.0
+    if any(s.name == "Compact" for s in document.styles):  # pandoc sets cell text in Compact
+        compact = document.styles["Compact"].font
+        font = compact.name or font
+        points = compact.size.pt if compact.size is not None else points
     regular, bold = _advances(font, False), _advances(font, True)
     for table in document.element.body.iter(qn("w:tbl")):
         rows = [[_text(cell) for cell in row.iter(qn("w:tc"))] for row in table.iter(qn("w:tr"))]
@@ -622,6 +626,11 @@ def _list_styles(document: Document) -> None:
                 props.insert(0, style)
             style.set(f"{W}val", ids[name])
         if kind == "continue":  # no number: aligned with the item's text, as the list's numbering indents it
+            before = p.getprevious()
+            before_props = before.find(f"{W}pPr") if before is not None and before.tag == f"{W}p" else None
+            if before_props is not None and before_props.find(f"{W}keepNext") is None:
+                before_props.append(OxmlElement("w:keepNext"))  # an item stays with its basis across a page break
+                _order_paragraph_properties(before_props)
             props.remove(numbering)
             for old in props.findall(f"{W}ind"):
                 props.remove(old)

@@ -155,6 +155,9 @@ def _box_style(document: Any, fill: str, border: str) -> None:
     element.append(cell)
 
 
+TABLE_POINTS = 9.5
+"""Table text, as the PDF's tables (``table { font-size: 9.5pt }``)."""
+
 NOTE_POINTS = 9.0
 """Footnotes set as the PDF's notes are (issue 26: 8 pt was too small to read on paper)."""
 
@@ -212,6 +215,7 @@ def reference_docx(audience: Audience) -> bytes:
             _look(styles[name], font=body_font, size=size)
     _spacing(styles["Body Text"], 0, layout.after if layout else 6)
     _spacing(styles["Compact"], 0, 4 if memo else 3)
+    _look(styles["Compact"], size=TABLE_POINTS)  # pandoc's style for table cells; lists have their own now
     headings = {  # level: (size, bold, italic, underline, before, after)
         1: (14.0 if memo else 19.0, True, False, False, 0.0, 6.0),
         2: (size if memo else 12.5, True, False, memo, 12.0, 4.0),
