@@ -287,3 +287,22 @@ def test_a_dataset_names_its_audiences_and_a_typo_is_caught(
         r"mini2/dataset\.yaml:2:\d+: info\.audiences\[0\]: unknown audience 'dsek' \(did you mean 'desk'\?\)", err
     ), err
     assert re.search(r"office\.yaml:2:\d+: datasets\[0\]: unknown dataset 'mnii' \(did you mean 'mini'\?\)", err), err
+
+
+def test_font_sans_on_the_principal_look_sets_headings_too(mini_data: Path, tmp_path: Path, run_cli: RunCli) -> None:
+    """`font: sans` with `template: principal`: no serif headings under sans body text."""
+    shipped = (Path(__file__).parent.parent / "templates" / "audiences" / "principal.yaml").read_text()
+    text = shipped.replace("font: serif", "font: sans") + "template: principal\n"
+    user = write_tree(tmp_path / "mine", {"audiences/sansmemo.yaml": text})
+    out = tmp_path / "out"
+    code, _, err = run_cli(
+        "--data", mini_data, "--templates", user, "--out", out, "--audience", "sansmemo", "--format", "html"
+    )
+    assert code == 0, err
+    html = (out / "mini" / "sansmemo.html").read_text(encoding="utf-8")
+    rules = [
+        ln
+        for ln in html.splitlines()
+        if re.match(r"\s*(h2|\.memo-kind|table\.memo-lines th)\s*\{", ln) and '"Brief ' in ln
+    ]
+    assert rules and all('"Brief Sans"' in ln and "Serif" not in ln for ln in rules), rules
