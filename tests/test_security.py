@@ -559,3 +559,75 @@ def test_the_time_limit_holds_outside_the_main_thread() -> None:
     message, took = seen[0]  # type: ignore[misc]
     assert "mini/slow: rendering took longer than the 0.5 s time limit" in message
     assert 0.5 <= took < 10
+
+
+# --- What a data or template folder may hold: only regular files are read, never past a limit (issue 25) ----
+
+
+def run_bounded(*argv: str | Path) -> subprocess.CompletedProcess[str]:
+    """``build.py`` in a subprocess under a 4 GiB address-space limit and a timeout: the unfixed tool ran out
+    of memory on ``/dev/zero`` or waited forever on a FIFO, and must fail here, not take the machine."""
+    limited = (
+        "import os, resource, sys; resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30)); "
+        "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", limited, str(REPO / "build.py"), *(str(a) for a in argv)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+
+
+def plant(folder: Path, name: str, kind: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "zero":
+        path.symlink_to("/dev/zero")
+    elif kind == "fifo":
+        os.mkfifo(path)
+    else:  # a 3 GiB file that takes no disk (sparse)
+        with path.open("wb") as fh:
+            fh.truncate(3 << 30)
+    return path
+
+
+REFUSED = [  # read as data or as an audience: each is named, all at once
+    ("data", "mini/zero.yaml", "zero", "mini/zero.yaml: cannot read: not a regular file (a character device)"),
+    ("data", "mini/pipe.yaml", "fifo", "mini/pipe.yaml: cannot read: not a regular file (a FIFO)"),
+    ("data", "mini/big.yaml", "big", "mini/big.yaml: file is 3,221,225,472 bytes; expected at most 2,097,152"),
+    ("tpl", "audiences/pipe.yaml", "fifo", "audiences/pipe.yaml: cannot read: not a regular file (a FIFO)"),
+    ("tpl", "audiences/zero.yaml", "zero", "audiences/zero.yaml: cannot read: not a regular file (a character"),
+]
+IGNORED = [  # not read by this build: it goes on, and neither waits for them nor reads them
+    ("data", "mini/notes.txt", "fifo", None),
+    ("data", "mini/sources/zero.txt", "zero", None),
+    ("tpl", "base/pipe.css", "fifo", None),
+    ("tpl", "base/zero.css", "zero", None),
+    ("tpl", "base/fonts/big.ttf", "big", None),
+]
+
+
+@pytest.mark.parametrize("planted", [REFUSED, IGNORED], ids=["read", "not-read"])
+def test_a_fifo_a_device_or_a_huge_file_in_a_folder_is_refused_not_read(
+    mini_data: Path, tmp_path: Path, planted: list[tuple[str, str, str, str | None]]
+) -> None:
+    tpl = write_tree(tmp_path / "tpl", {"audiences/plain.yaml": "title: Plain\nformats: [md]\nsections: [bluf]\n"})
+    for where, name, kind, _ in planted:
+        plant(mini_data if where == "data" else tpl, name, kind)
+    said = [s for *_, s in planted if s is not None]
+    argv = ("--data", mini_data, "--templates", tpl, "--out", tmp_path / "out", "--format", "md")
+    for command in ("build", "check", "build"):  # the second build meets the no-op fingerprint
+        started = time.monotonic()
+        run = run_bounded(command, *argv)
+        assert time.monotonic() - started < 60
+        assert "Traceback" not in run.stderr and "MemoryError" not in run.stderr, run.stderr
+        if not said:
+            assert run.returncode == 0, run.stderr
+        else:
+            assert run.returncode == 2, run.stderr
+            for text in said:
+                assert text in run.stderr, (text, run.stderr)
+            assert not (tmp_path / "out" / "mini").exists()

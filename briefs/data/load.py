@@ -57,7 +57,10 @@ def dataset_files(folder: Path) -> list[Path]:
     """The YAML files of one dataset, sorted."""
     # Hidden files are not data: an editor's lock or backup (`.#events.yaml`) is not a second events file.
     return sorted(
-        p for p in folder.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml") and not p.name.startswith(".")
+        # Not only regular files: a FIFO or a link to /dev/zero named *.yaml is refused by name, not skipped.
+        p
+        for p in folder.iterdir()
+        if not p.is_dir() and p.suffix in (".yaml", ".yml") and not p.name.startswith(".")
     )
 
 

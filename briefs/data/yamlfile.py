@@ -18,6 +18,7 @@ import yaml
 
 from briefs.data.yamlsyntax import explain as explain_syntax
 from briefs.errors import Problem, display_path
+from briefs.files import FileTooLargeError, read_limited
 
 Loc = tuple[str | int, ...]
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -205,12 +206,12 @@ def read_yaml(path: Path) -> tuple[YamlDoc | None, list[Problem]]:
     """Parse one YAML file. Returns the document (None if unusable) and every problem found."""
     doc = YamlDoc(path, None)
     name = doc.name
-    try:
-        raw = path.read_bytes()
+    try:  # a FIFO or a symlink to /dev/zero is refused, a 3 GiB file is not read (briefs/files.py)
+        raw = read_limited(path, MAX_FILE_BYTES)
+    except FileTooLargeError as exc:
+        return None, [Problem(name, None, None, "", f"file is {exc.size:,} bytes; expected at most {MAX_FILE_BYTES:,}")]
     except OSError as exc:
         return None, [Problem(name, None, None, "", f"cannot read: {exc.strerror or exc}")]
-    if len(raw) > MAX_FILE_BYTES:
-        return None, [Problem(name, None, None, "", f"file is {len(raw):,} bytes; expected at most {MAX_FILE_BYTES:,}")]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from briefs.errors import BuildError, InputError, Problem
+from briefs.files import read_limited
 
 if TYPE_CHECKING:
     import weasyprint
@@ -101,7 +102,12 @@ def make_fetcher(roots: tuple[Path, ...], refused: list[str]) -> Any:
             except FetchRefusedError as exc:
                 refused.append(str(exc))
                 raise
-            return weasyprint.urls.URLFetcherResponse(path.as_uri(), path.read_bytes())
+            try:  # the file read is the file checked: a regular one, at most the limit (briefs/files.py)
+                data = read_limited(path, MAX_ASSET_BYTES)
+            except OSError as exc:
+                refused.append(f"refused to fetch {_shown(url)}: {exc.strerror or exc}")
+                raise FetchRefusedError(refused[-1]) from None
+            return weasyprint.urls.URLFetcherResponse(path.as_uri(), data)
 
     return LockedFetcher(allowed_protocols=("file", "data"), allow_redirects=False, timeout=1)
 

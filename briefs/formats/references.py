@@ -23,7 +23,8 @@ import tinycss2
 
 from briefs.data.audiences import TemplateDirs
 from briefs.errors import Problem, display_path
-from briefs.formats.pdf import FetchRefusedError, _allowed_path
+from briefs.files import read_limited
+from briefs.formats.pdf import MAX_ASSET_BYTES, FetchRefusedError, _allowed_path
 
 log = logging.getLogger(__name__)
 
@@ -200,9 +201,13 @@ def css_file_problems(dirs: TemplateDirs) -> list[Problem]:
     problems = []
     for root in dirs.searched:
         for path in sorted(root.rglob("*.css")):
-            try:
-                text = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
+            try:  # a FIFO or a link to /dev/zero named *.css is refused, not waited on or read forever
+                text = read_limited(path, MAX_ASSET_BYTES).decode("utf-8")
+            except OSError as exc:
+                reason = exc.strerror or str(exc)
+                problems.append(Problem(display_path(path), None, None, "", f"cannot read the stylesheet: {reason}"))
+                continue
+            except UnicodeDecodeError as exc:
                 problems.append(Problem(display_path(path), None, None, "", f"cannot read the stylesheet: {exc}"))
                 continue
             for ref in css_references(text):

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from briefs import __version__
+from briefs.files import sha256_file
 from briefs.formats import SHIPPED_TEMPLATES
 
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: typing is not imported on the fast path
@@ -39,6 +40,9 @@ DEFAULT_SECONDS = 120.0
 STATE_DIR = ".briefs"
 STATE_FILE = "state.json"
 RECORD_FILE = "noop.json"
+FILE_LIMIT = 64 * 1024 * 1024
+"""The largest file the fingerprint reads (bytes); past it the full build decides (data files stop at 2 MB,
+template assets at 32 MB)."""
 
 
 def counted(n: int, noun: str) -> str:
@@ -66,8 +70,10 @@ def state_digest(out_dir: Path) -> str | None:
 def _hash_tree(h: Any, root: Path, label: str) -> bool:
     """Feed every folder and file under ``root`` (names and contents, in a fixed order) to ``h``.
 
-    False if it cannot. A symlinked folder inside ``root`` gives up: whether the loaders follow it
-    is theirs to decide, so the full build decides. Folders count even when empty: a new, empty
+    False if it cannot: a file that is not a regular one (a FIFO, a link to ``/dev/zero``), or one
+    over `FILE_LIMIT`, is never read; the full build decides (and names it, if it reads it). A
+    symlinked folder inside ``root`` gives up: whether the loaders follow it is theirs to decide, so
+    the full build decides. Folders count even when empty: a new, empty
     dataset folder is an error the full build must report.
     """
     if not root.is_dir():
@@ -80,10 +86,10 @@ def _hash_tree(h: Any, root: Path, label: str) -> bool:
         for name in sorted(files):
             path = Path(folder, name)
             h.update(f"{label}/{path.relative_to(root)}\0".encode("utf-8", "surrogateescape"))
-            try:
-                h.update(hashlib.sha256(path.read_bytes()).digest())
+            try:  # stat first, then read at most the limit: no FIFO, device or huge file is read
+                h.update(bytes.fromhex(sha256_file(path, FILE_LIMIT)))
             except OSError:
-                return False
+                return False  # the full build names what it cannot read, or refuses it
     return True
 
 

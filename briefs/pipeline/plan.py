@@ -22,6 +22,7 @@ from briefs.data.audiences import TemplateDirs
 from briefs.data.load import LoadedAudience
 from briefs.data.yamlfile import read_yaml
 from briefs.errors import InputError, Problem, display_path
+from briefs.files import sha256_file
 from briefs.formats import FORMATS
 from briefs.formats.render import SHIPPED_PREFIX, make_loader, template_name
 from briefs.pipeline.fastpath import STATE_DIR, STATE_FILE
@@ -67,7 +68,7 @@ class FileHasher:
     def __call__(self, path: Path) -> str:
         digest = self.cache.get(path)
         if digest is None:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            digest = sha256_file(path)  # a regular file, read in blocks: no FIFO or device is waited on
             self.cache[path] = digest
         return digest
 
