@@ -279,6 +279,29 @@ def test_when_changed_skips_an_edition_with_no_material_changes(
         assert "edition 3" in handler.parsed()[-1][1]["Subject"]
 
 
+def test_when_changed_still_sends_to_a_recipient_whose_delivery_failed(
+    mini_data: Path, smtp: tuple[Handler, int], run_cli: RunCli
+) -> None:
+    handler, port = smtp
+    site = Site(mini_data, audience(mini_data.parent, "when-changed"), port)
+    handler.refuse = {"b@example.org"}
+    site.build(run_cli)
+    assert site.send(run_cli)[0] == 1  # b's mail bounced: a and c have edition 1
+    assert sorted(r for rcpts, _ in handler.messages for r in rcpts) == ["a@example.org", "c@example.org"]
+    path = site.tpl / "audiences/mail.yaml"  # edition 2, with nothing material changed since edition 1
+    path.write_text(path.read_text().replace("key_points]", "key_points, recommendations]"))
+    site.build(run_cli)
+    handler.refuse = set()
+    code, out, err = site.send(run_cli)
+    assert code == 0, err
+    # b has had nothing yet, so edition 2 is news to b; a and c had edition 1 and are not mailed again.
+    assert [rcpts for rcpts, _ in handler.messages[2:]] == [["b@example.org"]]
+    assert "edition 2" in handler.parsed()[-1][1]["Subject"]
+    assert "skipped mini/mail edition 2 to a@example.org: nothing material changed since the edition" in out
+    assert "send: 1 sent, 0 already sent, 2 skipped, 0 failed" in out
+    assert site.send(run_cli)[0] == 0 and len(handler.messages) == 3  # and only once
+
+
 def test_a_server_that_fails_temporarily_is_retried(site: Site, smtp: tuple[Handler, int], run_cli: RunCli) -> None:
     handler, _ = smtp
     handler.fail_data = 2  # 451 twice: the first message is retried twice

@@ -633,7 +633,8 @@ class Distribution(Record):
     )
     send: Literal["every-edition", "when-changed"] = Field(
         default="every-edition",
-        description="`every-edition`, or `when-changed`: only when the records changed since the last edition sent.",
+        description="`every-edition`, or `when-changed`: to each recipient only when the records changed since "
+        "the edition they last received.",
     )
     subject: SubjectTemplate = Field(
         default="{title} — {audience}, edition {edition} of {date}",

@@ -81,12 +81,15 @@ class DeliveryLog:
         """The entry for a delivery, if it was ever attempted."""
         return self.entries.get(key)
 
-    def sent_editions(self, dataset: str, audience: str) -> set[int]:
-        """The editions of a brief that reached at least one recipient."""
+    def sent_editions(self, dataset: str, audience: str, recipient: str | None = None) -> set[int]:
+        """The editions of a brief that reached at least one recipient (or ``recipient``, without case)."""
         return {
             d.edition
             for d in self.entries.values()
-            if d.dataset == dataset and d.audience == audience and d.state == "sent"
+            if d.dataset == dataset
+            and d.audience == audience
+            and d.state == "sent"
+            and (recipient is None or d.recipient.lower() == recipient.lower())
         }
 
     def record(self, delivery: Delivery, state: State, error: str | None = None) -> Delivery:

@@ -68,7 +68,7 @@ class SendResult:
         if self.status == "written":
             return f"wrote {display_path(self.path or '')} ({self.brief}{to})"
         if self.status == "skipped":
-            return f"skipped {self.brief}: {self.detail}"
+            return f"skipped {self.brief}{to}: {self.detail}"
         return f"{self.status.replace('-', ' ')} {self.brief}{to}"
 
 
@@ -112,9 +112,14 @@ def _editions(out_dir: Path, dataset: str, audience: str) -> dict[int, Edition]:
 
 
 def _material(current: Edition, editions: dict[int, Edition], sent: set[int]) -> bool:
-    """Has anything changed since the last edition that reached a reader (or did none ever)?"""
+    """Has anything changed since the last edition that reached this reader (or did none ever)?
+
+    ``sent``: the editions this one recipient has received. Kept per recipient (issue 25): a reader whose
+    delivery failed is measured against what they last received, so the next edition goes to them
+    even when nothing changed since the one the others got.
+    """
     if current.number in sent:
-        return True  # already going out to some recipients: the others get it too
+        return True  # they have it already: the delivery log says so, this does not skip it
     earlier = [n for n in sent if n < current.number]
     if not earlier or max(earlier) not in editions:
         return True
@@ -196,10 +201,14 @@ def prepare(plan: Plan, deliveries: DeliveryLog, sender: str) -> tuple[list[Pend
             brief = f"{brief} edition {current.number}"
             if (ds_id, aud_id) in stale:
                 log.warning("%s: outputs are stale; sending the last built edition (build --send builds first)", brief)
-            sent = deliveries.sent_editions(ds_id, aud_id)
-            if dist.send == "when-changed" and not _material(current, editions, sent):
-                results.append(SendResult(brief, None, "skipped", "nothing material changed (send: when-changed)"))
-                continue
+            unchanged: set[str] = set()  # recipients for whom nothing material changed since their last edition
+            if dist.send == "when-changed":
+                for recipient in (*dist.to, *dist.cc):
+                    if not _material(current, editions, deliveries.sent_editions(ds_id, aud_id, recipient)):
+                        unchanged.add(recipient.lower())
+                if len(unchanged) == len({r.lower() for r in (*dist.to, *dist.cc)}):
+                    results.append(SendResult(brief, None, "skipped", "nothing material changed (send: when-changed)"))
+                    continue
             earlier = [n for n in editions if n < current.number]
             previous = editions[max(earlier)] if earlier else None
             try:
@@ -215,7 +224,10 @@ def prepare(plan: Plan, deliveries: DeliveryLog, sender: str) -> tuple[list[Pend
             todo = []
             for recipient in letter.recipients:
                 entry = deliveries.get(_key(letter, recipient))
-                if entry is not None and entry.state == "sent":
+                if recipient.lower() in unchanged:
+                    why = "nothing material changed since the edition they last received (send: when-changed)"
+                    results.append(SendResult(brief, recipient, "skipped", why))
+                elif entry is not None and entry.state == "sent":
                     results.append(SendResult(brief, recipient, "already-sent"))
                 else:
                     todo.append(recipient)
