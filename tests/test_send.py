@@ -690,3 +690,82 @@ def test_only_the_briefs_own_outputs_are_attached(site: Site, smtp: tuple[Handle
     code, _, err = site.send(run_cli)
     assert code == 1 and "leads out of the output folder; not attached" in err, err
     assert handler.messages == []
+
+
+class RefusingServer:
+    """A raw-socket SMTP server that offers a login and refuses it (535), then hangs up or goes silent.
+
+    aiosmtpd always answers politely; a real server that locks accounts may drop the connection after a
+    refusal, or stall. Counts every AUTH it is sent: each one is a wrong password tried against the account.
+    """
+
+    def __init__(self, after: str) -> None:
+        self.after = after  # after the refusal: "close", or "stall"; "silent": no reply to AUTH at all
+        self.auths = 0
+        self.connections = 0
+        self.stop = threading.Event()
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock.settimeout(0.1)
+        self.port: int = self.sock.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self) -> RefusingServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=10)
+        self.sock.close()
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            threading.Thread(target=self._talk, args=(conn,), daemon=True).start()
+
+    def _talk(self, conn: socket.socket) -> None:
+        with conn, conn.makefile("rb") as lines:
+            conn.sendall(b"220 lockout.example ESMTP\r\n")
+            for line in lines:
+                verb = line.split(b" ", 1)[0].strip().upper()
+                if verb in (b"EHLO", b"HELO"):
+                    conn.sendall(b"250-lockout.example\r\n250 AUTH PLAIN LOGIN\r\n")
+                elif verb == b"AUTH":
+                    self.auths += 1
+                    if self.after != "silent":
+                        conn.sendall(b"535 5.7.8 Authentication credentials invalid\r\n")
+                    if self.after in ("stall", "silent"):
+                        self.stop.wait(30)
+                    return  # hang up
+                elif verb == b"QUIT":
+                    conn.sendall(b"221 bye\r\n")
+                    return
+                else:
+                    conn.sendall(b"503 5.5.1 Log in first\r\n")
+
+
+@pytest.mark.parametrize("after", ["close", "stall", "silent"])
+def test_a_refused_login_stops_the_run_at_once(
+    mini_data: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch, after: str
+) -> None:
+    site = Site(mini_data, audience(mini_data.parent), 0)
+    assert site.build(run_cli)[0] == 0
+    monkeypatch.setattr(mail, "RETRY_DELAYS", (0.05, 0.1, 0.2))
+    monkeypatch.setattr(mail, "SMTP_TIMEOUT", 2.0)
+    monkeypatch.setenv("BRIEFS_SMTP_PASSWORD", "wrong-password")
+    with RefusingServer(after) as server:
+        smtp = ["--smtp-host", "127.0.0.1", "--smtp-port", str(server.port), "--smtp-tls", "none"]
+        started = time.monotonic()
+        code, out, err = run_cli("send", *site.where, *smtp, "--smtp-user", "analyst")
+        assert time.monotonic() - started < 20
+    assert code == 1, err
+    assert server.auths == 1 and server.connections == 1  # one wrong password, not one per recipient and retry
+    said = "login failed (SMTPServerDisconnected: Connection unexpectedly closed: timed out)"
+    said = said if after == "silent" else "login refused: 535"
+    assert said in err and "stopped, not tried again" in err, err
+    assert "wrong-password" not in out + err
+    assert {e["state"] for e in site.log()} == {"failed"}  # the next run tries again, once

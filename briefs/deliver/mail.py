@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 TLS_MODES = ("none", "starttls", "ssl")
 TlsMode = Literal["none", "starttls", "ssl"]
 DEFAULT_PORTS: dict[str, int] = {"none": 25, "starttls": 587, "ssl": 465}
+SMTP_TIMEOUT = 30.0
+"""Seconds any one exchange with the SMTP server may take (connect, a reply, a login) before it is a failure."""
 RETRY_DELAYS: tuple[float, ...] = (2.0, 10.0, 30.0)
 """Seconds to wait before each retry of a temporary failure (4xx reply, lost connection)."""
 CONTENT_TYPES: dict[str, tuple[str, str]] = {
@@ -99,7 +101,7 @@ class SmtpSettings:
             sender = user if user and "@" in user else f"briefs@{_domain()}"
         if not is_address(sender):
             raise InputError(f"--smtp-from / BRIEFS_SMTP_FROM: expected an e-mail address, found {sender!r}")
-        return cls(host, port, tls, user, sender, password)  # type: ignore[arg-type]
+        return cls(host, port, tls, user, sender, password, SMTP_TIMEOUT)  # type: ignore[arg-type]
 
     def check(self) -> None:
         """Refuse settings that cannot send, or would send a password in the clear."""
@@ -336,14 +338,36 @@ class Mailer:
             raise BuildError(f"{s.describe()}: the server does not offer STARTTLS (--smtp-tls)") from None
         conn.ehlo()
         if s.user:
-            assert s.password is not None
-            try:
-                conn.login(s.user, s.password)
-            except smtplib.SMTPAuthenticationError as exc:
-                conn.close()
-                # The same for every message: stop rather than try each recipient in turn.
-                raise BuildError(f"{s.describe()}: login refused: {exc.smtp_code}") from None
+            self._login(conn)
         return conn
+
+    def _login(self, conn: smtplib.SMTP) -> None:
+        """Log in once, with one mechanism; any failure stops the run (issue 25).
+
+        A wrong password is the same for every message, and servers lock an account after a few: so a
+        refusal, and a server that refuses and hangs up or stalls (smtplib would then try its next
+        mechanism, and each message would retry), is never tried again in this run.
+        """
+        s = self.settings
+        assert s.user is not None and s.password is not None
+        advertised = (conn.esmtp_features.get("auth") or "").upper().split()
+        mechanism = next((m for m in ("CRAM-MD5", "PLAIN", "LOGIN") if m in advertised), None)
+        try:
+            if mechanism is None:
+                offered = " ".join(advertised) or "nothing"
+                raise BuildError(f"{s.describe()}: the server offers no login this tool can use (AUTH: {offered})")
+            conn.user, conn.password = s.user, s.password
+            conn.auth(mechanism, getattr(conn, "auth_" + mechanism.lower().replace("-", "_")), initial_response_ok=True)
+        except smtplib.SMTPAuthenticationError as exc:
+            conn.close()
+            raise BuildError(f"{s.describe()}: login refused: {exc.smtp_code}; stopped, not tried again") from None
+        except (smtplib.SMTPException, OSError) as exc:  # refused and hung up, stalled, garbled
+            conn.close()
+            what = f"{type(exc).__name__}: {exc}".rstrip(": ")
+            raise BuildError(f"{s.describe()}: login failed ({what}); stopped, not tried again") from None
+        except BuildError:
+            conn.close()
+            raise
 
     def _attempt(self, raw: bytes, recipient: str) -> None:
         try:
