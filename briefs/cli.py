@@ -441,11 +441,17 @@ def _run_check(args: argparse.Namespace) -> int:
     plan = make_plan(_options(args))
 
     check_templates(plan)
-    for warning in empty_sections(plan):  # not an error: the data may have nothing for it yet
+    from briefs.data.load import dataset_warnings
+
+    # Warnings do not fail the check (exit 0) but are printed even with --quiet: each names file and line.
+    warnings = [str(w) for loaded in plan.datasets.values() for w in dataset_warnings(loaded)]
+    empty = [str(w) for w in empty_sections(plan)]  # not an error: the data may have nothing for it yet
+    for warning in [*warnings, *empty]:
         print(f"warning: {warning}", file=sys.stderr, flush=True)
     counts = plan.counts()
     parts = ", ".join(counted(n, kind) for kind, n in counts.items())
-    _say(args, f"ok: {parts}; {counted(len(plan.targets), 'targets')}")
+    more = f"; {counted(len(warnings), 'warnings')}" if warnings else ""
+    _say(args, f"ok: {parts}; {counted(len(plan.targets), 'targets')}{more}")
     return EXIT_OK
 
 

@@ -182,6 +182,8 @@ DATA_KINDS: list[tuple[type[BaseModel], str, str]] = [
         likelihood: unlikely
         confidence: moderate
         by: source
+        made: 2022-06-30
+        horizon: "2024"
         basis: The article's conclusion from symbolic distancing without breaks; one commentary, hence moderate.
         cites: [fpri-2022#25]
         """,

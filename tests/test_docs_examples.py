@@ -13,6 +13,7 @@ judgments:
     text: We assess that floods are likely to recur next spring.
     likelihood: likely
     confidence: moderate
+    made: 2022-07-01
     by: analyst
     basis: The report's river levels; one report, hence moderate.
     cites: [report#2]

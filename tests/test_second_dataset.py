@@ -85,6 +85,7 @@ SECOND = {
             text: An accord on the river's water is likely within a year.
             likelihood: likely
             confidence: moderate
+            made: 2031-09-30
             basis: The institute's reading of the commission's talks; one source, hence moderate.
             cites: [river-report#3]
         recommendations:

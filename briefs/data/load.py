@@ -587,23 +587,99 @@ Report = Callable[[Loc, str], None]
 """Records one problem at a dotted location of the dataset (`check_references`' ``problem``)."""
 
 
-def check_about(dataset: Dataset, problem: Report) -> None:
-    """An update's `about` names one record: `kind:id`, or a plain id used by records of one kind only (issue 19)."""
+ABOUT_KINDS = (*RECORD_KINDS, "paragraphs")
+"""What an update's `about` can name: a record of any kind, or a paragraph (analysis, key point, implication)."""
+
+
+def about_targets(dataset: Dataset) -> dict[str, list[str]]:
+    """Every id an update's `about` can name, with the kinds that use it (paragraphs: those with an `id`)."""
     kinds_of: dict[str, list[str]] = {}
     for kind in RECORD_KINDS:
         for record in getattr(dataset, kind):
             kinds_of.setdefault(record.id, [])
             if kind not in kinds_of[record.id]:
                 kinds_of[record.id].append(kind)
+    for _, passages in passage_lists(dataset):
+        for passage in passages:
+            if passage.id is not None:
+                kinds_of.setdefault(passage.id, [])
+                if "paragraphs" not in kinds_of[passage.id]:
+                    kinds_of[passage.id].append("paragraphs")
+    return kinds_of
+
+
+def resolve_about(dataset: Dataset, ref: str) -> tuple[str, str] | None:
+    """The (kind, id) an `about` entry names, or None when it names nothing (or is ambiguous)."""
+    kind, _, rid = ref.rpartition(":")
+    found = about_targets(dataset).get(rid, [])
+    if kind:
+        return (kind, rid) if kind in found else None
+    return (found[0], rid) if len(found) == 1 else None
+
+
+def dataset_warnings(loaded: LoadedDataset) -> list[Problem]:
+    """What `check` warns about (exit 0) in a valid dataset: a judgment a newer update is `about`, not reviewed since.
+
+    The judgment may still hold, but nobody has said so: a reader of a brief dated after the update is
+    shown a judgment that later facts bear on as if they did not exist.
+    """
+    dataset = loaded.dataset
+    docs: dict[str, YamlDoc] = {}
+    for path in loaded.files:
+        doc, _ = read_yaml(path)
+        if doc is not None and isinstance(doc.value, dict):
+            for key in doc.value:
+                docs.setdefault(str(key), doc)
+    warnings: list[Problem] = []
+    position = {j.id: i for i, j in enumerate(dataset.judgments)}
+    for update in dataset.updates:
+        for ref in update.about:
+            target = resolve_about(dataset, ref)
+            if target is None or target[0] != "judgments":
+                continue
+            i = position[target[1]]
+            judgment = dataset.judgments[i]
+            since = judgment.reviewed or judgment.made
+            if _latest_day(update.date) <= since:
+                continue
+            loc: Loc = ("judgments", i, "reviewed" if judgment.reviewed else "id")
+            message = (
+                f"judgment {judgment.id!r} was "
+                + (
+                    f"last reviewed {judgment.reviewed}"
+                    if judgment.reviewed
+                    else f"made {judgment.made}, never reviewed"
+                )
+                + f", but update {update.id!r} ({update.date}) is about it; review it: set `reviewed:` and `status:`"
+            )
+            doc = docs.get("judgments")
+            warnings.append(
+                doc.problem(loc, message) if doc else Problem(display_path(loaded.folder), None, None, "", message)
+            )
+    return warnings
+
+
+def check_about(dataset: Dataset, problem: Report) -> None:
+    """An update's `about` names one record: `kind:id`, or a plain id used by records of one kind only (issue 19)."""
+    kinds_of = about_targets(dataset)
+    ids_of: dict[str, list[str]] = {}
+    for rid, kinds in kinds_of.items():
+        for kind in kinds:
+            ids_of.setdefault(kind, []).append(rid)
     for i, update in enumerate(dataset.updates):
+        if "about" in update.model_fields_set and not update.about:
+            problem(
+                ("updates", i, "about"),
+                "an empty `about` names nothing; expected the ids of the records this update revises (or no key)",
+            )
         for j, ref in enumerate(update.about):
             loc: Loc = ("updates", i, "about", j)
             kind, _, rid = ref.rpartition(":")
             found = kinds_of.get(rid, [])
-            if kind and kind not in RECORD_KINDS:
-                problem(loc, f"unknown kind {kind!r} in {ref!r}; expected one of: {', '.join(RECORD_KINDS)}")
+            if kind and kind not in ABOUT_KINDS:
+                problem(loc, f"unknown kind {kind!r} in {ref!r}; expected one of: {', '.join(ABOUT_KINDS)}")
             elif kind and kind not in found:
-                near = difflib.get_close_matches(rid, [r.id for r in getattr(dataset, kind)], n=1)
+                near = difflib.get_close_matches(rid, ids_of.get(kind, []), n=1)
                 guess = f" (did you mean '{kind}:{near[0]}'?)" if near else ""
                 problem(loc, f"unknown record {ref!r}{guess}; expected the id of one of the {kind}")
             elif not kind and not found:

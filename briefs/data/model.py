@@ -329,6 +329,10 @@ Likelihood = Literal[
 """ICD 203's estimative words, each for a fixed range (1–5 %, 5–20 %, 20–45 %, 45–55 %, 55–80 %, 80–95 %, 95–99 %)."""
 
 
+JudgmentStatus = Literal["holds", "revised", "overtaken", "borne-out"]
+"""What a judgment's last review found (see `Judgment.status`)."""
+
+
 class Judgment(Cited):
     """An analytic judgment: whose it is, how likely (for a forecast) and how sure the evidence lets us be."""
 
@@ -353,7 +357,42 @@ class Judgment(Cited):
         "`analyst` when the office does (“we assess…”).",
     )
     basis: Prose = Field(description="The evidence it rests on, and why the confidence is what it is.")
+    made: dt.date = Field(
+        description="When the judgment was made: the main source's date for `by: source`, the office's date for "
+        "`by: analyst`. Briefs show it beside the judgment."
+    )
+    horizon: PartialDate | None = Field(
+        default=None,
+        description="Forecasts only: the date by which it should have come true or not ('2023', '2022-12'). Once it "
+        "has passed (by the brief's date) the forecast is never shown as live: it shows its status and date.",
+    )
+    reviewed: dt.date | None = Field(
+        default=None,
+        description="When the judgment was last checked against later facts. `check` warns about a judgment that an "
+        "update dated after this (or after `made`, if never reviewed) is `about`.",
+    )
+    status: JudgmentStatus | None = Field(
+        default=None,
+        description="What the last review found: `holds`, `revised` (the text now says what we judge), `overtaken` "
+        "(events made it moot or wrong), `borne-out` (it came true). Needs `reviewed`. Briefs show it with its date.",
+    )
+    status_note: Prose | None = Field(
+        default=None, description="One sentence on the status: what overtook or bore it out, citing `cites`."
+    )
     priority: Priority = 3
+
+    @model_validator(mode="after")
+    def _status_is_dated(self) -> Judgment:
+        """A status is what a review found, so it needs the review's date; a horizon is a forecast's."""
+        if self.status is not None and self.reviewed is None:
+            raise ValueError("a `reviewed:` date with `status:` (a status is what a review found, on a date)")
+        if self.status_note is not None and self.status is None:
+            raise ValueError("a `status:` with `status_note:`")
+        if self.reviewed is not None and self.reviewed < self.made:
+            raise ValueError(f"`reviewed:` ({self.reviewed}) on or after `made:` ({self.made})")
+        if self.horizon is not None and self.likelihood is None:
+            raise ValueError("`horizon:` only on a forecast (one with `likelihood:`)")
+        return self
 
     @model_validator(mode="after")
     def _likelihood_in_text(self) -> Judgment:
@@ -396,8 +435,10 @@ class Update(Cited):
     text: Prose
     about: list[RecordRef] = Field(
         default_factory=list,
-        description="Records (figures, events…) this update revises: `id`, or `kind:id` (`figures:death-toll-232`) "
-        "when records of two kinds share the id.",
+        description="Records this update revises or bears on (figures, events, judgments, indicators, and "
+        "paragraphs with an `id`): `id`, or `kind:id` (`figures:death-toll-232`, `paragraphs:csto-troops`) when "
+        "records of two kinds share the id. Every brief that shows one of them shows this update beside it, and "
+        "fitting keeps or drops the two together. Leave the key out rather than writing an empty list.",
     )
     priority: Priority = 3
 

@@ -1,0 +1,110 @@
+"""Issue 22: a brief that is true on its date — dated judgments, `about` that names something, reviews."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from briefs.data.load import dataset_warnings, load_datasets
+from briefs.errors import InputError
+from tests.conftest import RunCli, write_tree
+
+JUDGMENT = """\
+judgments:
+  - id: floods-recur
+    text: Floods are likely to recur next spring.
+    likelihood: likely
+    confidence: moderate
+    made: 2022-06-30
+    basis: One report.
+    cites: [report#2]
+{extra}"""
+
+UPDATE = """\
+updates:
+  - id: dry-spring
+    date: "2023-05"
+    text: The spring of 2023 was dry; the river stayed within its banks.
+    about: [{about}]
+    cites: [report]
+"""
+
+
+def problems(data: Path) -> list[str]:
+    with pytest.raises(InputError) as info:
+        load_datasets(data)
+    return [str(p) for p in info.value.problems]
+
+
+def test_dangling_about_is_refused_with_file_and_line(mini_data: Path) -> None:
+    write_tree(mini_data / "mini", {"updates.yaml": UPDATE.format(about="floods-recurr")})
+    path = mini_data / "mini" / "updates.yaml"
+    assert problems(mini_data) == [f"{path}:5:13: updates[0].about[0]: unknown record 'floods-recurr'"]
+
+
+def test_empty_about_is_refused(mini_data: Path) -> None:
+    write_tree(mini_data / "mini", {"updates.yaml": UPDATE.replace("[{about}]", "[]")})
+    path = mini_data / "mini" / "updates.yaml"
+    (problem,) = problems(mini_data)
+    assert problem.startswith(f"{path}:5:5: updates[0].about: an empty `about` names nothing")
+
+
+def test_about_may_name_a_paragraph(mini_data: Path) -> None:
+    folder = mini_data / "mini"
+    text = (folder / "dataset.yaml").read_text()
+    (folder / "dataset.yaml").write_text(
+        text.replace("    - text: The river rose", "    - id: rise-point\n      text: The river rose")
+    )
+    write_tree(folder, {"updates.yaml": UPDATE.format(about="paragraphs:rise-point")})
+    assert load_datasets(mini_data)
+    write_tree(folder, {"updates.yaml": UPDATE.format(about="paragraphs:rise")})  # a figure's id, not a paragraph's
+    (problem,) = problems(mini_data)
+    assert "unknown record 'paragraphs:rise'" in problem
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("    status: holds\n", "judgments[0]: expected a `reviewed:` date with `status:`"),
+        ("    horizon: '2023'\n    likelihood: null\n", ""),
+        ("    reviewed: 2022-01-01\n", "judgments[0]: expected `reviewed:` (2022-01-01) on or after `made:`"),
+        ("    status_note: Still true.\n", "judgments[0]: expected a `status:` with `status_note:`"),
+    ],
+)
+def test_judgment_dates_and_status_are_consistent(mini_data: Path, extra: str, message: str) -> None:
+    if "likelihood: null" in extra:  # a horizon on a judgment that is not a forecast
+        text = JUDGMENT.format(extra="").replace("    likelihood: likely\n", "").replace("are likely to", "recur")
+        text = text.replace("    made:", "    horizon: '2023'\n    made:")
+        message = "judgments[0]: expected `horizon:` only on a forecast"
+    else:
+        text = JUDGMENT.format(extra=extra)
+    write_tree(mini_data / "mini", {"judgments.yaml": text})
+    (problem,) = problems(mini_data)
+    assert message in problem, problem
+    assert f"{mini_data / 'mini' / 'judgments.yaml'}:2:5:" in problem
+
+
+def test_check_warns_about_an_unreviewed_judgment_a_newer_update_is_about(mini_data: Path, run_cli: RunCli) -> None:
+    folder = mini_data / "mini"
+    write_tree(
+        folder, {"judgments.yaml": JUDGMENT.format(extra=""), "updates.yaml": UPDATE.format(about="floods-recur")}
+    )
+    (loaded,) = load_datasets(mini_data)
+    (warning,) = dataset_warnings(loaded)
+    assert str(warning).startswith(f"{folder / 'judgments.yaml'}:2:5: judgments[0].id: judgment 'floods-recur' was ")
+    assert "never reviewed" in str(warning) and "'dry-spring' (2023-05)" in str(warning)
+    code, _, err = run_cli("check", "--data", mini_data)
+    assert code == 0, err
+    assert f"warning: {warning}" in err
+
+    # Reviewed before the update: still warned, naming the review's line. Reviewed after it: no warning.
+    write_tree(folder, {"judgments.yaml": JUDGMENT.format(extra="    reviewed: 2023-01-10\n    status: holds\n")})
+    (loaded,) = load_datasets(mini_data)
+    (warning,) = dataset_warnings(loaded)
+    assert "judgments.yaml:9:5: judgments[0].reviewed: judgment 'floods-recur' was last reviewed 2023-01-10" in str(
+        warning
+    )
+    write_tree(folder, {"judgments.yaml": JUDGMENT.format(extra="    reviewed: 2023-06-02\n    status: overtaken\n")})
+    (loaded,) = load_datasets(mini_data)
+    assert dataset_warnings(loaded) == []
