@@ -257,11 +257,10 @@ def test_check_caps_confidence_on_one_source(mini_data: Path, run_cli: RunCli) -
         run_cli,
         {
             "mini/judgments.yaml": "judgments:\n  - id: j\n    text: Floods are likely to recur.\n"
-            "    likelihood: likely\n    made: 2022-06-30\n    confidence: high\n"
-            "    basis: One report.\n    cites: [report#2]\n"
+            "    likelihood: likely\n    confidence: high\n    basis: One report.\n    cites: [report#2]\n"
         },
     )
-    assert re.search(r"judgments\.yaml:6:\d+: judgments\[0\]\.confidence: expected at most `moderate`", err), err
+    assert re.search(r"judgments\.yaml:5:\d+: judgments\[0\]\.confidence: expected at most `moderate`", err), err
 
 
 def test_an_information_memo_refuses_recommendations(mini_data: Path, tmp_path: Path, run_cli: RunCli) -> None:

@@ -68,13 +68,11 @@ def test_dangling_citation_and_duplicate_id(mini_data: Path) -> None:
                   - id: j1
                     text: Floods will recur.
                     confidence: moderate
-                    made: 2022-06-30
                     basis: The report.
                     cites: [reprot#2]
                   - id: j1
                     text: Aid helps.
                     confidence: low
-                    made: 2022-06-30
                     basis: The report.
                     cites: [report#9]
                 """

@@ -108,3 +108,19 @@ def test_check_warns_about_an_unreviewed_judgment_a_newer_update_is_about(mini_d
     write_tree(folder, {"judgments.yaml": JUDGMENT.format(extra="    reviewed: 2023-06-02\n    status: overtaken\n")})
     (loaded,) = load_datasets(mini_data)
     assert dataset_warnings(loaded) == []
+
+
+def test_a_judgment_without_made_is_dated_by_the_dataset(mini_data: Path) -> None:
+    """Another office's data written before `made:` existed still loads; its judgments date from `as_of`."""
+    folder = mini_data / "mini"
+    write_tree(
+        folder,
+        {
+            "judgments.yaml": JUDGMENT.replace("    made: 2022-06-30\n", "").format(extra=""),
+            "updates.yaml": UPDATE.format(about="floods-recur"),
+        },
+    )
+    (loaded,) = load_datasets(mini_data)
+    assert loaded.dataset.judgments[0].made is None
+    (warning,) = dataset_warnings(loaded)
+    assert f"made {loaded.dataset.info.as_of}, never reviewed" in str(warning)

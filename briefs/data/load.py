@@ -639,7 +639,7 @@ def dataset_warnings(loaded: LoadedDataset) -> list[Problem]:
                 continue
             i = position[target[1]]
             judgment = dataset.judgments[i]
-            since = judgment.reviewed or judgment.made
+            since = judgment.reviewed or judgment.made or dataset.info.as_of
             if _latest_day(update.date) <= since:
                 continue
             loc: Loc = ("judgments", i, "reviewed" if judgment.reviewed else "id")
@@ -648,7 +648,7 @@ def dataset_warnings(loaded: LoadedDataset) -> list[Problem]:
                 + (
                     f"last reviewed {judgment.reviewed}"
                     if judgment.reviewed
-                    else f"made {judgment.made}, never reviewed"
+                    else f"made {judgment.made or dataset.info.as_of}, never reviewed"
                 )
                 + f", but update {update.id!r} ({update.date}) is about it; review it: set `reviewed:` and `status:`"
             )

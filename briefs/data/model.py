@@ -357,9 +357,10 @@ class Judgment(Cited):
         "`analyst` when the office does (“we assess…”).",
     )
     basis: Prose = Field(description="The evidence it rests on, and why the confidence is what it is.")
-    made: dt.date = Field(
+    made: dt.date | None = Field(
+        default=None,
         description="When the judgment was made: the main source's date for `by: source`, the office's date for "
-        "`by: analyst`. Briefs show it beside the judgment."
+        "`by: analyst`. Left out, it is the dataset's `info.as_of`. Briefs show it beside the judgment.",
     )
     horizon: PartialDate | None = Field(
         default=None,
@@ -388,7 +389,7 @@ class Judgment(Cited):
             raise ValueError("a `reviewed:` date with `status:` (a status is what a review found, on a date)")
         if self.status_note is not None and self.status is None:
             raise ValueError("a `status:` with `status_note:`")
-        if self.reviewed is not None and self.reviewed < self.made:
+        if self.reviewed is not None and self.made is not None and self.reviewed < self.made:
             raise ValueError(f"`reviewed:` ({self.reviewed}) on or after `made:` ({self.made})")
         if self.horizon is not None and self.likelihood is None:
             raise ValueError("`horizon:` only on a forecast (one with `likelihood:`)")
