@@ -214,7 +214,7 @@ def test_desk_draws_the_timeline_and_key_figures(shipped: Path) -> None:
     assert html.count("<svg") == 1 and "<desc" in html and 'class="figure-panel"' in html
     assert "<img" not in html  # drawn from the data, no image files
     text = "".join(page.extract_text() for page in pdf.pages)
-    for value in ("at least 232", "−10.6%", "$21.6 million", "77.18%"):
+    for value in ("at least 232", "−10.6%", "$21.3 million", "77.18%"):
         assert value in text
 
 
