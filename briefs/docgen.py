@@ -542,10 +542,21 @@ ATTRIBUTES: dict[str, dict[str, str]] = {
         "sections": "The sections shown, in order; one with no items is left out, except `bluf` and `summary`.",
         "notes": "The endnotes (also the variable `notes`).",
         "actors": "Actors by id: `brief.actors['tokayev'].name`.",
-        "date": "The brief's date: `info.as_of`, or the latest update after it (a date: `brief.date | date`).",
+        "date": "The brief's date: the newest information it shows: `info.as_of`, or the latest later development, "
+        "judgment review or indicator check the brief shows (a date: `brief.date | date`).",
         "dropped": "Keys of the items trimmed to fit the audience's limits.",
         "empty": "Sections the audience asks for that show nothing of this data, as (place in `sections:`, "
         "spec, title); `check` warns of each.",
+        "abridged": "True when fitting left something out: say so to the reader (`m.abridged()`).",
+        "later": "The later developments (Update records) the brief shows, in its updates section or beside "
+        "what they revise.",
+        "later_through": "The date of the newest later development shown (`'2023-04-01'`), or none: "
+        "`m.asof()` writes the as-of line from it.",
+        "bound": "Every update's `about`, resolved: `(kind, id)` to the updates that revise that record.",
+        "judgment_state": "`brief.judgment_state(j)`: what a reader must be told about a judgment's currency "
+        "(`.words`: 'overtaken by events'; `.reviewed`; `.live`), or none when it stands as made; "
+        "`m.currency(j)` prints it.",
+        "status_words": "`brief.status_words('overtaken')`: a judgment's status in a reader's words.",
         "info": "The dataset's `info` (also the variable `info`).",
     },
     "BriefSection": {
@@ -562,6 +573,8 @@ ATTRIBUTES: dict[str, dict[str, str]] = {
         "notes": "The note numbers its citations got: `{{ cite(item.notes) }}`.",
         "priority": "1 (most important) to 5.",
         "children": "An analysis part's claims (Items too); empty elsewhere.",
+        "revisions": "Later updates that are `about` this record (Items, oldest first), shown beside it: "
+        "`{{ m.revisions(item) }}`.",
         "extra": "What a section adds, read as attributes too: `item.people` (a timeline event's actors), "
         "`item.speaker_actor` (a quote's speaker).",
     },

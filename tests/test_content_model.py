@@ -120,7 +120,8 @@ def assert_judgments_carry_confidence(data: Path, briefs: dict[str, str]) -> Non
                 if at == -1:
                     continue
                 after = text[at + len(sentence) : at + len(sentence) + 60]
-                assert re.match(rf"\s*\((.*, )?{levels[claim['judgment']]} confidence\)", after), (audience, after)
+                label = rf"\s*\((.*, )?{levels[claim['judgment']]} confidence(; [^)]*)?\)"
+                assert re.match(label, after), (audience, after)
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +150,8 @@ def test_every_judgment_shown_says_how_sure(shipped: dict[str, str]) -> None:
         sentence = plain(judgment["text"])
         at = desk.find(sentence)
         assert at != -1, judgment["id"]
-        assert f"{judgment['confidence']} confidence)" in desk[at : at + len(sentence) + 80], judgment["id"]
+        label = desk[at + len(sentence) : at + len(sentence) + 120]
+        assert re.match(rf"\s*\((.*, )?{judgment['confidence']} confidence(; [^)]*)?\)", label), judgment["id"]
     # One label per judgment, not "Low confidence (analyst's judgment): Analyst judgment: …".
     assert "Analyst judgment" not in desk and "analyst's judgment" not in desk
 

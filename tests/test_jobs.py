@@ -152,7 +152,9 @@ def test_pool_workers_log_through_the_parent(
     assert main([*argv, "--out", str(tmp_path / "out-2")]) == 0  # a new folder: the brief is trimmed again
     _, err = capfd.readouterr()
     assert "Logging error" not in err and "closed file" not in err, err
-    dropping = [line for line in err.splitlines() if "dropping" in line]
+    # The first cut of each brief, logged once through the parent (the brief's "Abridged…" line then costs
+    # words of its own, so later cuts may follow).
+    dropping = [line for line in err.splitlines() if "dropping recommendations" in line]
     assert sorted(dropping) == [
         "mini/tight: 67 words > 60, dropping recommendations:aid",
         "mini2/tight: 67 words > 60, dropping recommendations:aid",

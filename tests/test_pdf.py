@@ -7,6 +7,7 @@ links to sources, the timeline drawn as a tagged figure, byte-identical rebuilds
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 from collections.abc import Iterator
@@ -71,8 +72,11 @@ def test_metadata_comes_from_the_data(shipped: Path, audience: str) -> None:
     assert meta.subject and meta.subject.startswith("Kazakhstan: balancing Russia and the West")
     assert meta.author
     assert "Tokayev" in (meta.get("/Keywords") or "")
-    # The brief's date (its last dated update), never the build's clock.
-    assert meta.get("/CreationDate") == meta.get("/ModDate") == "D:20230424"
+    # The brief's date (the newest information it shows), never the build's clock: the date on its first page.
+    stamp = meta.get("/CreationDate")
+    assert stamp == meta.get("/ModDate") and re.fullmatch(r"D:2023\d{4}", str(stamp)), stamp
+    day = dt.datetime.strptime(str(stamp)[2:10], "%Y%m%d").date()
+    assert f"{day:%B} {day.day}, {day.year}".upper() in pdf.pages[0].extract_text().upper()
     root = pdf.trailer["/Root"]
     assert root["/Lang"] == "en"
     assert root["/MarkInfo"]["/Marked"]  # tagged

@@ -124,3 +124,93 @@ def test_a_judgment_without_made_is_dated_by_the_dataset(mini_data: Path) -> Non
     assert loaded.dataset.judgments[0].made is None
     (warning,) = dataset_warnings(loaded)
     assert f"made {loaded.dataset.info.as_of}, never reviewed" in str(warning)
+
+
+# --- A brief is true on its date: revisions travel with what they revise, trimmed or not -------------
+
+REVISING = {
+    "judgments.yaml": """\
+judgments:
+  - id: floods-recur
+    text: Floods are likely to recur next spring.
+    likelihood: likely
+    confidence: moderate
+    horizon: "2023-06"
+    basis: One report.
+    cites: [report#2]
+""",
+    "updates.yaml": """\
+updates:
+  - id: rise-revised
+    date: "2022-09-12"
+    text: A survey by the river authority put the peak rise at 5 metres, not 4.
+    revision: since revised to 5 metres.
+    about: [figures:rise, events:flood]
+    priority: 5
+    cites: [report]
+  - id: dry-spring
+    date: "2023-05"
+    text: The spring of 2023 was dry; the river stayed within its banks.
+    about: [floods-recur]
+    priority: 5
+    cites: [report]
+""",
+}
+
+FULL = """\
+title: Full memo
+formats: [md, html, pdf]
+sections: [summary, key_points, key_figures, figures, timeline, judgments, updates, recommendations]
+"""
+
+TIGHT = """\
+title: Tight memo
+formats: [md, html, pdf]
+limits: {words: %d}
+overflow: trim
+abridged_note: the Full memo has the rest
+sections: [bluf, key_figures, timeline, judgments, updates, recommendations]
+"""
+
+
+@pytest.mark.parametrize("words", [400, 130, 95])
+def test_no_brief_shows_a_revised_record_without_its_revision(
+    mini_data: Path, tmp_path: Path, run_cli: RunCli, words: int
+) -> None:
+    """Low-priority updates revise a figure, an event and a forecast: every brief, trimmed or not, in every format,
+    shows each revised record with its revision, a forecast overtaken as not live, and a date and as-of line that
+    match what it shows."""
+    write_tree(mini_data / "mini", REVISING)
+    templates = write_tree(tmp_path / "tpl", {"audiences/full.yaml": FULL, "audiences/tight.yaml": TIGHT % words})
+    out = tmp_path / "out"
+    code, _, err = run_cli("--data", mini_data, "--templates", templates, "--out", out, "--time-limit", "0")
+    assert code == 0, err
+    import pypdf
+
+    for audience in ("full", "tight"):
+        md = (out / "mini" / f"{audience}.md").read_text(encoding="utf-8")
+        html = (out / "mini" / f"{audience}.html").read_text(encoding="utf-8")
+        pdf = " ".join(p.extract_text() for p in pypdf.PdfReader(out / "mini" / f"{audience}.pdf").pages)
+        pdf = " ".join(pdf.split())
+        for text in (md, html, pdf):
+            if "River rise" in text or "4 metres" in text.replace("\xa0", " "):
+                assert "since revised to 5 metres" in text, audience
+            if "The river Test floods" in text:
+                assert "since revised to 5 metres" in text, audience
+            if "Floods are likely to recur" in text:
+                # a later update bears on the forecast, unreviewed: never shown as live
+                assert "not reviewed since later developments bear on it" in text, (audience, text)
+        phrases = (("2022-09-12", "5 metres"), ("2023-05", "stayed within its banks"))
+        shown = [d for d, phrase in phrases if phrase in md]
+        newest = {"2022-09-12": "September 12, 2022", "2023-05": "May 2023"}
+        if shown:
+            assert f"later developments through {newest[max(shown)]}" in md, (audience, md)
+        else:
+            assert "later developments" not in md, (audience, md)
+        dated = {"2022-09-12": "September 12, 2022", "2023-05": "May 1, 2023"}
+        head = md.split("\n## ", 1)[0]
+        assert (dated[max(shown)] if shown else "June 30, 2022") in head, (audience, head)
+        if audience == "tight" and words < 400:
+            assert "Abridged to fit" in md and "the Full memo has the rest" in md, md
+        if audience == "full":
+            assert "Abridged" not in md

@@ -15,7 +15,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from briefs.data.model import Actor, Audience, Dataset, Event, Passage, SectionSpec, Source
+from briefs.data.load import resolve_about
+from briefs.data.model import Actor, Audience, Claim, Dataset, Event, Judgment, Passage, SectionSpec, Source, Update
 
 if TYPE_CHECKING:
     from briefs.compose.changes import Changes
@@ -42,6 +43,14 @@ DEFAULT_TITLES: dict[str, str] = {
     "sources": "Notes",
 }
 
+
+STATUS_WORDS: dict[str, str] = {
+    "holds": "holds on review",
+    "revised": "revised",
+    "overtaken": "overtaken by events",
+    "borne-out": "borne out",
+}
+"""A judgment's `status` in a reader's words."""
 
 UNDROPPABLE = frozenset({"bluf", "summary", "sources", "changes"})
 """Section kinds the overflow policy never trims."""
@@ -89,6 +98,8 @@ class Item:
     priority: int = 3
     children: list[Item] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    revisions: list[Item] = field(default_factory=list)
+    """Later updates that are `about` this record, oldest first: shown beside it wherever it is shown."""
 
     def __getattr__(self, name: str) -> Any:
         # Templates write item.text rather than item.record.text.
@@ -122,6 +133,47 @@ class Brief:
     dropped: list[str] = field(default_factory=list)
     empty: list[tuple[int, SectionSpec, str]] = field(default_factory=list)
     """Sections the audience asks for that show nothing of this data: (place in `sections:`, spec, title)."""
+    later: list[Update] = field(default_factory=list)
+    """The later developments (updates) the brief shows, in its updates section or beside what they revise."""
+    bound: dict[tuple[str, str], list[Update]] = field(default_factory=dict)
+    """Every update's `about`, resolved: (kind, id) -> the updates that revise that record, oldest first."""
+
+    @property
+    def later_through(self) -> str | None:
+        """The date of the newest later development the brief shows ('2023-04-24'), or None when it shows none."""
+        if not self.later:
+            return None
+        return max((u.date for u in self.later), key=parse_partial_date)
+
+    @property
+    def abridged(self) -> bool:
+        """Whether fitting left anything out of this brief."""
+        return bool(self.dropped)
+
+    def status_words(self, status: str) -> str:
+        """A judgment's `status` in a reader's words: 'overtaken by events'."""
+        return STATUS_WORDS.get(status, status)
+
+    def judgment_state(self, judgment: Judgment | None) -> JudgmentState | None:
+        """What a reader must be told about a judgment's currency, or None when it stands as made.
+
+        A judgment reviewed with a status shows that status and its date. One that a later update is
+        `about` (dated after its last review), or a forecast whose horizon the brief's date has passed,
+        is never shown as live: it says later developments bear on it and have not been weighed.
+        """
+        if judgment is None:
+            return None
+        made = judgment.made or self.dataset.info.as_of
+        since = judgment.reviewed or made
+        newer = [u for u in self.bound.get(("judgments", judgment.id), []) if _last_day(u.date) > since]
+        lapsed = judgment.horizon is not None and _last_day(judgment.horizon) < self.date
+        if judgment.status is not None and not newer:
+            words = STATUS_WORDS[judgment.status]
+            return JudgmentState(judgment.status, words, judgment.reviewed, judgment.status_note, made)
+        if newer or lapsed:
+            why = "later developments bear on it" if newer else "its horizon has passed"
+            return JudgmentState("unreviewed", f"not reviewed since {why}", None, None, made)
+        return None
 
     @property
     def info(self) -> Any:
@@ -209,6 +261,33 @@ class Brief:
         return key
 
 
+@dataclass(frozen=True)
+class JudgmentState:
+    """A judgment's currency as a brief shows it (see `Brief.judgment_state`)."""
+
+    status: str  # holds | revised | overtaken | borne-out | unreviewed
+    words: str  # 'overtaken by events', 'not reviewed since later developments bear on it'
+    reviewed: dt.date | None
+    note: str | None
+    made: dt.date
+
+    @property
+    def live(self) -> bool:
+        """Whether the judgment may be read as current: it held (or came true) on its last review."""
+        return self.status in ("holds", "borne-out")
+
+
+def _last_day(value: str) -> dt.date:
+    """The last day a partial date can mean: ``2022-04`` is 30 April 2022."""
+    parts = [int(p) for p in value.split("-")]
+    if len(parts) == 3:
+        return dt.date(*parts)
+    if len(parts) == 2:
+        following = dt.date(parts[0] + parts[1] // 12, parts[1] % 12 + 1, 1)
+        return following - dt.timedelta(days=1)
+    return dt.date(parts[0], 12, 31)
+
+
 def first_words(text: str, count: int = 8) -> str:
     """The opening words of a text, plain, for a one-line mention: 'Russia's intervention raised fears that…'."""
     plain = re.sub(r"[*_`]|\[([^\]]*)\]\([^)]*\)", lambda m: m.group(1) or "", str(text))
@@ -278,6 +357,7 @@ def select(
     actors = {a.id: a for a in dataset.actors}
     main = next((s for s in dataset.sources if s.id == dataset.info.main_source), dataset.sources[0])
     noun = SOURCE_NOUNS.get(main.kind, "source")
+    bound = revisions_by_target(dataset)
     sections: list[BriefSection] = []
     places: dict[int, int] = {}
     for place, spec in enumerate(audience.sections):
@@ -300,6 +380,9 @@ def select(
                 items = [items[k] for k in sorted(ranked)]
             # Trimming takes items out of what the audience would see; it never lets in one `max` left out.
             items = _keep_passages(items, None, exclude)
+        if spec.id not in ("sources", "changes", "updates"):
+            for item in items:
+                _attach_revisions(item, bound)
         if spec.id != "sources":
             for item in items:
                 _number(item, notes)
@@ -320,9 +403,95 @@ def select(
         if section.kind == "sources":
             section.items = [Item(f"note:{n.n}", n) for n in formatted]
     notes.notes[:] = formatted
-    brief = Brief(dataset, audience, sections, notes.notes, actors, brief_date(dataset), sorted(exclude))
+    later = _later_shown(sections)
+    brief = Brief(
+        dataset, audience, sections, notes.notes, actors, dataset.info.as_of, sorted(exclude), later=later, bound=bound
+    )
     brief.empty = empty
+    brief.date = shown_date(brief)
     return brief
+
+
+def shown_date(brief: Brief) -> dt.date:
+    """The date a brief carries: the newest information it shows.
+
+    That is the source's as-of date, or the newest later development, judgment review or indicator check
+    the brief shows, whichever is later. A development fitting left out does not date the brief.
+    """
+    latest = brief.dataset.info.as_of
+    days = [parse_partial_date(u.date) for u in brief.later]
+
+    def walk(items: list[Item]) -> None:
+        for item in items:
+            record = item.record
+            judgment = brief.judgment(record.judgment) if isinstance(record, Claim) else record
+            if isinstance(judgment, Judgment) and judgment.reviewed:
+                days.append(judgment.reviewed)
+            checked = getattr(record, "last_checked", None)
+            if isinstance(checked, dt.date):
+                days.append(checked)
+            walk(item.children)
+
+    for section in brief.sections:
+        walk(section.items)
+    return max([latest, *days])
+
+
+def revisions_by_target(dataset: Dataset) -> dict[tuple[str, str], list[Update]]:
+    """Every update's `about` resolved to the records it revises: (kind, id) -> updates, oldest first."""
+    bound: dict[tuple[str, str], list[Update]] = {}
+    for update in sorted(dataset.updates, key=lambda u: parse_partial_date(u.date)):
+        for ref in update.about:
+            target = resolve_about(dataset, ref)
+            if target is not None and update not in bound.setdefault(target, []):
+                bound[target].append(update)
+    return bound
+
+
+def _target(item: Item) -> tuple[str, str] | None:
+    """The (kind, id) an `about` names this item by, or None for an item no update can name."""
+    record = item.record
+    if isinstance(record, Passage):
+        return ("paragraphs", record.id) if record.id else None
+    kind, sep, rid = item.key.partition(":")
+    return (kind, rid) if sep and getattr(record, "id", None) == rid else None
+
+
+def _attach_revisions(item: Item, bound: dict[tuple[str, str], list[Update]]) -> None:
+    """Put beside an item the updates that revise it (and, for a paragraph, those about the judgments it states).
+
+    The revision is part of the item: fitting keeps or drops the two together.
+    """
+    found: list[Update] = []
+    target = _target(item)
+    if target is not None:
+        found += bound.get(target, [])
+    if isinstance(item.record, Judgment | Passage) or item.children:
+        for child in item.children:
+            if isinstance(child.record, Claim) and child.record.judgment:
+                found += [u for u in bound.get(("judgments", child.record.judgment), []) if u not in found]
+            elif isinstance(child.record, Passage):
+                _attach_revisions(child, bound)
+    unique = list({u.id: u for u in found}.values())
+    item.revisions = [Item(f"{item.key}~{u.id}", u, priority=u.priority) for u in unique]
+
+
+def _later_shown(sections: list[BriefSection]) -> list[Update]:
+    """The updates a brief shows: listed in its updates section, or beside a record they revise."""
+    shown: list[Update] = []
+
+    def walk(items: list[Item]) -> None:
+        for item in items:
+            if isinstance(item.record, Update) and item.record not in shown:
+                shown.append(item.record)
+            for rev in item.revisions:
+                if rev.record not in shown:
+                    shown.append(rev.record)
+            walk(item.children)
+
+    for section in sections:
+        walk(section.items)
+    return shown
 
 
 _CITATIONS: dict[str, Any] = {}
@@ -356,8 +525,12 @@ def _number(item: Item, notes: _Notes) -> None:
     if item.children:
         for child in item.children:
             _number(child, notes)
-        return
-    item.notes = notes.number(list(getattr(item.record, "cites", []) or []))
+    else:
+        item.notes = notes.number(list(getattr(item.record, "cites", []) or []))
+    if isinstance(item.record, Judgment) and item.record.status_note:
+        item.extra["status_notes"] = notes.number(list(item.record.status_cites))
+    for revision in item.revisions:
+        revision.notes = notes.number(list(revision.record.cites))
 
 
 def _keep_passages(items: list[Item], max_priority: int | None, exclude: frozenset[str]) -> list[Item]:

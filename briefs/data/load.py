@@ -374,6 +374,8 @@ def check_references(dataset: Dataset, doc_for: typing.Callable[[Loc], YamlDoc |
         for i, record in enumerate(getattr(dataset, kind)):
             for j, cite in enumerate(getattr(record, "cites", [])):
                 check_cite((kind, i, "cites", j), cite)
+            for j, cite in enumerate(getattr(record, "status_cites", [])):
+                check_cite((kind, i, "status_cites", j), cite)
             if hasattr(record, "theme"):
                 check_ref((kind, i, "theme"), record.theme, themes, "theme")
             for j, actor in enumerate(getattr(record, "actors", [])):

@@ -378,7 +378,12 @@ class Judgment(Cited):
         "(events made it moot or wrong), `borne-out` (it came true). Needs `reviewed`. Briefs show it with its date.",
     )
     status_note: Prose | None = Field(
-        default=None, description="One sentence on the status: what overtook or bore it out, citing `cites`."
+        default=None, description="One sentence on the status: what overtook or bore it out, citing `status_cites`."
+    )
+    status_cites: list[Cite] = Field(
+        default_factory=list,
+        description="The sources of the status note (later reporting), kept apart from `cites`, which are the "
+        "judgment's evidence when it was made.",
     )
     priority: Priority = 3
 
@@ -389,6 +394,8 @@ class Judgment(Cited):
             raise ValueError("a `reviewed:` date with `status:` (a status is what a review found, on a date)")
         if self.status_note is not None and self.status is None:
             raise ValueError("a `status:` with `status_note:`")
+        if self.status_note is not None and not self.status_cites:
+            raise ValueError("`status_cites:` with `status_note:` (the later reporting the status rests on)")
         if self.reviewed is not None and self.made is not None and self.reviewed < self.made:
             raise ValueError(f"`reviewed:` ({self.reviewed}) on or after `made:` ({self.made})")
         if self.horizon is not None and self.likelihood is None:
@@ -440,6 +447,11 @@ class Update(Cited):
         "paragraphs with an `id`): `id`, or `kind:id` (`figures:death-toll-232`, `paragraphs:csto-troops`) when "
         "records of two kinds share the id. Every brief that shows one of them shows this update beside it, and "
         "fitting keeps or drops the two together. Leave the key out rather than writing an empty list.",
+    )
+    revision: Text | None = Field(
+        default=None,
+        description="How the update reads beside a record it revises, in a few words ('since revised to 238'); "
+        "without it the whole `text` is shown there.",
     )
     priority: Priority = 3
 
@@ -712,6 +724,11 @@ class Audience(Record):
     paper: Literal["letter", "a4"] = "letter"
     font: Literal["serif", "sans"] = "serif"
     limits: Limits = Field(default_factory=Limits)
+    abridged_note: Text | None = Field(
+        default=None,
+        description="Where the reader of a brief that fitting shortened finds the whole: 'the Analytic Memo of the "
+        "same date has the full analysis'. The brief says it was abridged in any case.",
+    )
     overflow: Literal["fail", "trim"] = Field(
         default="fail", description="Over a limit: `fail` the target, or `trim` lowest-priority items until it fits."
     )
