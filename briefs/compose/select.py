@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from briefs.data.load import resolve_about
+from briefs.data.load import about_targets, latest_day, resolve_about
 from briefs.data.model import Actor, Audience, Claim, Dataset, Event, Judgment, Passage, SectionSpec, Source, Update
 
 if TYPE_CHECKING:
@@ -165,8 +165,8 @@ class Brief:
             return None
         made = judgment.made or self.dataset.info.as_of
         since = judgment.reviewed or made
-        newer = [u for u in self.bound.get(("judgments", judgment.id), []) if _last_day(u.date) > since]
-        lapsed = judgment.horizon is not None and _last_day(judgment.horizon) < self.date
+        newer = [u for u in self.bound.get(("judgments", judgment.id), []) if latest_day(u.date) > since]
+        lapsed = judgment.horizon is not None and latest_day(judgment.horizon) < self.date
         if judgment.status is not None and not newer:
             words = STATUS_WORDS[judgment.status]
             return JudgmentState(judgment.status, words, judgment.reviewed, judgment.status_note, made)
@@ -275,17 +275,6 @@ class JudgmentState:
     def live(self) -> bool:
         """Whether the judgment may be read as current: it held (or came true) on its last review."""
         return self.status in ("holds", "borne-out")
-
-
-def _last_day(value: str) -> dt.date:
-    """The last day a partial date can mean: ``2022-04`` is 30 April 2022."""
-    parts = [int(p) for p in value.split("-")]
-    if len(parts) == 3:
-        return dt.date(*parts)
-    if len(parts) == 2:
-        following = dt.date(parts[0] + parts[1] // 12, parts[1] % 12 + 1, 1)
-        return following - dt.timedelta(days=1)
-    return dt.date(parts[0], 12, 31)
 
 
 def first_words(text: str, count: int = 8) -> str:
@@ -440,9 +429,10 @@ def shown_date(brief: Brief) -> dt.date:
 def revisions_by_target(dataset: Dataset) -> dict[tuple[str, str], list[Update]]:
     """Every update's `about` resolved to the records it revises: (kind, id) -> updates, oldest first."""
     bound: dict[tuple[str, str], list[Update]] = {}
+    targets = about_targets(dataset)
     for update in sorted(dataset.updates, key=lambda u: parse_partial_date(u.date)):
         for ref in update.about:
-            target = resolve_about(dataset, ref)
+            target = resolve_about(dataset, ref, targets)
             if target is not None and update not in bound.setdefault(target, []):
                 bound[target].append(update)
     return bound

@@ -610,10 +610,13 @@ def about_targets(dataset: Dataset) -> dict[str, list[str]]:
     return kinds_of
 
 
-def resolve_about(dataset: Dataset, ref: str) -> tuple[str, str] | None:
-    """The (kind, id) an `about` entry names, or None when it names nothing (or is ambiguous)."""
+def resolve_about(dataset: Dataset, ref: str, targets: dict[str, list[str]] | None = None) -> tuple[str, str] | None:
+    """The (kind, id) an `about` entry names, or None when it names nothing (or is ambiguous).
+
+    ``targets`` is `about_targets(dataset)`, when the caller resolves many entries and has it already.
+    """
     kind, _, rid = ref.rpartition(":")
-    found = about_targets(dataset).get(rid, [])
+    found = (targets if targets is not None else about_targets(dataset)).get(rid, [])
     if kind:
         return (kind, rid) if kind in found else None
     return (found[0], rid) if len(found) == 1 else None
@@ -634,15 +637,16 @@ def dataset_warnings(loaded: LoadedDataset) -> list[Problem]:
                 docs.setdefault(str(key), doc)
     warnings: list[Problem] = []
     position = {j.id: i for i, j in enumerate(dataset.judgments)}
+    targets = about_targets(dataset)
     for update in dataset.updates:
         for ref in update.about:
-            target = resolve_about(dataset, ref)
+            target = resolve_about(dataset, ref, targets)
             if target is None or target[0] != "judgments":
                 continue
             i = position[target[1]]
             judgment = dataset.judgments[i]
             since = judgment.reviewed or judgment.made or dataset.info.as_of
-            if _latest_day(update.date) <= since:
+            if latest_day(update.date) <= since:
                 continue
             loc: Loc = ("judgments", i, "reviewed" if judgment.reviewed else "id")
             message = (
@@ -693,7 +697,7 @@ def check_about(dataset: Dataset, problem: Report) -> None:
                 problem(loc, f"expected kind:id, as records of {len(found)} kinds have the id {rid!r}: {choices}")
 
 
-def _latest_day(partial: str) -> dt.date:
+def latest_day(partial: str) -> dt.date:
     """The last day a partial date (``2022``, ``2022-06``, ``2022-06-30``) can mean."""
     parts = [int(p) for p in partial.split("-")]
     if len(parts) == 3:
@@ -707,7 +711,7 @@ def check_update_dates(dataset: Dataset, problem: Report) -> None:
     """An update is a fact learned after `info.as_of`: one whose whole date lies before it is an error (issue 19)."""
     as_of = dataset.info.as_of
     for i, update in enumerate(dataset.updates):
-        if _latest_day(update.date) < as_of:
+        if latest_day(update.date) < as_of:
             problem(
                 ("updates", i, "date"),
                 f"expected a date on or after the dataset's as_of ({as_of.isoformat()}), found {update.date!r}",
