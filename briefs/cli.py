@@ -347,10 +347,14 @@ def _result_line(r: TargetResult) -> str:
     if r.status == "failed":
         return f"FAILED {r.target.name}: {r.error}"
     extra = f" ({r.pages} page{'s' if r.pages != 1 else ''})" if r.pages and r.target.fmt == "pdf" else ""
+    extra = f" ({r.note})" if r.note else extra
     line = f"built {r.target.path}{extra}"
+    brief = f"{r.target.dataset}/{r.target.audience}"
     if r.dropped:
-        brief = f"{r.target.dataset}/{r.target.audience}"
         line += f"\n  to fit its length, {brief} leaves out:" + "".join(f"\n    - {d}" for d in r.dropped)
+    if r.also_dropped:
+        line += f"\n  to fit its pages as LibreOffice lays it out, the Word brief {brief} also leaves out:"
+        line += "".join(f"\n    - {d}" for d in r.also_dropped)
     return line
 
 

@@ -578,3 +578,139 @@ def test_a_broken_reference_document_is_bad_input(
     assert code == 2
     assert f"mine{REFERENCE_SUFFIX}: expected a Word .docx, found" in err
     assert not (out / "mini" / "mine.docx").exists()
+
+
+def larger_house_style(templates: Path, audience: str, scale: float) -> Path:
+    """A user's copy of ``audience``'s reference document with every font size in its styles times ``scale``:
+    the office's Word house style sets more pages than the PDF's CSS (issue 26)."""
+    source = SHIPPED_TEMPLATES / "audiences" / f"{audience}{REFERENCE_SUFFIX}"
+    target = templates / "audiences" / source.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+
+    def bigger(m: re.Match[bytes]) -> bytes:
+        return b'<w:sz w:val="%d"/>' % round(int(m.group(1)) * scale)
+
+    with zipfile.ZipFile(source) as z, zipfile.ZipFile(target, "w") as made:
+        for name in z.namelist():
+            data = z.read(name)
+            if name == "word/styles.xml":
+                data = re.sub(rb'<w:sz w:val="(\d+)"/>', bigger, data)
+            made.writestr(name, data)
+    return target
+
+
+def _plain(text: str) -> str:
+    """Text with its spacing, emphasis marks and typographic apostrophes evened out, to find words in."""
+    return " ".join(text.replace("*", "").replace("’", "'").split())
+
+
+def _word_text(path: Path) -> str:
+    return _plain(" ".join(p.text for p in paragraphs(docx.Document(path))))
+
+
+def _left_out(stdout: str, heading: str) -> list[str]:
+    """The items a build's report lists under the line containing ``heading``, in its words (first words only)."""
+    lines = stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if heading in line)
+    items = []
+    for line in lines[at + 1 :]:
+        if not line.startswith("    - "):
+            break
+        items.append(line.split("“", 1)[1].rstrip("…”").strip())
+    return items
+
+
+def test_a_docx_libreoffice_lays_out_over_its_limit_is_cut_further(
+    built: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    """The PDF fits its two pages, the Word brief in a larger house style would not: where LibreOffice is
+    installed the DOCX loses its least important items until LibreOffice lays it out within the limit,
+    the build says what it also left out, and the PDF and Markdown keep their own cut (issue 26)."""
+    if LIBREOFFICE is None:
+        pytest.skip("LibreOffice not installed (apt-get install libreoffice-writer-nogui)")
+    pypdf = pytest.importorskip("pypdf")
+    templates = tmp_path / "tpl"
+    larger_house_style(templates, "principal", 1.25)
+    out = tmp_path / "out"
+    argv = ["--data", SHIPPED_DATA, "--templates", templates, "--out", out, "--audience", "principal"]
+    code, said, err = run_cli(*argv, "--format", "docx", "--format", "md", "--format", "pdf")
+    assert code == 0, err
+    word = out / DATASET / "principal.docx"
+    pages = len(pypdf.PdfReader(libreoffice_pdf(word, tmp_path)).pages)
+    assert pages <= 2
+    assert f"principal.docx ({pages} page{'s' if pages != 1 else ''} as LibreOffice lays it out)" in said
+    also = _left_out(said, "the Word brief kazakhstan-2022/principal also leaves out:")
+    assert also, said
+    md = _plain((out / DATASET / "principal.md").read_text(encoding="utf-8"))
+    text = _word_text(word)
+    for first_words in also:
+        assert first_words in md and first_words not in text, first_words
+    # The house style of Word does not change the other formats' cut.
+    assert (out / DATASET / "principal.md").read_bytes() == (built / DATASET / "principal.md").read_bytes()
+    # Measured again, the same cut and the same bytes.
+    again = tmp_path / "again"
+    code, _, err = run_cli(*argv[:-4], "--out", again, "--audience", "principal", "--format", "docx")
+    assert code == 0, err
+    assert (again / DATASET / "principal.docx").read_bytes() == word.read_bytes()
+
+
+def test_without_libreoffice_the_docx_takes_the_pdf_s_cut_and_the_build_says_so(
+    built: Path, tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    templates = tmp_path / "tpl"
+    larger_house_style(templates, "principal", 1.25)
+    monkeypatch.setenv("PATH", str(tmp_path / "no-programs"))
+    out = tmp_path / "out"
+    argv = ["--data", SHIPPED_DATA, "--templates", templates, "--out", out, "--audience", "principal"]
+    code, said, err = run_cli(*argv, "--format", "docx", "--format", "md")
+    assert code == 0, err
+    assert "principal.docx (not measured: LibreOffice is not installed, so it holds the PDF's cut)" in said
+    assert "also leaves out" not in said
+    md = (out / DATASET / "principal.md").read_text(encoding="utf-8")
+    assert md.encode() == (built / DATASET / "principal.md").read_bytes()
+    word = docx.Document(out / DATASET / "principal.docx")
+    shown = [p.text for p in paragraphs(word) if p.style.name.startswith("List")]
+    assert shown and all(_plain(t)[:40] in _plain(md) for t in shown)
+    assert len(shown) == len(re.findall(r"^[-*] ", md, flags=re.M))
+    # The desk has no page limit: nothing to measure, nothing said.
+    code, said, err = run_cli("--data", SHIPPED_DATA, "--out", out, "--audience", "desk", "--format", "docx")
+    assert code == 0 and "desk.docx\n" in said + "\n" and "measured" not in said, said
+
+
+def test_a_docx_target_s_stamp_names_the_layout_that_measures_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Installing or removing LibreOffice rebuilds the Word briefs it measures (those with a page limit), and
+    no-op fast path does not vouch for them across the change."""
+    from briefs.pipeline.build import Options, make_plan
+    from briefs.pipeline.fastpath import fingerprint
+
+    program = tmp_path / "bin" / "soffice"
+    program.parent.mkdir()
+    program.write_text("#!/bin/sh\nexit 1\n", encoding="utf-8")
+    program.chmod(0o755)
+    options = Options(data_dir=SHIPPED_DATA, out_dir=tmp_path / "out", formats=("docx",))
+    layouts = {}
+    prints = {}
+    for label, path in (("none", tmp_path / "empty"), ("some", program.parent)):
+        monkeypatch.setenv("PATH", str(path))
+        plan = make_plan(options)
+        layouts[label] = {p.target.audience: p.stamp.options.get("docx_layout") for p in plan.targets}
+        prints[label] = fingerprint(
+            data_dir=SHIPPED_DATA,
+            out_dir=options.out_dir,
+            templates_dir=None,
+            datasets=(),
+            audiences=(),
+            formats=("docx",),
+            pdf_variant=None,
+        )
+    assert layouts["none"] == {
+        "congress": "no LibreOffice",
+        "desk": None,
+        "principal": "no LibreOffice",
+        "public": "no LibreOffice",
+    }
+    assert layouts["some"]["desk"] is None
+    assert layouts["some"]["principal"].startswith(f"LibreOffice at {program}")
+    assert prints["none"] != prints["some"]

@@ -38,6 +38,9 @@ class Rendered:
     errors: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0  # how long it took to render (orders the next build's briefs)
     drop_order: list[str] = field(default_factory=list)  # ``dropped`` in the order trimming dropped them
+    notes: dict[str, str] = field(default_factory=dict)  # per format, what the build says of it: "2 pages as …"
+    extra_dropped: dict[str, list[str]] = field(default_factory=dict)
+    """Per format, what it leaves out beyond ``dropped``: the Word brief where LibreOffice lays it out over."""
 
 
 def context_for(brief: Brief, fmt: str) -> dict[str, Any]:
@@ -236,6 +239,53 @@ def _render_group(
         pages = fitted.pages
         if "pdf" in formats and "pdf" not in errors:
             out["pdf"] = fitted.data  # written only now, for the layout that fits
+    notes: dict[str, str] = {}
+    extra: dict[str, list[str]] = {}
+    word: Brief | None = None  # the Word brief's items: the brief's, or fewer where LibreOffice lays it out over
+
+    def word_brief(md_text: str) -> None:
+        """The DOCX, from the brief's cut; where LibreOffice lays it out over the page limit, cut further (issue 26).
+
+        The PDF's cut is made by WeasyPrint's layout; a word processor sets the same text in other lines.
+        Where LibreOffice is installed, the DOCX is measured as it lays it out and, like the PDF, loses
+        its least important items until it fits (`overflow: trim`) or fails (`overflow: fail`). Where it
+        is not, the DOCX holds the PDF's cut and the build says it is unmeasured.
+        """
+        nonlocal word
+        from briefs.formats.docx import render_docx
+        from briefs.formats.docx_layout import docx_pages, libreoffice
+
+        def make(candidate: Brief, text: str) -> bytes:
+            return render_docx(text, audience=audience, info=dataset.info, date=candidate.date, dirs=dirs)
+
+        word = brief
+        data = make(brief, md_text)
+        program = libreoffice() if page_limit is not None else None
+        if page_limit is None or program is None:
+            if page_limit is not None:
+                notes["docx"] = "not measured: LibreOffice is not installed, so it holds the PDF's cut"
+            out["docx"] = data
+            return
+        cut = [k for k in brief.dropped]
+        while (count := docx_pages(data, program)) > page_limit:
+            what = f"{count} pages as LibreOffice lays the Word brief out"
+            if not trim:
+                errors["docx"] = (
+                    f"{what}; audience {audience.id!r} allows {page_limit} "
+                    "(overflow: fail; set `overflow: trim` in its audience file to drop low-priority items)"
+                )
+                return
+            try:
+                cut.append(_next_to_drop(word, frozenset(cut), what, page_limit, audience))
+            except BuildError as exc:
+                errors["docx"] = str(exc)
+                return
+            log.debug("%s/%s: %s > %d, dropping %s", dataset.id, audience.id, what, page_limit, cut[-1])
+            word = brief_without(cut)
+            data = make(word, render_md(word)[0])
+        notes["docx"] = f"{count} page{'s' if count != 1 else ''} as LibreOffice lays it out"
+        out["docx"] = data
+
     if "md" in formats or "docx" in formats:
         # The Word brief is converted from the same Markdown text: the same items, notes and numbers (issue 15).
         md_text, words = render_md(brief)  # the brief may have lost items to the page limit since
@@ -246,11 +296,12 @@ def _render_group(
             if "md" in formats:
                 out["md"] = md_text.encode("utf-8")
             if "docx" in formats:
-                from briefs.formats.docx import render_docx
-
-                out["docx"] = render_docx(md_text, audience=audience, info=dataset.info, date=brief.date, dirs=dirs)
+                word_brief(md_text)
     order = [*dropped, *(f"+{k}" for k in restored)]
-    return Rendered(out, pages, left_out(dataset, audience, changes, brief), errors, drop_order=order)
+    told = left_out(dataset, audience, changes, brief)
+    if word is not None and word is not brief:
+        extra["docx"] = [d for d in left_out(dataset, audience, changes, word) if d not in told]
+    return Rendered(out, pages, told, errors, drop_order=order, notes=notes, extra_dropped=extra)
 
 
 def left_out(dataset: Any, audience: Audience, changes: Changes | None, fitted: Brief) -> list[str]:

@@ -622,7 +622,9 @@ class MemoHeader(Record):
 class Limits(Record):
     """Length limits: exceeded limits fail the target unless `overflow: trim`."""
 
-    pages: int | None = Field(default=None, ge=1, description="Most PDF pages.")
+    pages: int | None = Field(
+        default=None, ge=1, description="Most pages of the PDF (and of the DOCX as LibreOffice lays it out)."
+    )
     words: int | None = Field(default=None, ge=50, description="Most words in the Markdown brief.")
 
 

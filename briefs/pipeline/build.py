@@ -29,10 +29,11 @@ from briefs.data.audiences import (
     record_audience_problems,
 )
 from briefs.data.load import LoadedAudience, LoadedDataset, LoadMap, dataset_folders, load_datasets
-from briefs.data.model import RECORD_KINDS
+from briefs.data.model import RECORD_KINDS, Audience
 from briefs.errors import BuildError, InputError, Problem, display_path
 from briefs.formats import FORMATS, SHIPPED_TEMPLATES
 from briefs.formats.docx import reference_file
+from briefs.formats.docx_layout import libreoffice, libreoffice_version
 from briefs.formats.render import template_name
 from briefs.pipeline.editions import plan_edition
 from briefs.pipeline.executors import EXECUTORS, LocalPool, open_executor
@@ -131,6 +132,8 @@ class TargetResult:
     error: str | None = None
     pages: int | None = None
     dropped: list[str] = field(default_factory=list)
+    note: str | None = None  # what the build says of this output: "2 pages as LibreOffice lays it out"
+    also_dropped: list[str] = field(default_factory=list)  # what this format leaves out beyond ``dropped``
 
 
 @dataclass
@@ -194,6 +197,16 @@ def make_plan(options: Options) -> Plan:
     build_options = {"pdf_variant": options.pdf_variant or "default"}
     templates_digest = _templates_digest(dirs, hasher)
     planned: list[PlannedTarget] = []
+    measurer: list[str] = []  # LibreOffice's install, looked up once, when a Word brief has a page limit
+
+    def word_layout(audience: Audience) -> dict[str, str]:
+        """A Word brief with a page limit is measured by LibreOffice where installed: which one is part of its stamp."""
+        if audience.limits.pages is None:
+            return {}
+        if not measurer:
+            measurer.append(libreoffice_version(libreoffice()))
+        return {"docx_layout": measurer[0]}
+
     group_inputs: dict[tuple[str, str], str] = {}
     for dataset_id, loaded in datasets.items():
         data_files = sorted(p for p in loaded.folder.rglob("*") if p.is_file() and not p.name.startswith("."))
@@ -222,7 +235,7 @@ def make_plan(options: Options) -> Plan:
                     audience_file=aud.path,
                     templates=chain,
                     assets=assets,
-                    options=build_options if fmt == "pdf" else {},
+                    options=build_options if fmt == "pdf" else word_layout(aud.audience) if fmt == "docx" else {},
                     hasher=hasher,
                 )
                 previous = state["targets"].get(target.name)
@@ -455,7 +468,15 @@ def build(
                     # What fitting left out is said once per brief, not once per format (issue 12).
                     told = any(r.dropped for r in results if (r.target.dataset, r.target.audience) == key)
                     dropped = [] if told else outcome.dropped
-                    result = TargetResult(target, "built", member.reasons, pages=outcome.pages, dropped=dropped)
+                    result = TargetResult(
+                        target,
+                        "built",
+                        member.reasons,
+                        pages=outcome.pages,
+                        dropped=dropped,
+                        note=outcome.notes.get(target.fmt),
+                        also_dropped=outcome.extra_dropped.get(target.fmt, []),
+                    )
                 results.append(result)
                 if progress:
                     progress(result)

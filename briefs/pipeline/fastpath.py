@@ -118,6 +118,7 @@ def fingerprint(
         "templates": str(templates_dir.resolve()) if templates_dir is not None else None,
         "shipped": str(shipped_templates.resolve()),
         "selection": [list(datasets), list(audiences), list(formats), pdf_variant],
+        "docx_layout": _docx_layout(),  # LibreOffice measures the Word briefs where installed (issue 26)
     }
     h.update(json.dumps(head, sort_keys=True).encode())
     roots = [(data_dir, "data"), (shipped_templates, "shipped")]
@@ -127,6 +128,12 @@ def fingerprint(
         if not _hash_tree(h, root, label):
             return None
     return h.hexdigest()
+
+
+def _docx_layout() -> str:
+    from briefs.formats.docx_layout import libreoffice, libreoffice_version
+
+    return libreoffice_version(libreoffice())
 
 
 def up_to_date(out_dir: Path, digest: str | None) -> list[str] | None:
