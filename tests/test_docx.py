@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import re
 import shutil
 import zipfile
@@ -322,8 +323,37 @@ def test_no_table_column_is_narrower_than_its_longest_word(built: Path, audience
                     assert twips <= width - 2 * 108, (audience, word, twips, width)
                     checked += 1
             assert row._tr.trPr is not None and row._tr.trPr.find(f"{W}cantSplit") is not None
+            # No hyphen inside a word either, whatever the house style says of the body (issue 26).
+            if table.style is None or table.style.name != "Boxed Section":  # congress's box holds prose
+                hyphens = [p._p.pPr.find(f"{W}suppressAutoHyphens") for c in row.cells for p in c.paragraphs]
+                assert all(h is not None for h in hyphens), (audience, row.cells[0].text[:40])
         assert all(p._p.pPr.keepNext is not None for c in table.rows[0].cells for p in c.paragraphs)
     assert checked or not document.tables
+
+
+@pytest.mark.parametrize("audience", SHIPPED)
+def test_a_column_of_short_cells_sets_each_on_one_line(built: Path, audience: str) -> None:
+    """A paragraph reference, a status, a date: a column whose longest cell needs a sixth of the text width or
+    less is as wide as that cell, so "(U) para. 26" is not set in three lines (issue 26, Annex G)."""
+    from PIL import ImageFont
+
+    document = docx.Document(built / DATASET / f"{audience}.docx")
+    name = document.styles["Normal"].font.name.replace(" ", "")
+    fonts = {
+        bold: ImageFont.truetype(str(SHIPPED_TEMPLATES / "base" / "fonts" / f"{name}-{kind}.ttf"), 200)
+        for bold, kind in ((False, "Regular"), (True, "Bold"))
+    }
+    points = (document.styles["Compact"].font.size or document.styles["Normal"].font.size).pt
+    short = 0
+    for table in document.tables:
+        grid = [int(c.get(f"{W}w")) for c in table._tbl.tblGrid.iter(f"{W}gridCol")]
+        for c, width in enumerate(grid):
+            cells = [(r == 0, " ".join(row.cells[c].text.split())) for r, row in enumerate(table.rows)]
+            needs = max(fonts[bold].getlength(text) / 200 * points * 20 for bold, text in cells) + 2 * 108
+            if needs <= 9360 / 6:
+                assert width >= needs, (audience, cells[0][1], width, needs)
+                short += 1
+    assert short or audience != "desk"  # the desk's annexes: Where, Status, Checked
 
 
 @pytest.mark.parametrize("audience", MARKED)
@@ -429,6 +459,26 @@ def test_each_block_is_its_own_paragraph(built: Path, audience: str) -> None:
     for said, by in zip(quotes[::2], quotes[1::2], strict=True):  # a quote, then its attribution
         assert "“" in said and not said.startswith("—"), said[:60]
         assert by.startswith("— ") and "“" not in by.split(".")[0], by[:60]
+
+
+def test_each_quote_is_its_own_block_and_keeps_with_its_attribution(built: Path) -> None:
+    """Annex E: in the Markdown each quote is a blockquote of its own, the quote then its attribution (they ran
+    into each other: an attribution and the next quote were one paragraph); in Word a quote never ends a page
+    its attribution does not start (issue 26)."""
+    import markdown
+
+    html = markdown.markdown((built / DATASET / "desk.md").read_text(encoding="utf-8"), extensions=["footnotes"])
+    quoted = re.findall(r"<p>(.*?)</p>", "".join(re.findall(r"<blockquote>(.*?)</blockquote>", html, re.S)), re.S)
+    quotes = quoted[::2]
+    assert len(quotes) >= 2 and len(quoted) == 2 * len(quotes)
+    for said, by in zip(quoted[::2], quoted[1::2], strict=True):
+        assert said.startswith("(U) “") and by.startswith("— ") and "(U) “" not in by, by[:200]
+    document = docx.Document(built / DATASET / "desk.docx")
+    blocks = [p for p in paragraphs(document) if p.style.name == "Block Text"]
+    attributed = [said for said, by in itertools.pairwise(blocks) if by.text.startswith("— ")]
+    assert len(attributed) == len(quotes)
+    assert all(p.paragraph_format.keep_with_next for p in attributed)
+    assert not any(p.paragraph_format.keep_with_next for p in blocks if p.text.startswith("— "))
 
 
 LIBREOFFICE = shutil.which("libreoffice") or shutil.which("soffice")

@@ -140,6 +140,7 @@ def finish(raw: bytes, *, audience: Audience, info: DatasetInfo, date: dt.date) 
     _memo_lines(document)
     _memo_title(document)
     _one_block_per_paragraph(document)
+    _quotes_keep_their_attribution(document)
     _narrow_lists(document)
     _list_styles(document)
     _columns(document)
@@ -332,6 +333,8 @@ def _memo_title(document: Document) -> None:
 
 FONTS = Path(__file__).resolve().parent.parent.parent / "templates" / "base" / "fonts"
 CELL_MARGINS = 2 * 108  # twips: Word's default left and right cell margins (0.075 in each)
+SHORT_COLUMN = 1 / 6
+"""A column whose longest cell sets in this share of the text width or less is as wide as that cell."""
 
 
 def _advances(font: str, bold: bool) -> tuple[dict[int, float], float] | None:
@@ -361,8 +364,9 @@ def _fit_tables(document: Document) -> None:
     """Tables across the text width, each column as wide as its text needs (pandoc splits them equally).
 
     Every column is at least as wide as its longest word (measured in the document's font), so no word
-    is broken inside itself; the room left is shared as each column's full text asks for it, as a
-    browser lays out an automatic table. Rows do not split across pages, and the header row keeps with
+    is broken inside itself, and a column of short cells is as wide as its longest (`SHORT_COLUMN`);
+    the room left is shared as each column's full text asks for it, as a browser lays out an
+    automatic table. Rows do not split across pages, and the header row keeps with
     the first body row, so it never stands alone at the foot of a page (issue 26).
     """
     from docx.oxml import OxmlElement
@@ -394,9 +398,16 @@ def _fit_tables(document: Document) -> None:
                 if c < len(row)
                 for w in row[c].split()
             ]
-            lines = [_word_twips(row[c], points, regular) for row in rows if c < len(row)]
+            lines = [
+                _word_twips(row[c], points, bold if r == 0 else regular) for r, row in enumerate(rows) if c < len(row)
+            ]
             least.append(max(words, default=0) + CELL_MARGINS + 20)
             most.append(max(max(lines, default=0) + CELL_MARGINS + 20, least[-1]))
+        # A column of short cells (a paragraph reference, a date, a status) keeps each on one line:
+        # "(U) para. 26" in three lines is a column a reader has to puzzle out.
+        whole = [m if m <= total * SHORT_COLUMN else n for m, n in zip(most, least, strict=True)]
+        if sum(whole) <= total:
+            least = whole
         if sum(most) <= total:  # everything on one line: the spare room in proportion
             widths = [int(m * total / sum(most)) for m in most]
         elif sum(least) >= total:  # too many long words for the page: as narrow as the words allow
@@ -431,15 +442,18 @@ def _fit_tables(document: Document) -> None:
                 cell_width.set(qn("w:w"), str(w))
                 cell_width.set(qn("w:type"), "dxa")
                 cell_props.insert(0, cell_width)
-                if n == 0:  # the header row keeps with the row after it
-                    for p in cell.iter(qn("w:p")):
-                        p_props = p.find(qn("w:pPr"))
-                        if p_props is None:
-                            p_props = OxmlElement("w:pPr")
-                            p.insert(0, p_props)
-                        if p_props.find(qn("w:keepNext")) is None:
-                            p_props.append(OxmlElement("w:keepNext"))
-                            _order_paragraph_properties(p_props)
+                for p in cell.iter(qn("w:p")):
+                    p_props = p.find(qn("w:pPr"))
+                    if p_props is None:
+                        p_props = OxmlElement("w:pPr")
+                        p.insert(0, p_props)
+                    wanted = ["w:suppressAutoHyphens"]  # a house style that hyphenates the body leaves cells whole
+                    if n == 0:  # the header row keeps with the row after it
+                        wanted.append("w:keepNext")
+                    for tag in wanted:
+                        if p_props.find(qn(tag)) is None:
+                            p_props.append(OxmlElement(tag))
+                    _order_paragraph_properties(p_props)
 
 
 MEMO_LABEL = re.compile(r"[A-Z][A-Z ]{1,20}:")
@@ -558,6 +572,17 @@ def _one_block_per_paragraph(document: Document) -> None:
                 nxt.append(child)
             current.addnext(nxt)
             current = nxt
+
+
+def _quotes_keep_their_attribution(document: Document) -> None:
+    """A quoted paragraph keeps with the attribution under it ("— Name, role, date"): never a page between them."""
+    from docx.text.paragraph import Paragraph
+
+    body = [Paragraph(p, document._body) for p in document.element.body.iterchildren(f"{W}p")]
+    for said, by in itertools.pairwise(body):
+        styles = {p.style.name if p.style is not None else None for p in (said, by)}
+        if styles == {"Block Text"} and by.text.startswith("— ") and said._p.getnext() is by._p:
+            said.paragraph_format.keep_with_next = True
 
 
 CONTINUES = "{urn:briefs}continues"
@@ -831,7 +856,8 @@ def _narrow_lists(document: Document) -> None:
 
 def _order_paragraph_properties(props: Any) -> None:
     """Children of w:pPr in the order the schema requires (Word refuses a file with them out of order)."""
-    order = ["pStyle", "keepNext", "keepLines", "pageBreakBefore", "numPr", "pBdr", "shd", "tabs", "spacing", "ind"]
+    order = ["pStyle", "keepNext", "keepLines", "pageBreakBefore", "numPr", "pBdr", "shd", "tabs"]
+    order += ["suppressAutoHyphens", "spacing", "ind"]
     rank = {f"{W}{name}": n for n, name in enumerate(order)}
     children = sorted(props, key=lambda c: rank.get(c.tag, len(order)))
     for child in children:
