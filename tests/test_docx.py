@@ -764,3 +764,25 @@ def test_a_docx_target_s_stamp_names_the_layout_that_measures_it(
     assert layouts["some"]["desk"] is None
     assert layouts["some"]["principal"].startswith(f"LibreOffice at {program}")
     assert prints["none"] != prints["some"]
+
+
+def test_overflow_fail_fails_a_docx_libreoffice_lays_out_over_its_limit(tmp_path: Path, run_cli: RunCli) -> None:
+    """`overflow: fail`: the PDF that fits is written; the Word brief LibreOffice sets longer fails, saying why."""
+    if LIBREOFFICE is None:
+        pytest.skip("LibreOffice not installed (apt-get install libreoffice-writer-nogui)")
+    templates = tmp_path / "tpl"
+    larger_house_style(templates, "principal", 1.25)
+    spec = yaml.safe_load((SHIPPED_TEMPLATES / "audiences" / "principal.yaml").read_text(encoding="utf-8"))
+    spec.update(overflow="fail", limits={"pages": 3})
+    (templates / "audiences" / "principal.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    out = tmp_path / "out"
+    code, said, err = run_cli(
+        "--data", SHIPPED_DATA, "--templates", templates, "--out", out, "--audience", "principal",
+        "--format", "pdf", "--format", "docx",
+    )  # fmt: skip
+    assert code == 1, said + err
+    assert (out / DATASET / "principal.pdf").exists() and not (out / DATASET / "principal.docx").exists()
+    found = re.search(
+        r"FAILED kazakhstan-2022/principal\.docx: (\d+) pages as LibreOffice lays the Word brief out", said + err
+    )
+    assert found and int(found.group(1)) > 3, said + err
