@@ -583,6 +583,10 @@ ATTRIBUTES: dict[str, dict[str, str]] = {
         "source": "The Source record cited: `note.source.title`, `.publisher`, `.url`, `.date`…",
         "paragraph": "The paragraph cited, or none for the whole source.",
         "gist": "The cited paragraph's one-line summary, when known.",
+        "parts": "Every source this note cites (`part.source`, `part.paragraphs`), in the order cited: one note "
+        "per citation point.",
+        "html": "The note formatted in the house citation style, as HTML (sources separated by semicolons).",
+        "markdown": "The same note as Markdown.",
     },
 }
 """What each attribute of the objects templates receive means; tests/test_docgen.py wants every public one."""

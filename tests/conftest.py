@@ -26,7 +26,7 @@ MINI = {
           bluf: Floods hit Testland; aid is needed.
           keywords: [Testland, floods]
           key_points:
-            - text: The river rose 4 metres.
+            - text: The river rose 4 metres, the report says.
               cites: [report#2]
         """,
     "sources.yaml": """\

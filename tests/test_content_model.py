@@ -213,7 +213,7 @@ def test_check_rejects_a_paragraph_leaning_on_a_missing_one(mini_data: Path, run
         mini_data,
         run_cli,
         analysis(
-            "      - id: first\n        text: The river rose.\n        cites: [report#2]\n"
+            "      - id: first\n        text: The report says the river rose.\n        cites: [report#2]\n"
             "      - leans_on: [frist]\n        text: Yet the town stayed dry.\n        cites: [report#2]\n"
         ),
     )

@@ -368,10 +368,17 @@ def test_the_marking_is_in_header_and_footer_only(built: Path, audience: str) ->
         assert [p.text for p in section.footer.paragraphs].count(marking) == 1
 
 
-def test_commas_between_note_marks_are_superscript(built: Path) -> None:
-    body = part(built / DATASET / "public.docx", "word/document.xml")
-    commas = re.findall(r"<w:r>(<w:rPr>.*?</w:rPr>)?<w:t[^>]*>,</w:t></w:r>", body)
-    assert commas and all("superscript" in props for props in commas)
+@pytest.mark.parametrize("audience", SHIPPED)
+def test_one_note_mark_per_citation_point(built: Path, audience: str) -> None:
+    """One footnote per citation point, listing its sources (issue 23): no run of marks joined by commas."""
+    body = part(built / DATASET / f"{audience}.docx", "word/document.xml")
+    marks = re.findall(r'<w:footnoteReference w:id="\d+"\s*/>', body)
+    assert marks
+    no_text = r"(?:(?!<w:t[ >]).)*?"  # markup without text: run ends, bookmarks, run properties
+    runs = re.findall(rf"<w:footnoteReference [^>]*/>{no_text}<w:t[^>]*>,</w:t>{no_text}<w:footnoteReference", body)
+    assert not runs, f"{len(runs)} note marks followed by a comma and another mark"
+    notes = part(built / DATASET / f"{audience}.docx", "word/footnotes.xml")
+    assert "; " in notes, "no note lists several sources"
 
 
 def _numbering_kinds(path: Path) -> dict[tuple[str, str], str]:

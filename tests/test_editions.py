@@ -153,4 +153,4 @@ def test_an_edition_holds_only_what_the_brief_shows(mini_data: Path) -> None:
     )
     (after,) = load_datasets(mini_data)
     lines = [c.text for c in diff(snapshot(before.dataset, audience), snapshot(after.dataset, audience))]
-    assert lines == ["Added key point: The river rose 4 metres."]  # new to this reader
+    assert lines == ["Added key point: The river rose 4 metres, the report says."]  # new to this reader

@@ -17,6 +17,7 @@ import textwrap
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -204,9 +205,15 @@ TEXT_FIELDS = [
 
 
 def mini_dataset() -> dict[str, object]:
-    merged: dict[str, object] = {}
+    merged: dict[str, Any] = {}
     for text in MINI.values():
         merged.update(yaml.safe_load(textwrap.dedent(text)))
+    # Random words cannot say whose a claim is, so the key point also cites a second source: resting on
+    # the main source alone, it would be refused as an unattributed claim (issue 22), not laid out.
+    merged["sources"].append(
+        {"id": "second", "title": "A second report", "publisher": "Another Institute", "url": "https://example.org/2"}
+    )
+    merged["info"]["key_points"][0]["cites"].append("second")
     return merged
 
 

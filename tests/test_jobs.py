@@ -156,6 +156,6 @@ def test_pool_workers_log_through_the_parent(
     # words of its own, so later cuts may follow).
     dropping = [line for line in err.splitlines() if "dropping recommendations" in line]
     assert sorted(dropping) == [
-        "mini/tight: 67 words > 60, dropping recommendations:aid",
-        "mini2/tight: 67 words > 60, dropping recommendations:aid",
+        "mini/tight: 70 words > 60, dropping recommendations:aid",
+        "mini2/tight: 70 words > 60, dropping recommendations:aid",
     ], err

@@ -28,13 +28,13 @@ SECOND = {
           summary: A drought cut the Blue River's flow by a third, and the two states downstream quarrel over it.
           bluf: The dispute is likely to ease with the autumn rains; watch the joint commission.
           key_points:
-            - text: The river's flow fell by a third in August 2031.
+            - text: The River Institute reports that the river's flow fell by a third in August 2031.
               cites: [river-report#2]
             - text: The River Institute judges an accord likely within a year.
               judgment: accord-likely
               cites: [river-report#3]
           implications:
-            - text: A commission that meets is the best sign of an accord.
+            - text: A commission that meets is, the River Institute argues, the best sign of an accord.
               kind: assessment
               cites: [river-report#3]
         """,

@@ -51,7 +51,7 @@ def test_congress_options_stand_alone_when_no_issues_box(mini_data: Path, tmp_pa
     """The mini data's implication is of priority 3: "Options Congress may consider" (trim: false) still shows."""
     dataset = mini_data / "mini" / "dataset.yaml"
     dataset.write_text(
-        dataset.read_text() + "  implications:\n    - text: Aid may be needed for a year.\n"
+        dataset.read_text() + "  implications:\n    - text: The report says aid may be needed for a year.\n"
         "      cites: [report#2]\n      priority: 3\n"
     )
     out = tmp_path / "out"

@@ -214,3 +214,65 @@ def test_no_brief_shows_a_revised_record_without_its_revision(
             assert "Abridged to fit" in md and "the Full memo has the rest" in md, md
         if audience == "full":
             assert "Abridged" not in md
+
+
+SECOND_SOURCE = """\
+  - id: gauge
+    title: River gauge readings for May
+    publisher: Testland Water Board
+    date: 2022-05-20
+    url: https://example.org/gauge
+"""
+
+
+def _analysis(*claims: tuple[str, str]) -> dict[str, str]:
+    """One analysis paragraph of these (text, cites) claims."""
+    body = "".join(f"          - text: {text}\n            cites: [{cites}]\n" for text, cites in claims)
+    return {"analysis.yaml": "sections:\n  - id: part\n    title: Part\n    paragraphs:\n      - claims:\n" + body}
+
+
+def test_a_claim_resting_on_the_main_source_alone_must_say_so(mini_data: Path) -> None:
+    """'The river will flood again', cited to the report alone, reads as the office's own finding (issue 22)."""
+    write_tree(mini_data / "mini", _analysis(("The river will flood again next spring.", "report#2")))
+    path = mini_data / "mini" / "analysis.yaml"
+    (problem,) = problems(mini_data)
+    assert problem.startswith(f"{path}:6:13: sections[0].paragraphs[0].claims[0].text: rests on 'report' alone")
+    assert "expected the text to attribute it ('Test Institute argues…'" in problem
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The report expects the river to flood again next spring.",
+        "Test Institute warns that the river will flood again next spring.",
+        "The river, its authors argue, will flood again next spring.",
+    ],
+)
+def test_an_attributed_claim_passes(mini_data: Path, text: str) -> None:
+    write_tree(mini_data / "mini", _analysis((text, "report#2")))
+    assert load_datasets(mini_data)
+
+
+def test_a_claim_another_source_confirms_speaks_in_the_office_voice(mini_data: Path) -> None:
+    folder = mini_data / "mini"
+    (folder / "sources.yaml").write_text((folder / "sources.yaml").read_text() + SECOND_SOURCE)
+    write_tree(folder, _analysis(("The river rose 4 metres in May.", "report#2, gauge")))
+    assert load_datasets(mini_data)
+
+
+def test_attribution_carries_through_a_run_of_the_sources_claims_but_not_past_another_source(
+    mini_data: Path,
+) -> None:
+    folder = mini_data / "mini"
+    (folder / "sources.yaml").write_text((folder / "sources.yaml").read_text() + SECOND_SOURCE)
+    write_tree(
+        folder,
+        _analysis(
+            ("The report says the river rose 4 metres.", "report#2"),
+            ("It expects another flood next spring.", "report#2"),  # same run: attributed by the first
+            ("Gauges confirm the rise.", "gauge"),
+            ("Aid will be needed for a year.", "report#2"),  # a new run: must attribute itself
+        ),
+    )
+    (problem,) = problems(mini_data)
+    assert "claims[3].text: rests on 'report' alone" in problem

@@ -16,7 +16,19 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from briefs.data.load import about_targets, latest_day, resolve_about
-from briefs.data.model import Actor, Audience, Claim, Dataset, Event, Judgment, Passage, SectionSpec, Source, Update
+from briefs.data.model import (
+    SOURCE_NOUNS,
+    Actor,
+    Audience,
+    Claim,
+    Dataset,
+    Event,
+    Judgment,
+    Passage,
+    SectionSpec,
+    Source,
+    Update,
+)
 
 if TYPE_CHECKING:
     from briefs.compose.changes import Changes
@@ -55,27 +67,34 @@ STATUS_WORDS: dict[str, str] = {
 UNDROPPABLE = frozenset({"bluf", "summary", "sources", "changes"})
 """Section kinds the overflow policy never trims."""
 
-SOURCE_NOUNS: dict[str, str] = {
-    "article": "article",
-    "news": "report",
-    "official": "document",
-    "report": "report",
-    "reference": "reference",
-    "dataset": "dataset",
-    "web": "page",
-}
-"""How running text names the main source by its `kind`: "since the report", "not the article's" (issue 24)."""
+
+@dataclass(frozen=True)
+class NotePart:
+    """One source a note cites, with the paragraphs of it cited at that point (none: the whole source)."""
+
+    source: Source
+    paragraphs: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
 class Note:
-    """One numbered endnote: a source, optionally a paragraph of it, formatted in the house citation style."""
+    """One numbered endnote for one citation point, formatted in the house citation style (Chicago notes).
+
+    A point that cites several sources gets one note listing them all, separated by semicolons (CMOS 14.23),
+    rather than a run of note numbers; `source` and `paragraph` are its first part.
+    """
 
     n: int
     source: Source
     paragraph: int | None
     html: str = ""
     markdown: str = ""
+    parts: tuple[NotePart, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.parts:
+            paragraphs = () if self.paragraph is None else (self.paragraph,)
+            object.__setattr__(self, "parts", (NotePart(self.source, paragraphs),))
 
     @property
     def gist(self) -> str | None:
@@ -294,25 +313,39 @@ def _item_text(item: Item) -> str:
 
 
 class _Notes:
-    """Numbers citations in order of first use."""
+    """Numbers citation points in order of first use: one note per point, listing all its sources.
+
+    A point whose citations are the same as an earlier point's shares that point's note, so a number never
+    stands for two different things; a source cited twice at one point (two paragraphs) is one part.
+    """
 
     def __init__(self, sources: dict[str, Source]) -> None:
         self.sources = sources
-        self.numbers: dict[str, int] = {}
+        self.numbers: dict[tuple[str, ...], int] = {}
         self.notes: list[Note] = []
 
     def number(self, cites: list[str]) -> list[int]:
-        out = []
-        for cite in cites:
-            if cite not in self.numbers:
+        key = tuple(dict.fromkeys(cites))
+        if not key:
+            return []
+        if key not in self.numbers:
+            paragraphs: dict[str, list[int]] = {}
+            for cite in key:
                 sid, _, para = cite.partition("#")
-                note = Note(len(self.notes) + 1, self.sources[sid], int(para) if para else None)
-                self.notes.append(note)
-                self.numbers[cite] = note.n
-            n = self.numbers[cite]
-            if n not in out:
-                out.append(n)
-        return sorted(out)
+                paragraphs.setdefault(sid, [])
+                if para and int(para) not in paragraphs[sid]:
+                    paragraphs[sid].append(int(para))
+            parts = tuple(NotePart(self.sources[sid], tuple(sorted(paras))) for sid, paras in paragraphs.items())
+            first = parts[0]
+            note = Note(
+                len(self.notes) + 1,
+                first.source,
+                first.paragraphs[0] if first.paragraphs else None,
+                parts=parts,
+            )
+            self.notes.append(note)
+            self.numbers[key] = note.n
+        return [self.numbers[key]]
 
 
 def brief_date(dataset: Dataset) -> dt.date:
@@ -502,12 +535,31 @@ def citations_for(sources: list[Source]) -> Any:
 
 
 def format_notes(notes: list[Note], sources: list[Source]) -> list[Note]:
-    """The notes with their text in the house style (Chicago notes): a full note first, a short one after."""
-    formatted = citations_for(sources).notes([(n.source.id, n.paragraph) for n in notes])
-    return [
-        dataclasses.replace(n, html=str(f.html), markdown=str(f.markdown))
-        for n, f in zip(notes, formatted, strict=True)
-    ]
+    """The notes with their text in the house style (Chicago notes): a source's first note in full, later ones
+    short; a note citing several sources lists them in the order cited, separated by semicolons."""
+    flat = [(part.source.id, part.paragraphs[0] if part.paragraphs else None) for n in notes for part in n.parts]
+    formatted = iter(citations_for(sources).notes(flat))
+    out = []
+    for note in notes:
+        html: list[str] = []
+        md: list[str] = []
+        for part in note.parts:
+            f = next(formatted)
+            h, m = str(f.html), str(f.markdown)
+            if len(part.paragraphs) > 1:
+                first, listed = part.paragraphs[0], ", ".join(str(p) for p in part.paragraphs)
+                h = h.replace(f"para. {first}", f"paras. {listed}", 1)
+                m = m.replace(f"para. {first}", f"paras. {listed}", 1)
+            html.append(h)
+            md.append(m)
+        out.append(dataclasses.replace(note, html=_join_parts(html), markdown=_join_parts(md)))
+    return out
+
+
+def _join_parts(parts: list[str]) -> str:
+    """Several citations in one note: each but the last loses its closing period, joined by semicolons."""
+    trimmed = [p[:-1] if p.endswith(".") and i < len(parts) - 1 else p for i, p in enumerate(parts)]
+    return "; ".join(trimmed)
 
 
 def _number(item: Item, notes: _Notes) -> None:

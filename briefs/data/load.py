@@ -20,7 +20,16 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from briefs.data.model import ID_PATTERN, LEANING_OPENERS, RECORD_KINDS, Audience, Dataset, Passage
+from briefs.data.model import (
+    ID_PATTERN,
+    LEANING_OPENERS,
+    RECORD_KINDS,
+    SOURCE_NOUNS,
+    Audience,
+    Dataset,
+    Passage,
+    Source,
+)
 from briefs.data.yamlfile import Loc, YamlDoc, read_yaml
 from briefs.errors import InputError, Problem, display_path
 
@@ -398,6 +407,7 @@ def check_references(dataset: Dataset, doc_for: typing.Callable[[Loc], YamlDoc |
         check_passage_refs,
         lambda: check_passages(dataset, problem),
         lambda: check_judgments(dataset, problem),
+        lambda: check_attribution(dataset, problem),
         lambda: check_signals(dataset, problem, check_ref),
         lambda: check_about(dataset, problem),
         lambda: check_update_dates(dataset, problem),
@@ -567,6 +577,68 @@ def check_judgments(dataset: Dataset, problem: Callable[[Loc, str], None]) -> No
                 f"expected at most `moderate` for a judgment resting on one source ({', '.join(sorted(sources))}); "
                 "`high` needs several independent sources that agree",
             )
+
+
+_ATTRIBUTING_NOUNS = (
+    "article",
+    "commentary",
+    "analysis",
+    "report",
+    "study",
+    "source",
+    "author",
+    "authors",
+    "paper",
+    "essay",
+)
+"""Words that, after 'the', 'this', 'its' or 'our', name the analytic source in running text."""
+
+
+def attribution_pattern(source: Source) -> re.Pattern[str]:
+    """What counts, in a claim's text, as saying that it is the source's: its short name, publisher, authors' names,
+    or 'the article' (or the noun its kind is named by), 'its author', 'this commentary'."""
+    names = {source.short_name or "", source.publisher}
+    names |= {author.split()[-1] for author in source.authors if author.split()}
+    names.discard("")
+    nouns = {*_ATTRIBUTING_NOUNS, SOURCE_NOUNS.get(source.kind, "source")}
+    alternatives = [re.escape(name) for name in sorted(names, key=len, reverse=True)]
+    alternatives.append(r"(?:the|this|its|our)\s+(?:" + "|".join(sorted(nouns)) + r")(?:'s|’s)?")
+    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.IGNORECASE)
+
+
+def check_attribution(dataset: Dataset, problem: Report) -> None:
+    """A sentence resting on the analytic source alone says so; the office's own voice needs another source (issue 22).
+
+    "Russia sent thousands of troops to crush the protests", cited to the commentary only, reads as a
+    fact the office has checked. Such a sentence must attribute itself ("FPRI argues…", "the article
+    reports…"), or be one of a run of such sentences, in the same paragraph, the first of which does;
+    a sentence that also cites another source speaks for what that source confirms.
+    """
+    main_id = dataset.info.main_source or (dataset.sources[0].id if dataset.sources else None)
+    main = next((s for s in dataset.sources if s.id == main_id), None)
+    if main is None:
+        return
+    pattern = attribution_pattern(main)
+    name = main.short_name or main.publisher
+    noun = SOURCE_NOUNS.get(main.kind, "source")
+    for loc, passages in passage_lists(dataset):
+        for j, passage in enumerate(passages):
+            attributed = False
+            for c, claim in enumerate(passage.claims):
+                if not claim.cites or any(cite.partition("#")[0] != main.id for cite in claim.cites):
+                    attributed = False
+                    continue
+                if pattern.search(claim.text):
+                    attributed = True
+                    continue
+                if attributed:
+                    continue
+                problem(
+                    (*loc, j, "claims", c, "text"),
+                    f"rests on {main.id!r} alone but reads as the office's own finding; expected the text to "
+                    f"attribute it ('{name} argues…', 'the {noun} reports…') or a citation of another source "
+                    "that confirms it",
+                )
 
 
 def check_signals(

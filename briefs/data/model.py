@@ -75,6 +75,18 @@ class Paragraph(Record):
 SourceKind = Literal["article", "news", "official", "report", "reference", "dataset", "web"]
 
 
+SOURCE_NOUNS: dict[str, str] = {
+    "article": "article",
+    "news": "report",
+    "official": "document",
+    "report": "report",
+    "reference": "reference",
+    "dataset": "dataset",
+    "web": "page",
+}
+"""How running text names the main source by its `kind`: "since the report", "not the article's" (issue 24)."""
+
+
 class Source(Record):
     """A document the data cites, with the bibliographic fields its notes are formatted from."""
 
