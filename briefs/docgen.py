@@ -201,6 +201,19 @@ DATA_KINDS: list[tuple[type[BaseModel], str, str]] = [
         """,
     ),
     (
+        model.Option,
+        "`options:` (a list)",
+        """\
+        id: report-on-indirect-costs
+        lever: reporting
+        text: Require a report on the sanctions' indirect costs for Kazakhstan and on steps to address them.
+        pros: It follows up FPRI's one recommendation to US policymakers.
+        cons: The article gives no figures for these costs.
+        priority: 1
+        cites: [fpri-2022#17]
+        """,
+    ),
+    (
         model.Indicator,
         "`indicators:` (a list)",
         """\
@@ -275,6 +288,8 @@ SECTION_SHOWS: dict[str, str] = {
     "key_figures": "The `figures` marked `key: true`: a table, or cards with `visuals: {key_figures: true}`.",
     "recommendations": "The `recommendations` for this audience, those the source states first, each marked "
     "stated or derived; `origin:` keeps one kind.",
+    "options": "The `options`: what Congress may consider, each one of its levers (oversight, reporting, "
+    "appropriations, legislation, confirmation) with the arguments for and against; for `voice: neutral` briefs.",
     "analysis": "The analysis `sections`, part by part, each with its claims; `max_paragraph_priority:` thins the "
     "paragraphs.",
     "implications": "`info.implications`: what the situation means for policy.",

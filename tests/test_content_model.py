@@ -77,8 +77,14 @@ def assert_whole_arguments(data: Path, briefs: dict[str, str]) -> None:
             for ref in paragraph.get("leans_on", []):
                 antecedent = opening(claims_of(by_id[ref])[0]["text"])
                 assert antecedent in text, f"{audience}: {where} {first!r} shown without {antecedent!r}"
-            shown = [opening(c["text"], 6) in text for c in claims_of(paragraph)]
+            office = _office_judgments(data)
+            # A neutral brief (congress, CRS-style) leaves out the sentences stating the office's own judgments.
+            claims = [c for c in claims_of(paragraph) if audience not in NEUTRAL or c.get("judgment") not in office]
+            shown = [opening(c["text"], 6) in text for c in claims]
             assert all(shown), f"{audience}: {where} {first!r} shown in part: {shown}"
+            if audience in NEUTRAL:
+                left_out = [c for c in claims_of(paragraph) if c.get("judgment") in office]
+                assert not [c for c in left_out if plain(c["text"]) in text], f"{audience}: office judgment shown"
     # Nothing in a brief opens with a word that leans on something before it, unless the data says what
     # it leans on (and the check above found that shown).
     openers = sorted(LEANING_OPENERS, key=len, reverse=True)
@@ -107,6 +113,15 @@ def assert_caveated_figures(data: Path, briefs: dict[str, str]) -> None:
                 assert plain(figure["caveat"]) in text, f"{audience}: {figure['id']} without its caveat"
 
 
+NEUTRAL = {"congress"}
+"""Audiences with `voice: neutral`: no office judgments, no confidence tags (issue 23)."""
+
+
+def _office_judgments(data: Path) -> set[str]:
+    judgments = yaml.safe_load((data / DATASET / "judgments.yaml").read_text(encoding="utf-8"))["judgments"]
+    return {j["id"] for j in judgments if j.get("by") == "analyst"}
+
+
 def assert_judgments_carry_confidence(data: Path, briefs: dict[str, str]) -> None:
     judgments = yaml.safe_load((data / DATASET / "judgments.yaml").read_text(encoding="utf-8"))["judgments"]
     levels = {j["id"]: j["confidence"] for j in judgments}
@@ -121,7 +136,10 @@ def assert_judgments_carry_confidence(data: Path, briefs: dict[str, str]) -> Non
                     continue
                 after = text[at + len(sentence) : at + len(sentence) + 60]
                 label = rf"\s*\((.*, )?{levels[claim['judgment']]} confidence(; [^)]*)?\)"
-                assert re.match(label, after), (audience, after)
+                if audience in NEUTRAL:  # CRS: attributed in words, no confidence jargon
+                    assert not re.match(label, after) and "confidence" not in after, (audience, after)
+                else:
+                    assert re.match(label, after), (audience, after)
 
 
 @pytest.fixture(scope="module")

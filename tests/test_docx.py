@@ -589,7 +589,7 @@ def test_congress_has_its_box_and_columns(built: Path) -> None:
     all_paragraphs = paragraphs(document)
     summary = next(p for p in all_paragraphs if p.style.name == "Heading 2" and p.text == "Summary")
     first_topic = next(p for p in all_paragraphs if p.style.name == "Heading 2" and p.text != "Summary")
-    closing = next(p for p in all_paragraphs if "It is not legal advice" in p.text)
+    closing = next(p for p in all_paragraphs if "not legal advice" in p.text)
     assert (section_of(summary._p), section_of(first_topic._p), section_of(closing._p)) == (0, 1, 2)
 
     boxes = [t for t in document.tables if t.style is not None and t.style.name == "Boxed Section"]
@@ -597,7 +597,7 @@ def test_congress_has_its_box_and_columns(built: Path) -> None:
     box = boxes[0]
     texts = [p.text for c in box._tbl.iter(f"{W}tc") for p in paragraphs_in(c)]
     assert texts[0] == "Issues for Congress" and "Options Congress may consider" in texts
-    assert sum(t.startswith("Whether to") for t in texts) == 3
+    assert sum(t.startswith(("Reporting requirement.", "Oversight.", "Appropriations.")) for t in texts) == 3
     assert section_of(box._tbl) == 1
     xml = box._tbl.xml
     assert re.search(r'<w:tblBorders>.*<w:top [^>]*w:val="single"', xml, re.S)

@@ -54,6 +54,10 @@ def test_congress_options_stand_alone_when_no_issues_box(mini_data: Path, tmp_pa
         dataset.read_text() + "  implications:\n    - text: The report says aid may be needed for a year.\n"
         "      cites: [report#2]\n      priority: 3\n"
     )
+    (mini_data / "mini" / "options.yaml").write_text(
+        "options:\n  - id: hearing\n    lever: oversight\n    text: Hold a hearing on flood aid.\n"
+        "    pros: Aid is needed, the report says.\n    cons: The report gives no costs.\n    cites: [report#2]\n"
+    )
     out = tmp_path / "out"
     code, _, err = run_cli(
         "--data", mini_data, "--out", out, "--audience", "congress", "--format", "md", "--format", "html"
@@ -62,7 +66,8 @@ def test_congress_options_stand_alone_when_no_issues_box(mini_data: Path, tmp_pa
     for fmt in ("md", "html"):
         flat = _flat((out / "mini" / f"congress.{fmt}").read_text(encoding="utf-8"))
         assert "Options Congress may consider" in flat, fmt
-        assert "Whether to send flood aid." in flat, flat
+        assert "Hold a hearing on flood aid." in flat and "Against:" in flat, flat
+        assert "flood aid." in flat and "Send flood aid" not in flat  # congress recommends nothing (voice: neutral)
     code, _, err = run_cli("check", "--data", mini_data, "--audience", "congress")
     assert code == 0, err
     # The empty "Issues for Congress" is said, at its line of the audience file.

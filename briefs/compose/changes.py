@@ -18,27 +18,11 @@ from typing import Any
 
 import nh3
 
+from briefs.data.model import SECTION_RECORDS as SECTION_RECORDS  # re-exported: editions read it here
 from briefs.formats.render import figure_text, format_date, prose_html
 
-# Which records each section kind shows. Records a brief does not show are not part of its edition:
-# a quote added to the data is no news to a reader whose brief has no quotes.
-SECTION_RECORDS: dict[str, str] = {
-    "bluf": "bluf",
-    "summary": "summary",
-    "key_points": "key_points",
-    "implications": "implications",
-    "timeline": "events",
-    "key_figures": "figures",
-    "figures": "figures",
-    "judgments": "judgments",
-    "recommendations": "recommendations",
-    "indicators": "indicators",
-    "updates": "updates",
-    "analysis": "sections",
-    "quotes": "quotes",
-    "actors": "actors",
-    "corrections": "corrections",
-}
+# Which records each section kind shows (SECTION_RECORDS, from the model). Records a brief does not show are
+# not part of its edition: a quote added to the data is no news to a reader whose brief has no quotes.
 
 
 # The order a reader meets the changes in.
@@ -50,6 +34,7 @@ KIND_ORDER = (
     "figures",
     "judgments",
     "recommendations",
+    "options",
     "indicators",
     "updates",
     "implications",
@@ -203,6 +188,7 @@ _DESCRIBE: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
     "figures": ("figure", _figure),
     "judgments": ("judgment", _judgment),
     "recommendations": ("recommendation", _text),
+    "options": ("option", _text),
     "indicators": ("indicator", _text),
     "updates": ("update", _dated),
     "sections": ("analysis", lambda r: str(r.get("title"))),

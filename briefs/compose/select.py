@@ -41,6 +41,7 @@ DEFAULT_TITLES: dict[str, str] = {
     "key_points": "Key points",
     "key_figures": "Key figures",
     "recommendations": "Recommendations",
+    "options": "Options for Congress",
     "analysis": "Analysis",
     "implications": "Implications for US policy",
     "judgments": "Judgments",
@@ -160,9 +161,20 @@ class Brief:
     @property
     def later_through(self) -> str | None:
         """The date of the newest later development the brief shows ('2023-04-24'), or None when it shows none."""
-        if not self.later:
-            return None
-        return max((u.date for u in self.later), key=parse_partial_date)
+        found = [u.date for u in self.later] + self.later_sources
+        return max(found, key=parse_partial_date) if found else None
+
+    @property
+    def later_sources(self) -> list[str]:
+        """Dates of the sources the brief cites that were published after its data's as-of date: what they
+        report is shown, so it dates the brief as a later development does."""
+        as_of = self.dataset.info.as_of
+        return [
+            str(part.source.date)
+            for note in self.notes
+            for part in note.parts
+            if part.source.date and parse_partial_date(str(part.source.date)) > as_of
+        ]
 
     @property
     def abridged(self) -> bool:
@@ -388,6 +400,8 @@ def select(
             items = [Item(f"changes:{n}", c, priority=c.priority) for n, c in enumerate(found)]
         else:
             items = _items(dataset, audience, spec, actors)
+            if audience.voice == "neutral":
+                items = _without_office_judgments(items, dataset)
         if spec.id == "analysis":
             for part in items:
                 part.children = _keep_passages(part.children, spec.max_paragraph_priority, exclude)
@@ -437,11 +451,13 @@ def select(
 def shown_date(brief: Brief) -> dt.date:
     """The date a brief carries: the newest information it shows.
 
-    That is the source's as-of date, or the newest later development, judgment review or indicator check
-    the brief shows, whichever is later. A development fitting left out does not date the brief.
+    That is the source's as-of date, or the newest later development, judgment review, indicator check or
+    later-published source cited the brief shows, whichever is later. A development fitting left out does not
+    date the brief.
     """
     latest = brief.dataset.info.as_of
     days = [parse_partial_date(u.date) for u in brief.later]
+    days += [parse_partial_date(d) for d in brief.later_sources]
 
     def walk(items: list[Item]) -> None:
         for item in items:
@@ -605,6 +621,24 @@ def _passage_items(prefix: str, passages: list[Passage]) -> list[Item]:
     return items
 
 
+def _without_office_judgments(items: list[Item], dataset: Dataset) -> list[Item]:
+    """A neutral (CRS-style) brief takes no position: the office's own judgments are left out, whether as
+    judgments or as sentences that state one; a paragraph left with no sentence goes with them."""
+    office = {j.id for j in dataset.judgments if j.by == "analyst"}
+    out = []
+    for item in items:
+        if isinstance(item.record, Judgment) and item.record.id in office:
+            continue
+        if item.children:
+            kept = [c for c in item.children if getattr(c.record, "judgment", None) not in office]
+            kept = _without_office_judgments(kept, dataset)
+            if not kept:
+                continue
+            item.children = kept
+        out.append(item)
+    return out
+
+
 def _items(dataset: Dataset, audience: Audience, spec: SectionSpec, actors: dict[str, Actor]) -> list[Item]:
     kind = spec.id
     info = dataset.info
@@ -624,6 +658,8 @@ def _items(dataset: Dataset, audience: Audience, spec: SectionSpec, actors: dict
             recs = [r for r in recs if r.origin in spec.origin]
         recs.sort(key=lambda r: (r.origin != "stated", r.priority))
         return [Item(f"recommendations:{r.id}", r, priority=r.priority) for r in recs]
+    if kind == "options":
+        return [Item(f"options:{o.id}", o, priority=o.priority) for o in dataset.options]
     if kind == "analysis":
         out = []
         for s in dataset.sections:

@@ -9,10 +9,12 @@ same name.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from briefs.data.load import LoadedAudience, LoadedDataset, load_audience
+from briefs.data.model import SECTION_RECORDS
 from briefs.data.yamlfile import read_yaml
 from briefs.errors import InputError, Problem, display_path
 
@@ -186,3 +188,81 @@ def pairing_problems(
                 else:
                     problems.append(Problem(display_path(ds.folder), None, None, f"info.audiences[{i}]", message))
     return problems
+
+
+_FIRST_PERSON = re.compile(r"\b(?:[Ww]e|[Oo]urs?|[Oo]urselves|us)\b")
+"""The office speaking: 'we assess', 'our recommendation', 'for us' ('US' in capitals is the country)."""
+_QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
+_NOT_PROSE = frozenset({"id", "cites", "date", "about", "judgment", "leans_on", "url", "audiences", "lever", "actors"})
+_NEUTRAL_KINDS: dict[str, tuple[str, ...]] = {
+    "bluf": ("info", "bluf"),
+    "summary": ("info", "summary"),
+    "key_points": ("info", "key_points"),
+    "implications": ("info", "implications"),
+}
+
+
+def neutral_voice_problems(datasets: dict[str, LoadedDataset], audiences: dict[str, LoadedAudience]) -> list[Problem]:
+    """A `voice: neutral` (CRS-style) brief speaks in no one's first person (issue 23).
+
+    Every prose field its sections can show is read, outside quotation marks, except the sentences that
+    state one of the office's own judgments (a neutral brief leaves those out) and quotes (a speaker's own
+    words). Named at the file, line and key of the text, once per text however many audiences show it.
+    """
+    problems: list[Problem] = []
+    seen: set[tuple[str, int | None, str]] = set()
+    for loaded in datasets.values():
+        office = {j.id for j in loaded.dataset.judgments if j.by == "analyst"}
+        for entry in audiences.values():
+            audience = entry.audience
+            if audience.voice != "neutral" or not goes_with(loaded, entry):
+                continue
+            wanted: list[tuple[str, ...]] = []
+            for spec in audience.sections:
+                if spec.id in _NEUTRAL_KINDS:
+                    wanted.append(_NEUTRAL_KINDS[spec.id])
+                elif spec.id in SECTION_RECORDS and spec.id != "quotes":
+                    wanted.append((SECTION_RECORDS[spec.id],))
+            for path in loaded.files:
+                doc, _ = read_yaml(path)
+                if doc is None or not isinstance(doc.value, dict):
+                    continue
+                for loc in wanted:
+                    value: object = doc.value
+                    for key in loc:
+                        value = value.get(key) if isinstance(value, dict) else None
+                    for where, text in _prose(value, loc, office):
+                        if not _FIRST_PERSON.search(_QUOTED.sub("", text)):
+                            continue
+                        problem = doc.problem(where, "")
+                        key3 = (problem.file, problem.line, problem.key)
+                        if key3 in seen:
+                            continue
+                        seen.add(key3)
+                        word = _FIRST_PERSON.search(_QUOTED.sub("", text))
+                        problems.append(
+                            doc.problem(
+                                where,
+                                f"audience {audience.id!r} speaks in a neutral voice (voice: neutral) but this text "
+                                f"says {word.group(0) if word else 'we'!r}; expected it attributed or impersonal "
+                                "('FPRI judges…', 'no report was found'), not the office's first person",
+                            )
+                        )
+    return problems
+
+
+def _prose(value: object, loc: tuple[str | int, ...], office: set[str]) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every prose string under ``value`` with its location, less office judgments and their sentences."""
+    if isinstance(value, str):
+        return [(loc, value)]
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            found += _prose(item, (*loc, i), office)
+    elif isinstance(value, dict):
+        if value.get("judgment") in office or (loc[:1] == ("judgments",) and value.get("by") == "analyst"):
+            return []
+        for key, item in value.items():
+            if key not in _NOT_PROSE:
+                found += _prose(item, (*loc, str(key)), office)
+    return found

@@ -435,6 +435,24 @@ class Recommendation(Cited):
     priority: Priority = 3
 
 
+class Option(Cited):
+    """A step Congress could take (CRS's "Issues for Congress"): one of its own levers, with pros and cons.
+
+    Not a recommendation: a neutral brief sets out what Congress may consider and the arguments on each side,
+    and takes no position. The office's `recommendations` are its own and never reworded as options.
+    """
+
+    id: Id
+    lever: Literal["oversight", "reporting", "appropriations", "legislation", "confirmation"] = Field(
+        description="Which of Congress's levers: `oversight` (hearings), `reporting` (a reporting requirement), "
+        "`appropriations`, `legislation` or `confirmation`."
+    )
+    text: Prose = Field(description="The option, as what Congress may do: 'Hold hearings on…'.")
+    pros: Prose = Field(description="What supporters might argue for it, attributed or in neutral words.")
+    cons: Prose = Field(description="What opponents might argue against it, attributed or in neutral words.")
+    priority: Priority = 3
+
+
 class Indicator(Cited):
     """A sign to watch that would show a direction of travel."""
 
@@ -544,6 +562,7 @@ RECORD_KINDS = (
     "sections",
     "judgments",
     "recommendations",
+    "options",
     "indicators",
     "updates",
     "corrections",
@@ -565,9 +584,31 @@ class Dataset(Record):
     sections: list[Section] = Field(default_factory=list)
     judgments: list[Judgment] = Field(default_factory=list)
     recommendations: list[Recommendation] = Field(default_factory=list)
+    options: list[Option] = Field(default_factory=list)
     indicators: list[Indicator] = Field(default_factory=list)
     updates: list[Update] = Field(default_factory=list)
     corrections: list[Correction] = Field(default_factory=list)
+
+
+SECTION_RECORDS: dict[str, str] = {
+    "bluf": "bluf",
+    "summary": "summary",
+    "key_points": "key_points",
+    "implications": "implications",
+    "timeline": "events",
+    "key_figures": "figures",
+    "figures": "figures",
+    "judgments": "judgments",
+    "recommendations": "recommendations",
+    "options": "options",
+    "indicators": "indicators",
+    "updates": "updates",
+    "analysis": "sections",
+    "quotes": "quotes",
+    "actors": "actors",
+    "corrections": "corrections",
+}
+"""The records each section kind shows (a section kind to a record list, or an `info` field)."""
 
 
 # --- Audiences: what one kind of reader gets -------------------------------------------------------
@@ -578,6 +619,7 @@ SectionKind = Literal[
     "key_points",
     "key_figures",
     "recommendations",
+    "options",
     "analysis",
     "implications",
     "judgments",
@@ -737,6 +779,12 @@ class Audience(Record):
     decide_by: dt.date | None = Field(default=None, description="Action memos: decision wanted by.")
     paper: Literal["letter", "a4"] = "letter"
     font: Literal["serif", "sans"] = "serif"
+    voice: Literal["office", "neutral"] = Field(
+        default="office",
+        description="`office`: the office speaks ('we assess…', its recommendations). `neutral` (CRS): the brief "
+        "attributes every judgment and takes no position: the office's own judgments and confidence tags are left "
+        "out, a `recommendations` section is refused (use `options`), and `check` refuses first-person prose.",
+    )
     limits: Limits = Field(default_factory=Limits)
     abridged_note: Text | None = Field(
         default=None,
@@ -767,6 +815,16 @@ class Audience(Record):
             raise ValueError(
                 "no `recommendations` section in an information memo (it asks for no decision); "
                 "use `memo_type: action` with `decide_by:` for a memo that recommends"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _neutral_voice_takes_no_position(self) -> Audience:
+        """A neutral (CRS-style) brief sets out options with their pros and cons; it recommends nothing."""
+        if self.voice == "neutral" and any(s.id == "recommendations" for s in self.sections):
+            raise ValueError(
+                "no `recommendations` section in a brief with `voice: neutral` (it takes no position); "
+                "use an `options` section: what Congress may consider, with the arguments for and against"
             )
         return self
 

@@ -765,7 +765,7 @@ def _boxes(document: Document, audience: Audience) -> None:
     kinds = [s.id for s in audience.sections]
     boxed = {s.title for s in audience.sections if s.id == "implications" and s.title}
     if "implications" not in kinds:
-        boxed |= {s.title for s in audience.sections if s.id == "recommendations" and s.title}
+        boxed |= {s.title for s in audience.sections if s.id in ("options", "recommendations") and s.title}
     body = document.element.body
     blocks = [b for b in body if b.tag in (f"{W}p", f"{W}tbl")]
     section = max(document.sections, key=_column_count)  # the box is in the columns: its width is a column's

@@ -25,6 +25,7 @@ from briefs.data.audiences import (
     distribution_problems,
     goes_with,
     load_audiences,
+    neutral_voice_problems,
     pairing_problems,
     record_audience_problems,
 )
@@ -186,6 +187,7 @@ def make_plan(options: Options) -> Plan:
         known = list(discover_audiences(options.dirs))
         problems += record_audience_problems(datasets, audiences, known)
         problems += pairing_problems(datasets, audiences, [f.name for f in dataset_folders(options.data_dir)], known)
+        problems += neutral_voice_problems(datasets, audiences)
     if problems:
         raise InputError(problems)
 
