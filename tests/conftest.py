@@ -26,7 +26,7 @@ MINI = {
           bluf: Floods hit Testland; aid is needed.
           keywords: [Testland, floods]
           key_points:
-            - text: The river rose 4 metres, the report says.
+            - text: The river rose 4 meters, the report says.
               cites: [report#2]
         """,
     "sources.yaml": """\
@@ -38,7 +38,7 @@ MINI = {
             url: https://example.org/floods
             paragraphs:
               - {n: 1, gist: Title, substantive: false}
-              - {n: 2, gist: The river rose 4 metres in May.}
+              - {n: 2, gist: The river rose 4 meters in May.}
         """,
     "records.yaml": """\
         events:
@@ -50,7 +50,7 @@ MINI = {
           - id: rise
             label: River rise
             value: 4
-            unit: metres
+            unit: meters
             period: May 2022
             measures: Peak rise of the river Test.
             key: true

@@ -62,10 +62,10 @@ def test_mini_pdf_text_and_md_escape(mini_data: Path, tmp_path: Path, run_cli: R
     out = tmp_path / "out"
     assert run_cli("--data", mini_data, "--out", out, "--audience", "public")[0] == 0
     text, _reader = read_pdf(out / "mini" / "public.pdf")
-    assert "Mini brief on Testland" in text and "The river rose 4 metres, the report says." in text
+    assert "Mini brief on Testland" in text and "The river rose 4 meters, the report says." in text
     md = (out / "mini" / "public.md").read_text(encoding="utf-8")
     assert "Testland had *floods* in May." in md  # inline Markdown kept as Markdown
-    assert "The river rose 4 metres, the report says.[^1]" in md
+    assert "The river rose 4 meters, the report says.[^1]" in md
 
 
 @pytest.mark.parametrize(

@@ -64,7 +64,7 @@ def test_added_event_appears_under_what_changed(mini_data: Path, tpl: Path, tmp_
     today = format_date(dt.date.today())  # when edition 1 was built (issue 14)
     assert f"## What changed since edition 1 (built {today})" in second
     assert "- Added event: May 20, 2022 — CIS foreign ministers meet in Dushanbe" in second
-    assert "- Changed figure River rise: 4 metres → 5 metres" in second
+    assert "- Changed figure River rise: 4 meters → 5 meters" in second
     assert second.index("What changed") < second.index("## Timeline")  # where the audience put it
     html = (out / "mini" / "watcher.html").read_text(encoding="utf-8")
     assert "Added event: May 20, 2022 — CIS foreign ministers meet in Dushanbe" in html
@@ -119,7 +119,7 @@ def test_removed_and_revised_records_in_the_readers_words(mini_data: Path) -> No
         "Changed event: May 13, 2022 — The river Test floods → May 13, 2022 — The river Test bursts",
     ]
     removed = dict(old, figures={})
-    assert [c.text for c in diff(old, removed)] == ["Removed figure: River rise: 4 metres (May 2022)"]
+    assert [c.text for c in diff(old, removed)] == ["Removed figure: River rise: 4 meters (May 2022)"]
     judged = {"judgments": {"j": {"text": "It *will* rain.", "confidence": "low"}}}
     firmer = {"judgments": {"j": {"text": "It *will* rain.", "confidence": "high"}}}
     assert [c.text for c in diff(judged, firmer)] == ["Judgment now high confidence (was low): It will rain."]
@@ -153,4 +153,4 @@ def test_an_edition_holds_only_what_the_brief_shows(mini_data: Path) -> None:
     )
     (after,) = load_datasets(mini_data)
     lines = [c.text for c in diff(snapshot(before.dataset, audience), snapshot(after.dataset, audience))]
-    assert lines == ["Added key point: The river rose 4 metres, the report says."]  # new to this reader
+    assert lines == ["Added key point: The river rose 4 meters, the report says."]  # new to this reader

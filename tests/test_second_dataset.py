@@ -112,7 +112,7 @@ SECOND = {
             kind: wording
             source_says: Blue river
             correct: Blue River
-            evidence: The river's name is capitalised.
+            evidence: The river's name is capitalized.
             cites: [river-report#1]
         updates:
           - id: rains

@@ -174,7 +174,7 @@ def test_index_lists_every_brief_with_its_status(server: Server, browser: Any) -
 
 def test_an_edit_updates_the_open_page_and_a_broken_one_shows_the_overlay(server: Server, browser: Any) -> None:
     browser.get(server.url + "brief/mini/alpha")
-    wait(browser, "the brief", lambda: "4 metres" in brief_text(browser))
+    wait(browser, "the brief", lambda: "4 meters" in brief_text(browser))
     wait(browser, "the live connection", lambda: browser.find_element("id", "live").text == "live")
     assert overlay(browser) is None
     scroll = "return document.querySelector('.pane iframe.current').contentWindow"
@@ -182,16 +182,16 @@ def test_an_edit_updates_the_open_page_and_a_broken_one_shows_the_overlay(server
     assert browser.execute_script(scroll + ".scrollY") == 120
 
     set_rise(server.data, "5")  # saved in an editor: the page updates by itself, at the same place
-    wait(browser, "the edited figure", lambda: "5 metres" in brief_text(browser))
+    wait(browser, "the edited figure", lambda: "5 meters" in brief_text(browser))
     assert wait(browser, "the scroll position", lambda: browser.execute_script(scroll + ".scrollY") == 120)
 
     set_rise(server.data, "[5")  # broken: the overlay says where, the last good brief stays beneath it
     shown = wait(browser, "the overlay", lambda: overlay(browser))
     assert re.search(r"records\.yaml:\d+:\d+: YAML syntax", shown), shown
-    assert "5 metres" in brief_text(browser)
+    assert "5 meters" in brief_text(browser)
 
     set_rise(server.data, "6")  # fixed: the overlay goes, the new brief comes
-    wait(browser, "the fixed figure", lambda: "6 metres" in brief_text(browser))
+    wait(browser, "the fixed figure", lambda: "6 meters" in brief_text(browser))
     wait(browser, "the overlay to clear", lambda: overlay(browser) is None)
     server.lines.expect("built")
 
@@ -239,13 +239,13 @@ def test_a_rebuild_waits_for_the_build_lock_and_the_pages_hear_of_it(server: Ser
             set_rise(server.data, "5")
             server.lines.expect("records.yaml")  # the watcher saw it ...
             time.sleep(1.5)
-            assert "5 metres" not in brief.read_text(encoding="utf-8")  # ... and waits for the lock
+            assert "5 meters" not in brief.read_text(encoding="utf-8")  # ... and waits for the lock
         server.lines.expect("built")
         built = ("current", first[1] + 2)  # md and html written
         deadline = time.monotonic() + TIMEOUT
         while statuses[-1] != built and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert "5 metres" in brief.read_text(encoding="utf-8")
+        assert "5 meters" in brief.read_text(encoding="utf-8")
         assert statuses.index(("rebuilding", first[1])) < statuses.index(built)
     finally:
         conn.close()

@@ -234,7 +234,7 @@ def test_a_syntax_error_does_not_hide_the_other_files_mistakes(mini_data: Path, 
     """One pass shows both: the broken file's syntax and another file's schema error."""
     (mini_data / "mini" / "more.yaml").write_text("themes:\n  - id: water\n    label: [Water\n")
     records = mini_data / "mini" / "records.yaml"
-    records.write_text(records.read_text().replace("    unit: metres\n", "    unit: metres\n    colour: blue\n"))
+    records.write_text(records.read_text().replace("    unit: meters\n", "    unit: meters\n    colour: blue\n"))
     code, _, err = run_cli("check", "--data", mini_data)
     assert code == 2
     errors = _errors(err)

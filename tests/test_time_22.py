@@ -143,8 +143,8 @@ judgments:
 updates:
   - id: rise-revised
     date: "2022-09-12"
-    text: A survey by the river authority put the peak rise at 5 metres, not 4.
-    revision: since revised to 5 metres.
+    text: A survey by the river authority put the peak rise at 5 meters, not 4.
+    revision: since revised to 5 meters.
     about: [figures:rise, events:flood]
     priority: 5
     cites: [report]
@@ -193,14 +193,14 @@ def test_no_brief_shows_a_revised_record_without_its_revision(
         pdf = " ".join(p.extract_text() for p in pypdf.PdfReader(out / "mini" / f"{audience}.pdf").pages)
         pdf = " ".join(pdf.split())
         for text in (md, html, pdf):
-            if "River rise" in text or "4 metres" in text.replace("\xa0", " "):
-                assert "since revised to 5 metres" in text, audience
+            if "River rise" in text or "4 meters" in text.replace("\xa0", " "):
+                assert "since revised to 5 meters" in text, audience
             if "The river Test floods" in text:
-                assert "since revised to 5 metres" in text, audience
+                assert "since revised to 5 meters" in text, audience
             if "Floods are likely to recur" in text:
                 # a later update bears on the forecast, unreviewed: never shown as live
                 assert "not reviewed since later developments bear on it" in text, (audience, text)
-        phrases = (("2022-09-12", "5 metres"), ("2023-05", "stayed within its banks"))
+        phrases = (("2022-09-12", "5 meters"), ("2023-05", "stayed within its banks"))
         shown = [d for d, phrase in phrases if phrase in md]
         newest = {"2022-09-12": "September 12, 2022", "2023-05": "May 2023"}
         if shown:
@@ -256,7 +256,7 @@ def test_an_attributed_claim_passes(mini_data: Path, text: str) -> None:
 def test_a_claim_another_source_confirms_speaks_in_the_office_voice(mini_data: Path) -> None:
     folder = mini_data / "mini"
     (folder / "sources.yaml").write_text((folder / "sources.yaml").read_text() + SECOND_SOURCE)
-    write_tree(folder, _analysis(("The river rose 4 metres in May.", "report#2, gauge")))
+    write_tree(folder, _analysis(("The river rose 4 meters in May.", "report#2, gauge")))
     assert load_datasets(mini_data)
 
 
@@ -268,7 +268,7 @@ def test_attribution_carries_through_a_run_of_the_sources_claims_but_not_past_an
     write_tree(
         folder,
         _analysis(
-            ("The report says the river rose 4 metres.", "report#2"),
+            ("The report says the river rose 4 meters.", "report#2"),
             ("It expects another flood next spring.", "report#2"),  # same run: attributed by the first
             ("Gauges confirm the rise.", "gauge"),
             ("Aid will be needed for a year.", "report#2"),  # a new run: must attribute itself

@@ -10,7 +10,7 @@ from briefs.data.load import load_datasets
 from briefs.errors import InputError
 from tests.conftest import RunCli, write_tree
 
-TEXT = "Floods in Testland\n\nThe river rose 4 metres in May; the mayor’s  office called it “unprecedented”.\n"
+TEXT = "Floods in Testland\n\nThe river rose 4 meters in May; the mayor’s  office called it “unprecedented”.\n"
 
 
 @pytest.fixture
@@ -118,7 +118,7 @@ CORRECTION = """\
 @pytest.mark.parametrize(
     ("location", "says"),
     [
-        ("report#2", "rose 4 metres in May"),
+        ("report#2", "rose 4 meters in May"),
         ("report#2", '"the mayor\'s office called it \\"unprecedented\\""'),  # straight quotes, one space
         ("report", "Floods in Testland"),  # no paragraph: anywhere in the text
     ],
@@ -131,13 +131,13 @@ def test_source_says_found_in_the_paragraph(data: Path, location: str, says: str
 @pytest.mark.parametrize(
     ("location", "says", "where"),
     [
-        ("report#1", "rose 4 metres", "paragraph 1 of sources/report.txt"),  # right words, wrong paragraph
-        ("report#2", "rose four metres", "paragraph 2 of sources/report.txt"),
+        ("report#1", "rose 4 meters", "paragraph 1 of sources/report.txt"),  # right words, wrong paragraph
+        ("report#2", "rose four meters", "paragraph 2 of sources/report.txt"),
     ],
 )
 def test_source_says_not_in_the_paragraph(data: Path, location: str, says: str, where: str) -> None:
     path = add(data, "corrections.yaml", CORRECTION.format(location=location, says=says))
-    # (The key point "The river rose 4 metres." repeating these "wrong" words is its own error, issue 24.)
+    # (The key point "The river rose 4 meters." repeating these "wrong" words is its own error, issue 24.)
     assert [p for p in problems(data) if "corrections[0]" in p] == [
         f"{path}:5:5: corrections[0].source_says: expected words found verbatim in {where}, found {says!r}"
     ]

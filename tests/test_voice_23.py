@@ -112,7 +112,7 @@ def test_a_neutral_brief_leaves_out_the_offices_judgments(mini_data: Path, run_c
                     title: Part
                     paragraphs:
                       - claims:
-                          - text: The report says the river rose 4 metres.
+                          - text: The report says the river rose 4 meters.
                             cites: [report#2]
                           - text: The office assesses that floods are likely to recur next spring.
                             judgment: floods-recur

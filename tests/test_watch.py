@@ -102,17 +102,17 @@ def test_watch_picks_up_an_edit_and_survives_a_broken_one(mini_data: Path, tmp_p
         lines.expect("records.yaml")  # what changed
         assert "records.yaml changed" in lines.expect("mini/alpha.md: rebuild — ")  # --explain
         lines.expect("1 built, 0 up to date")
-        assert "5 metres" in brief.read_text(encoding="utf-8")
+        assert "5 meters" in brief.read_text(encoding="utf-8")
 
         set_rise(mini_data, "[5")  # a broken edit: the error with file and line, the last good brief kept
         error = lines.expect("error: ")
         assert "records.yaml:" in error and "YAML syntax" in error
         lines.expect("last good outputs are kept")
-        assert "5 metres" in brief.read_text(encoding="utf-8")
+        assert "5 meters" in brief.read_text(encoding="utf-8")
 
         set_rise(mini_data, "6")  # still watching
         lines.expect("1 built, 0 up to date")
-        assert "6 metres" in brief.read_text(encoding="utf-8")
+        assert "6 meters" in brief.read_text(encoding="utf-8")
 
         # A template edit is watched too (the user's folder).
         write_tree(
@@ -150,7 +150,7 @@ def test_schedule_ticks_builds_when_stale_and_exits_on_sigterm(mini_data: Path, 
         lines.expect("tick: all current (1 target)")
         set_rise(mini_data, "7")
         lines.expect("tick: built mini/alpha.md")
-        assert "7 metres" in (out / "mini" / "alpha.md").read_text(encoding="utf-8")
+        assert "7 meters" in (out / "mini" / "alpha.md").read_text(encoding="utf-8")
         lines.expect("tick: all current")
     finally:
         code = stop(proc)

@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from briefs.data.house_style import check_house_style
 from briefs.data.model import (
     ID_PATTERN,
     LEANING_OPENERS,
@@ -414,6 +415,7 @@ def check_references(dataset: Dataset, doc_for: typing.Callable[[Loc], YamlDoc |
         lambda: check_paragraph_counts(dataset, folder, problem),
         lambda: check_source_says(dataset, folder, problem),
         lambda: check_corrected_errors(dataset, problem),
+        lambda: check_house_style(dataset, problem),
     ]
     for run_check in checks:
         try:

@@ -516,6 +516,11 @@ class DatasetInfo(Record):
     as_of_note: Text | None = Field(default=None, description="How the as-of date was established.")
     keywords: list[Text] = Field(default_factory=list)
     language: Text = "en"
+    house_style: Literal["us", "gb"] = Field(
+        default="us",
+        description="The office's house style: `us` (American spelling, 'January 6, 2022', periods and commas "
+        "inside closing quotes) or `gb`. `check` finds British spellings and day-month dates in US-style prose.",
+    )
     summary: Prose = Field(description="A paragraph: the situation and why it matters.")
     bluf: Prose = Field(description="Bottom line up front: at most four lines.")
     office: Text | None = Field(

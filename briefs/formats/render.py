@@ -97,6 +97,29 @@ def _prose_markdown() -> md_lib.Markdown:
 _md = _prose_markdown()
 
 
+_OUTSIDE_QUOTE = re.compile(r"(”)([.,])")  # not ’: it is also an apostrophe ("the ministers’.")
+
+
+def us_quote_punctuation(text: str) -> str:
+    """US house style: a period or comma that follows a closing quotation mark goes inside it (CMOS 6.9)."""
+    return _OUTSIDE_QUOTE.sub(r"\2\1", text)
+
+
+def _house_prose(prose: Callable[[str], Any]) -> Callable[..., Any]:
+    """The `prose` filter in the dataset's house style: US style (the default) moves periods and commas
+    inside closing quotes; `info.house_style: gb` keeps them where the text has them."""
+
+    @jinja2.pass_context
+    def house(context: Any, text: str) -> Any:
+        out = prose(text)
+        info = context.get("info")
+        if getattr(info, "house_style", "us") == "us":
+            return type(out)(us_quote_punctuation(str(out)))
+        return out
+
+    return house
+
+
 def prose_html(text: str) -> Markup:
     """Inline Markdown to sanitised HTML: emphasis, code and http(s) links; nothing else survives.
 
@@ -422,7 +445,7 @@ def make_env(dirs: TemplateDirs, fmt: str) -> SandboxedEnvironment:
     if is_html:
         env.globals["timeline_svg"] = timeline_svg  # pictures drawn from the data (issue 5)
     env.filters.update(
-        prose=prose_html if is_html else prose_md,
+        prose=_house_prose(prose_html if is_html else prose_md),
         date=format_date,
         number=format_number,
         figure=figure_text,

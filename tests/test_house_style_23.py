@@ -1,0 +1,61 @@
+"""Issue 23: house style enforced. US by default: US spelling and date order found by `check` in the data's
+prose (file, line and key for each text), periods and commas set inside closing quotes by the renderer."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from briefs.data.house_style import british_spellings, us_style_problems
+from briefs.data.load import load_datasets
+from briefs.errors import InputError
+from tests.conftest import MINI, RunCli
+
+
+def _key_point(mini_data: Path, text: str, extra: str = "") -> Path:
+    """The mini dataset with this key point (and these extra `info` lines), from its shipped text."""
+    path = mini_data / "mini" / "dataset.yaml"
+    body = textwrap.dedent(MINI["dataset.yaml"]).replace("The river rose 4 meters, the report says.", text)
+    path.write_text(body.replace("info:\n", f"info:\n{extra}", 1))
+    return path
+
+
+def test_british_spelling_and_day_month_dates_are_refused_with_their_us_forms(mini_data: Path) -> None:
+    path = _key_point(mini_data, "The report says officials criticised the defence plan of 6 January 2022.")
+    with pytest.raises(InputError) as info:
+        load_datasets(mini_data)
+    (problem,) = [str(p) for p in info.value.problems]
+    assert problem.startswith(f"{path}:9:7: info.key_points[0].claims[0].text: expected US house style"), problem
+    assert "'criticised' (US spelling: 'criticized')" in problem
+    assert "'defence' (US spelling: 'defense')" in problem
+    assert "'6 January 2022' (US date order: 'January 6, 2022')" in problem
+
+
+def test_quoted_words_keep_their_spelling_and_gb_style_keeps_british(mini_data: Path) -> None:
+    _key_point(mini_data, "The report says the river “rose in colour” on January 6.")
+    assert load_datasets(mini_data)
+    _key_point(mini_data, "The report says officials criticised the plan of 6 January.", "  house_style: gb\n")
+    assert load_datasets(mini_data)
+
+
+def test_the_word_list_is_the_maintained_one() -> None:
+    """codespell's dictionary, hundreds of entries, not a handful written here."""
+    spellings = british_spellings()
+    assert len(spellings) > 400 and spellings["recognise"] == "recognize" and spellings["favour"] == "favor"
+    assert us_style_problems("The U.S. Congress met on May 5, 2022.") == []
+
+
+def test_periods_and_commas_go_inside_closing_quotes(mini_data: Path, run_cli: RunCli, tmp_path: Path) -> None:
+    _key_point(mini_data, 'The report calls it "a flood of the century", and says the river "rose".')
+    out = tmp_path / "out"
+    code, _, err = run_cli("--data", mini_data, "--out", out, "-q", "--format", "md", "--audience", "public")
+    assert code == 0, err
+    md = (out / "mini" / "public.md").read_text(encoding="utf-8")
+    assert "“a flood of the century,” and says the river “rose.”" in md, md
+    # A British-style office keeps its punctuation outside.
+    _key_point(mini_data, 'The report calls it "a flood of the century", the report says.', "  house_style: gb\n")
+    code, _, err = run_cli("--data", mini_data, "--out", out, "-q", "--format", "md", "--audience", "public")
+    assert code == 0, err
+    assert "“a flood of the century”, the report says" in (out / "mini" / "public.md").read_text(encoding="utf-8")
