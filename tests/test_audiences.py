@@ -104,7 +104,7 @@ def test_principal_marking_and_date_share_the_first_line(shipped_out: Path) -> N
 def test_principal_bluf_is_at_most_four_lines(shipped_out: Path) -> None:
     reader = pypdf.PdfReader(shipped_out / "principal.pdf")
     lines = [ln.strip() for ln in reader.pages[0].extract_text(extraction_mode="layout").splitlines() if ln.strip()]
-    start = next(i for i, ln in enumerate(lines) if ln.startswith("BLUF:"))
+    start = next(i for i, ln in enumerate(lines) if ln.removeprefix("(U) ").startswith("BLUF:"))
     end = next(i for i, ln in enumerate(lines) if ln.removeprefix("(U) ").startswith("Information as of"))
     assert 1 <= end - start <= 4, lines[start:end]
 

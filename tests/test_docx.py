@@ -151,7 +151,7 @@ def test_government_memo_furniture(built: Path) -> None:
     # marking-only paragraph is dropped (issue 26).
     assert text.count("UNCLASSIFIED") == 0
     assert document.paragraphs[0].text == "April 24, 2023"
-    assert any(p.text == "Drafted: SCA/CEN" for p in document.paragraphs)  # a line of its own (issue 13)
+    assert any(p.text == "(U) Drafted: SCA/CEN" for p in document.paragraphs)  # a line of its own (issue 13)
 
 
 def test_document_properties_from_the_data(built: Path) -> None:
