@@ -148,7 +148,7 @@ def test_action_memo_by_a_setting(tmp_path: Path, run_cli: RunCli) -> None:
     assert "Recommendation: (U) That you consider steps" in flat
     assert re.search(r"Approve _+ Disapprove _+", flat)
     assert "July 15, 2022" in flat
-    assert "**Recommendation:** (U) That you consider steps" in md
+    assert "**Recommendation:** \\(U) That you consider steps" in md  # escaped: pandoc reads "(U) " as a list
     assert "Approve \\_\\_" in md and "July 15, 2022" in md
 
 

@@ -1,0 +1,20 @@
+"""Issue 23: the Markdown reads right in pandoc too: a portion mark "(U) " is not taken as a list numbered
+from U (pandoc's fancy_lists), so a pandoc user's PDF shows "(U)", not "1."."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from briefs.formats.pandoc import run_pandoc
+
+DATASET = "kazakhstan-2022"
+
+
+@pytest.mark.parametrize("audience", ["principal", "desk"])
+def test_pandoc_markdown_reads_portion_marks_as_text(shipped_build: Path, audience: str) -> None:
+    md = (shipped_build / DATASET / f"{audience}.md").read_bytes()
+    native = run_pandoc(["-f", "markdown", "-t", "native"], md).decode("utf-8")
+    assert "UpperAlpha" not in native and "UpperRoman" not in native
+    assert 'Str "(U)"' in native
