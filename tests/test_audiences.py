@@ -44,8 +44,9 @@ def test_shipped_audience_builds_within_its_page_limit(shipped_out: Path, audien
     assert "How Russia’s invasion of Ukraine" in text or "SUBJECT: (U) Kazakhstan: balancing Russia" in text
     md = (shipped_out / f"{audience}.md").read_text(encoding="utf-8")
     assert "[^1]:" in md
-    # Front matter only where a static-site pipeline wants it (issue 13): not in briefs pasted into mail.
-    assert md.startswith("---\n") == (audience == "public")
+    # No shipped audience writes front matter (issue 23: pasted into an issue, GitHub shows it as a table);
+    # an audience for a static-site pipeline says `front_matter: true`. No blank line on top either.
+    assert not md.startswith("---\n") and not md.startswith("\n")
 
 
 def test_page_limits_are_the_issues(shipped_out: Path) -> None:

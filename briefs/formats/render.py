@@ -493,7 +493,9 @@ def render(env: SandboxedEnvironment, name: str, dirs: TemplateDirs, context: di
     """
     try:
         template = env.get_template(name)
-        return template.render(context)
+        out = template.render(context)
+        # A Markdown brief starts at its first line: blocks that render nothing leave no blank lines on top.
+        return out.lstrip("\n") if name.endswith(".md.j2") else out
     except BriefsError:
         raise
     except jinja2.TemplateNotFound as exc:
