@@ -65,6 +65,15 @@ STATUS_WORDS: dict[str, str] = {
 }
 """A judgment's `status` in a reader's words."""
 
+LEVER_LABELS = {
+    "oversight": "Oversight",
+    "reporting": "Reporting requirement",
+    "appropriations": "Appropriations",
+    "legislation": "Legislation",
+    "confirmation": "Confirmations",
+}
+"""Congress's levers (`Option.lever`) as an options list names them."""
+
 UNDROPPABLE = frozenset({"bluf", "summary", "sources", "changes"})
 """Section kinds the overflow policy never trims."""
 
@@ -236,6 +245,10 @@ class Brief:
     def judgment(self, judgment_id: str | None) -> Any:
         """The judgment a claim states (`Claim.judgment`), or None."""
         return next((j for j in self.dataset.judgments if j.id == judgment_id), None) if judgment_id else None
+
+    def lever_label(self, lever: str) -> str:
+        """An option's lever in a reader's words: 'Reporting requirement'."""
+        return LEVER_LABELS.get(lever, lever.capitalize())
 
     def signal_label(self, signal_id: str) -> str:
         """An indicator's direction in a reader's words: 'Toward Moscow'."""
