@@ -18,3 +18,14 @@ def test_pandoc_markdown_reads_portion_marks_as_text(shipped_build: Path, audien
     native = run_pandoc(["-f", "markdown", "-t", "native"], md).decode("utf-8")
     assert "UpperAlpha" not in native and "UpperRoman" not in native
     assert 'Str "(U)"' in native
+
+
+@pytest.mark.parametrize("audience", ["principal", "desk", "congress", "public"])
+def test_a_note_listing_several_sources_ends_each_but_the_last_without_a_period(
+    shipped_build: Path, audience: str
+) -> None:
+    """One note per citation point (CMOS 14.23): 'Title,” para. 4; “Next,” …' — no '.;' or '.”;' inside."""
+    md = (shipped_build / DATASET / f"{audience}.md").read_text(encoding="utf-8")
+    notes = [line for line in md.splitlines() if line.startswith("[^")]
+    assert any("; " in n for n in notes)
+    assert not [n for n in notes if ".;" in n or ".”;" in n or ".*;" in n]

@@ -587,7 +587,14 @@ def format_notes(notes: list[Note], sources: list[Source]) -> list[Note]:
 
 def _join_parts(parts: list[str]) -> str:
     """Several citations in one note: each but the last loses its closing period, joined by semicolons."""
-    trimmed = [p[:-1] if p.endswith(".") and i < len(parts) - 1 else p for i, p in enumerate(parts)]
+    trimmed = []
+    for i, part in enumerate(parts):
+        if i < len(parts) - 1:
+            if part.endswith(".”"):  # a short note ends inside its title's quotation marks
+                part = part[:-2] + "”"
+            elif part.endswith("."):
+                part = part[:-1]
+        trimmed.append(part)
     return "; ".join(trimmed)
 
 
