@@ -492,17 +492,9 @@ LIBREOFFICE = shutil.which("libreoffice") or shutil.which("soffice")
 
 
 def libreoffice_pdf(docx_path: Path, tmp_path: Path) -> Path:
-    """``docx_path`` laid out by LibreOffice, with the shipped Liberation fonts (not a wider fallback)."""
-    import os
+    """``docx_path`` laid out by LibreOffice as a user's would: no font of ours on its path, only the DOCX's own."""
     import subprocess
 
-    conf = tmp_path / "fonts.conf"
-    conf.write_text(
-        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
-        '<include ignore_missing="yes">/etc/fonts/fonts.conf</include>'
-        f"<dir>{SHIPPED_TEMPLATES / 'base' / 'fonts'}</dir><cachedir>{tmp_path / 'fc'}</cachedir></fontconfig>",
-        encoding="utf-8",
-    )
     profile = tmp_path / "profile"
     subprocess.run(
         [
@@ -518,7 +510,6 @@ def libreoffice_pdf(docx_path: Path, tmp_path: Path) -> Path:
         check=True,
         capture_output=True,
         timeout=120,
-        env={**os.environ, "FONTCONFIG_FILE": str(conf)},
     )
     return tmp_path / f"{docx_path.stem}.pdf"
 
@@ -545,11 +536,66 @@ def page_limit(audience: str) -> int | None:
 
 @pytest.mark.parametrize("audience", [a for a in SHIPPED if page_limit(a)])
 def test_libreoffice_lays_each_docx_out_within_its_page_limit(laid_out: Callable[[str], Path], audience: str) -> None:
-    """The Word brief within its audience's page limit as another word processor lays it out (the shipped fonts)."""
+    """The Word brief within its audience's page limit as another word processor lays it out (its embedded fonts)."""
     pypdf = pytest.importorskip("pypdf")
     limit = page_limit(audience)
     assert limit is not None
     assert len(pypdf.PdfReader(laid_out(audience)).pages) <= limit
+
+
+@pytest.mark.parametrize("audience", SHIPPED)
+def test_each_docx_carries_the_faces_it_names(built: Path, audience: str) -> None:
+    """Every Liberation family the styles name is embedded (four faces, obfuscated per ECMA-376), holding a
+    glyph for every character of the document, so a machine without the fonts sets it as it was measured."""
+    from fontTools.ttLib import TTFont
+
+    from briefs.formats.docx_fonts import document_characters, obfuscate
+
+    path = built / DATASET / f"{audience}.docx"
+    with zipfile.ZipFile(path) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    styles = members["word/styles.xml"].decode("utf-8")
+    named = {f for f in ("Liberation Serif", "Liberation Sans") if f'w:ascii="{f}"' in styles}
+    assert named
+    table = etree_of(members["word/fontTable.xml"])
+    rels = {r.get("Id"): r.get("Target") for r in etree_of(members["word/_rels/fontTable.xml.rels"])}
+    assert b'Extension="odttf"' in members["[Content_Types].xml"]
+    assert b"embedTrueTypeFonts" in members["word/settings.xml"]
+    text = document_characters(members) - {" ", "\u00a0"}
+    for font in table.findall(f"{W}font"):
+        faces = [e for e in font if e.tag.startswith(f"{W}embed")]
+        if font.get(f"{W}name") not in named:
+            continue
+        assert {e.tag.removeprefix(W) for e in faces} == {"embedRegular", "embedBold", "embedItalic", "embedBoldItalic"}
+        for e in faces:
+            data = members[
+                "word/" + rels[e.get("{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id")]
+            ]
+            assert data[:4] != b"\x00\x01\x00\x00"  # obfuscated
+            face = TTFont(io.BytesIO(obfuscate(data, e.get(f"{W}fontKey"))))
+            assert face["name"].getDebugName(1) == font.get(f"{W}name")
+            missing = {c for c in text if ord(c) not in face.getBestCmap()}
+            assert not missing, missing
+        named.discard(font.get(f"{W}name"))
+    assert not named, f"not embedded: {named}"
+
+
+def etree_of(data: bytes):  # type: ignore[no-untyped-def]
+    from lxml import etree
+
+    return etree.fromstring(data)
+
+
+@pytest.mark.parametrize("audience", SHIPPED)
+def test_libreoffice_sets_the_embedded_faces(laid_out: Callable[[str], Path], audience: str) -> None:
+    """LibreOffice, with no Liberation font installed for it, sets the brief in the faces the DOCX carries."""
+    pypdf = pytest.importorskip("pypdf")
+    fonts = set()
+    for page in pypdf.PdfReader(laid_out(audience)).pages:
+        for font in (page["/Resources"].get("/Font") or {}).values():
+            fonts.add(str(font.get_object()["/BaseFont"]).split("+")[-1])
+    text_fonts = {f for f in fonts if f != "OpenSymbol"}
+    assert text_fonts and all(f.startswith("Liberation") for f in text_fonts), fonts
 
 
 def test_libreoffice_lays_the_memo_out_with_its_marking_and_page_numbers(laid_out: Callable[[str], Path]) -> None:

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from briefs.errors import InputError, Problem, display_path
-from briefs.formats.pandoc import BOX_STYLE, CONTROL, W, normalized_zip, property_text, run_pandoc, zip_members
+from briefs.formats.docx_fonts import embed_fonts
+from briefs.formats.pandoc import BOX_STYLE, CONTROL, W, property_text, run_pandoc, zip_members
 
 if TYPE_CHECKING:
     from docx.document import Document
@@ -149,7 +150,10 @@ def finish(raw: bytes, *, audience: Audience, info: DatasetInfo, date: dt.date) 
     _properties(document, audience=audience, info=info, date=date)
     out = io.BytesIO()
     document.save(out)
-    return normalized_zip(out.getvalue())
+    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as saved:
+        members = {name: saved.read(name) for name in saved.namelist()}
+    embed_fonts(members)  # any Word or LibreOffice sets it in the faces it was measured in
+    return zip_members(members)
 
 
 def _xml(data: bytes) -> Any:

@@ -8,14 +8,13 @@ further while it runs over (`briefs.compose.fit`). Nothing of LibreOffice's outp
 measures, so the DOCX's bytes stay pandoc's and ours, the same for the same cut.
 
 Each conversion runs in a fresh temporary folder with its own LibreOffice profile (two builds, or two
-workers of one, can convert at once) and with the shipped fonts (`templates/base/fonts`) first on
-fontconfig's path, so it sets the Liberation faces the reference documents name rather than a
-fallback of other widths.
+workers of one, can convert at once), as a user's LibreOffice would: no fonts of ours on its path. The
+DOCX carries the Liberation faces it names (`briefs.formats.docx_fonts`), so LibreOffice sets those,
+installed or not, and what the build measures is what the reader's LibreOffice lays out.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -25,7 +24,6 @@ from pathlib import Path
 
 from briefs.errors import BuildError
 
-FONTS = Path(__file__).resolve().parent.parent.parent / "templates" / "base" / "fonts"
 CONVERT_SECONDS = 120
 """At most this long for one conversion (one takes ~2 s); the per-brief time limit also bounds it."""
 
@@ -58,13 +56,6 @@ def pdf_of(docx: bytes, program: str, folder: Path, name: str = "brief") -> Path
     """``docx`` converted to PDF by LibreOffice in ``folder`` (which it may fill with its profile): the PDF's path."""
     source = folder / f"{name}.docx"
     source.write_bytes(docx)
-    conf = folder / "fonts.conf"
-    conf.write_text(
-        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
-        '<include ignore_missing="yes">/etc/fonts/fonts.conf</include>'
-        f"<dir>{FONTS}</dir><cachedir>{folder / 'fontcache'}</cachedir></fontconfig>",
-        encoding="utf-8",
-    )
     command = [
         program,
         f"-env:UserInstallation={(folder / 'profile').as_uri()}",
@@ -81,7 +72,6 @@ def pdf_of(docx: bytes, program: str, folder: Path, name: str = "brief") -> Path
             command,
             capture_output=True,
             timeout=CONVERT_SECONDS,
-            env={**os.environ, "FONTCONFIG_FILE": str(conf)},
             stdin=subprocess.DEVNULL,
             check=False,
         )
