@@ -623,6 +623,15 @@ def _list_kinds(document: Document) -> dict[tuple[str, str], tuple[str, int]]:
     return kinds
 
 
+def _opens_in_italics(p: Any) -> bool:
+    """Whether the paragraph's first run with text is italic (a basis line's label)."""
+    for run in p.iter(f"{W}r"):
+        if _text(run).strip():
+            props = run.find(f"{W}rPr")
+            return props is not None and props.find(f"{W}i") is not None
+    return False
+
+
 def _list_styles(document: Document) -> None:
     """List paragraphs in Word's list styles: List Bullet, List Number (their numbering kept: Word counts
     the items), List Continue for an item's later paragraphs; level 2 and 3 as List Bullet 2 and so on.
@@ -648,6 +657,8 @@ def _list_styles(document: Document) -> None:
             del numbering.attrib[CONTINUES]
         level = int(key[1]) + 1
         name = LIST_STYLES[kind] + ("" if level == 1 else f" {min(level, 3)}")
+        if kind == "continue" and level == 1 and "List Basis" in ids and _opens_in_italics(p):
+            name = "List Basis"  # "*Basis:* …", "*Our recommendation, drawn from …*": the PDF's smaller .basis line
         if name in ids:
             style = props.find(f"{W}pStyle")
             if style is None:

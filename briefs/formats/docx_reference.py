@@ -103,6 +103,7 @@ class Layout:
     headings: tuple[float, float, float] = (19.0, 12.5, 11.0)  # Heading 1, 2, 3
     after: float = 6.0  # Body Text's space after
     box: tuple[str, str] | None = None  # (fill, border) of a "Boxed Section" table style
+    basis: float | None = None  # a "List Basis" style at this size: a judgment's or recommendation's basis line
 
 
 LAYOUTS = {
@@ -118,6 +119,9 @@ LAYOUTS = {
         after=5.0,
         box=("EEF2F7", "1F3A60"),
     ),
+    # desk.html.j2: an analytic memo at 11 pt (the base layout's 12 pt set its body on ten pages, the PDF's on eight).
+    # Its `.judgment .basis, li.rec .basis` at 9 pt: a "List Basis" style for those lines.
+    "desk": Layout(size=11.0, margins=(1.0, 1.0, 0.9, 1.0), basis=9.0),
 }
 """Shipped templates whose PDF is laid out apart from the base layout (by the template the audience uses)."""
 
@@ -236,6 +240,10 @@ def reference_docx(audience: Audience) -> bytes:
     _spacing(styles["Footnote Text"], 0, 1)
     _list_styles(document, size, 4.0 if memo else 3.0)
     _look(styles["Hyperlink"], color=ink)
+    if layout is not None and layout.basis is not None:
+        basis = styles.add_style("List Basis", WD_STYLE_TYPE.PARAGRAPH)
+        basis.base_style = styles["List Continue"]
+        _look(basis, size=layout.basis)
 
     for name, align, bold in (
         ("Header", WD_ALIGN_PARAGRAPH.CENTER, False),
