@@ -101,12 +101,35 @@ def _did_you_mean(parser: argparse.ArgumentParser, message: str) -> str:
         return ""
     options = _option_strings(parser)
     words = [w.split("=", 1)[0] for w in unknown.group(1).split() if w.startswith("--")]
+    owners = _option_owners(parser)
     hints = []
     for word in words:
+        if word in owners:  # a real option, of another command than the one run
+            commands = owners[word]
+            hints.append(
+                f"{word} is an option of {', '.join(repr(c) for c in commands)} only"
+                f" (e.g. {parser.prog} {commands[0]} {word})"
+            )
+            continue
         close = _closest(word, options)
         if close:
             hints.append(f"{close} for {word}" if len(words) > 1 else close)
+    if hints and all(" only (e.g. " in h for h in hints):
+        return "; " + "; ".join(hints)
     return f"; did you mean {', '.join(hints)}?" if hints else ""
+
+
+def _option_owners(parser: argparse.ArgumentParser) -> dict[str, list[str]]:
+    """Each long option that only some commands take: the commands that take it."""
+    owners: dict[str, list[str]] = {}
+    commands: dict[str, argparse.ArgumentParser] = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            commands = dict(action.choices)
+    for name, sub in commands.items():
+        for option in _option_strings(sub):
+            owners.setdefault(option, []).append(name)
+    return {o: c for o, c in owners.items() if len(c) < len(commands)}
 
 
 def _common(parser: argparse.ArgumentParser) -> None:

@@ -171,7 +171,7 @@ def test_a_template_error_on_a_worker_names_the_users_file(
     out = tmp_path / "out"
     code, _, stderr = run_cli("--data", mini_data, "--templates", templates, "--out", out, "--scheduler", scheduler)
     assert code == 2, stderr
-    assert f"{templates}/audiences/desk.md.j2:1" in stderr and "'no_such_variable' is undefined" in stderr
+    assert f"{templates}/audiences/desk.md.j2:1" in stderr and "'no_such_variable' is not defined" in stderr
     assert "briefs-inputs" not in stderr and "nothing written" in stderr
     assert not (out / "mini").exists()
 

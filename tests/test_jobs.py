@@ -47,7 +47,7 @@ def test_input_error_in_a_worker_exits_2_and_writes_nothing(mini_data: Path, tmp
     out = tmp_path / "out"
     code, _, stderr = run_cli("--data", mini_data, "--templates", templates, "--out", out, "--jobs", "2")
     assert code == 2, stderr
-    assert "desk.md.j2:1" in stderr and "'no_such_variable' is undefined" in stderr
+    assert "desk.md.j2:1" in stderr and "'no_such_variable' is not defined" in stderr
     assert "nothing written" in stderr
     assert not (out / "mini").exists()
 

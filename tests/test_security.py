@@ -244,7 +244,7 @@ def user_templates(root: Path, files: dict[str, str]) -> Path:
         ("{{ range(10**9) | list }}", "Range too big"),
         ("{{ 1 / 0 }}", "ZeroDivisionError"),
         ("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}", "recursion too deep"),
-        ("{{ nothing_here }}", "'nothing_here' is undefined"),
+        ("{{ nothing_here }}", "'nothing_here' is not defined"),
         ("{% include '/etc/passwd' %}", "template '/etc/passwd' not found"),
         ("{% for x in %}", "template syntax"),
     ],

@@ -51,7 +51,16 @@ def load_audiences(dirs: TemplateDirs, only: tuple[str, ...]) -> dict[str, Loade
     for wanted in only:
         if wanted not in files:
             choices = ", ".join(files) or "none"
-            problems.append(Problem("--audience", None, None, "", f"unknown audience {wanted!r}; found: {choices}"))
+            near = difflib.get_close_matches(wanted, list(files), n=1)
+            guess = f" (did you mean {near[0]!r}?)" if near else ""
+            where = (
+                "; an audience of your own is read from your templates folder's audiences/: pass --templates DIR"
+                if dirs.user is None and not near
+                else ""
+            )
+            problems.append(
+                Problem("--audience", None, None, "", f"unknown audience {wanted!r}{guess}; found: {choices}{where}")
+            )
     loaded: dict[str, LoadedAudience] = {}
     for audience_id, path in files.items():
         if only and audience_id not in only:

@@ -291,6 +291,10 @@ def _describe(model: type[BaseModel], err: Any) -> str:
     msg = msg.replace("expected pattern", "expected text matching").replace("expected valid", "expected a valid")
     if kind == "value_error" and isinstance(err.get("input"), dict):
         return msg  # a rule about the whole record: "found a mapping" would say nothing (issue 24)
+    if kind in ("literal_error", "enum") and isinstance(err.get("input"), str):
+        near = difflib.get_close_matches(err["input"], re.findall(r"'([^']*)'", msg), n=1)
+        if near:
+            return f"{msg}, found {found} (did you mean {near[0]!r}?)"
     return f"{msg}, found {found}"
 
 
@@ -880,9 +884,15 @@ def load_datasets(
         for wanted in only:
             if wanted not in known:
                 choices = ", ".join(known) or "none"
+                near = difflib.get_close_matches(wanted, list(known), n=1)
+                guess = f" (did you mean {near[0]!r}?)" if near else ""
                 problems.append(
                     Problem(
-                        display_path(data_dir), None, None, "--dataset", f"unknown dataset {wanted!r}; found: {choices}"
+                        display_path(data_dir),
+                        None,
+                        None,
+                        "--dataset",
+                        f"unknown dataset {wanted!r}{guess}; found: {choices}",
                     )
                 )
         folders = [known[w] for w in dict.fromkeys(only) if w in known]

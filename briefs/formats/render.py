@@ -10,6 +10,7 @@ Markdown and a sanitiser first.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
 import logging
 import re
@@ -22,6 +23,7 @@ from urllib.parse import quote
 import jinja2
 import markdown as md_lib
 import nh3
+from jinja2 import nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 from markupsafe import Markup
 
@@ -364,6 +366,55 @@ class _CompiledTemplates(jinja2.BytecodeCache):
         self.store[bucket.key] = bucket.bytecode_to_string()
 
 
+def _plain_kind(obj: Any) -> str:
+    """What a template author calls the object: "the dataset's info (info)" rather than a Python class path."""
+    name = type(obj).__name__
+    kinds = {
+        "DatasetInfo": "the dataset's info",
+        "Audience": "the audience",
+        "Brief": "the brief",
+        "MemoHeader": "the memo header",
+        "dict": "this mapping",
+        "list": "this list",
+        "str": "this text",
+    }
+    return kinds.get(name, f"a {name}")
+
+
+def _field_names(obj: Any) -> list[str]:
+    """The names a template may read on ``obj``: a mapping's keys, a record's fields and properties."""
+    if isinstance(obj, dict):
+        return [str(k) for k in obj]
+    names = list(getattr(type(obj), "model_fields", {}) or {})
+    for klass in type(obj).__mro__:
+        names += [k for k, v in vars(klass).items() if isinstance(v, property) and not k.startswith("_")]
+    if not names and hasattr(obj, "__dataclass_fields__"):
+        names = list(obj.__dataclass_fields__)
+    return list(dict.fromkeys(n for n in names if not n.startswith(("_", "model_"))))
+
+
+class _BriefUndefined(jinja2.StrictUndefined):
+    """StrictUndefined whose message a template author can act on: the field, what holds it, the near names.
+
+    Jinja's own says "'briefs.data.model.DatasetInfo object' has no attribute 'subjekt'".
+    """
+
+    __slots__ = ()
+
+    @property
+    def _undefined_message(self) -> str:
+        if self._undefined_hint:
+            return self._undefined_hint
+        name, obj = self._undefined_name, self._undefined_obj
+        if obj is jinja2.utils.missing:
+            return f"{name!r} is undefined"
+        fields = _field_names(obj)
+        near = difflib.get_close_matches(str(name), fields, n=1)
+        guess = f" (did you mean {near[0]!r}?)" if near else ""
+        listed = f"; it has: {', '.join(fields[:40])}" if fields and not isinstance(obj, (list, str)) else ""
+        return f"{_plain_kind(obj)} has no field {name!r}{guess}{listed}"
+
+
 class _MarkdownBlock(jinja2.runtime.BlockReference):
     """A block's output in Markdown: already escaped value by value, so ``{{ super() }}`` is not escaped again."""
 
@@ -428,7 +479,7 @@ def make_env(dirs: TemplateDirs, fmt: str) -> SandboxedEnvironment:
     is_html = fmt == "html"
     env = TemplateSandbox(
         loader=make_loader(dirs),
-        undefined=jinja2.StrictUndefined,
+        undefined=_BriefUndefined,
         autoescape=is_html,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -522,7 +573,14 @@ def render(env: SandboxedEnvironment, name: str, dirs: TemplateDirs, context: di
         raise InputError(Problem(file, line, None, "", f"refused by the sandbox: {_one_line(str(exc))}")) from exc
     except jinja2.UndefinedError as exc:
         file, line = _template_frame(exc, dirs)
-        raise InputError(Problem(file, line, None, "", f"template error: {_one_line(str(exc))}")) from exc
+        message = str(exc)
+        unknown = re.fullmatch(r"'([^']*)' is undefined", message)
+        if unknown:  # a name the template reads that nothing defines: near names from the context
+            known = sorted({*context, *env.globals})
+            near = difflib.get_close_matches(unknown.group(1), known, n=1)
+            guess = f" (did you mean {near[0]!r}?)" if near else ""
+            message = f"{unknown.group(1)!r} is not defined{guess}; a brief's templates can read: {', '.join(known)}"
+        raise InputError(Problem(file, line, None, "", f"template error: {_one_line(message, 400)}")) from exc
     except RecursionError as exc:
         file, line = _template_frame(exc, dirs)
         raise InputError(Problem(file, line, None, "", "template error: recursion too deep")) from exc
@@ -559,3 +617,47 @@ def _template_frame(exc: BaseException, dirs: TemplateDirs) -> tuple[str, int | 
 
 
 ContextMaker = Callable[[Any], dict[str, Any]]
+
+
+def _blocks(env: Any, name: str, seen: frozenset[str] = frozenset()) -> tuple[set[str], set[str], str | None]:
+    """(every block a template defines, those at its top level, the template it extends as a constant)."""
+    source, filename, _ = env.loader.get_source(env, name)
+    tree = env.parse(source, name, filename)
+    every = {b.name for b in tree.find_all(nodes.Block)}
+    nested = {inner.name for b in tree.find_all(nodes.Block) for inner in b.find_all(nodes.Block)}
+    parent = next(iter(tree.find_all(nodes.Extends)), None)
+    extends = parent.template.value if parent is not None and isinstance(parent.template, nodes.Const) else None
+    return every, every - nested, extends if isinstance(extends, str) and extends not in seen else None
+
+
+def unknown_blocks(env: Any, name: str, file: str) -> list[Problem]:
+    """A block a template overrides must be one its layout defines, or its content is silently dropped."""
+    try:
+        _, top, parent = _blocks(env, name)
+        defined: set[str] = set()
+        seen = frozenset({name})
+        while parent is not None:
+            every, _, next_parent = _blocks(env, parent, seen)
+            defined |= every
+            seen |= {parent}
+            parent = next_parent
+    except (jinja2.TemplateError, OSError):
+        return []  # rendering reports a missing or broken template, with its line
+    if not seen - {name}:
+        return []  # a page of its own: nothing it defines is dropped
+    problems = []
+    for block in sorted(top - defined):
+        near = difflib.get_close_matches(block, sorted(defined), n=1)
+        guess = f" (did you mean {near[0]!r}?)" if near else ""
+        message = (
+            f"block {block!r} is not one its layout defines{guess}, so its content is never shown; "
+            f"blocks: {', '.join(sorted(defined))}"
+        )
+        problems.append(Problem(file, _block_line(env, name, block), None, "", message))
+    return problems
+
+
+def _block_line(env: Any, name: str, block: str) -> int | None:
+    source, filename, _ = env.loader.get_source(env, name)
+    tree = env.parse(source, name, filename)
+    return next((b.lineno for b in tree.find_all(nodes.Block) if b.name == block), None)

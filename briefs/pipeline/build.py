@@ -155,6 +155,24 @@ class Report:
         return summary_line(self.count("built"), self.count("up-to-date"), self.count("failed"), self.seconds)
 
 
+def dropped_blocks(dirs: TemplateDirs, audiences: dict[str, LoadedAudience]) -> list[Problem]:
+    """A block an audience's template overrides that its layout does not define: its content is never shown."""
+    from briefs.compose.fit import template_path
+    from briefs.formats.render import make_env, unknown_blocks
+
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    envs = {fmt: make_env(dirs, fmt) for fmt in ("html", "md")}
+    for loaded in audiences.values():
+        for fmt in ("html", "md"):
+            name = template_name(dirs, loaded.audience.template or loaded.audience.id, fmt)
+            if name in seen:
+                continue
+            seen.add(name)
+            problems += unknown_blocks(envs[fmt], name, template_path(dirs, name))
+    return problems
+
+
 def make_plan(options: Options) -> Plan:
     """Load and validate every input, then work out every target's stamp and staleness."""
     problems: list[Problem] = []
@@ -181,6 +199,7 @@ def make_plan(options: Options) -> Plan:
     except InputError as exc:
         problems += exc.problems
     problems += missing_templates(options.dirs, audiences)
+    problems += dropped_blocks(options.dirs, audiences)  # as `check`: a misspelt block would vanish in silence
 
     problems += distribution_problems(audiences)
     if datasets and audiences:  # a record limited to audiences that do not exist or do not show it (issue 24)

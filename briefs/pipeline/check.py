@@ -4,17 +4,13 @@ PDF would fetch, so template mistakes surface with exit 2 before any build write
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
-
-import jinja2
-from jinja2 import nodes
 
 from briefs.compose.fit import context_for, template_path
 from briefs.compose.select import Brief, select
 from briefs.data.yamlfile import read_yaml
 from briefs.errors import InputError, Problem, display_path
-from briefs.formats.render import make_env, render, template_name
+from briefs.formats.render import make_env, render, template_name, unknown_blocks
 from briefs.pipeline.build import Plan
 from briefs.pipeline.limits import time_limit
 
@@ -117,50 +113,6 @@ def _briefs(plan: Plan) -> dict[tuple[str, str], Brief]:
         if key not in out:
             out[key] = select(plan.datasets[key[0]].dataset, plan.audiences[key[1]].audience)
     return out
-
-
-def _blocks(env: Any, name: str, seen: frozenset[str] = frozenset()) -> tuple[set[str], set[str], str | None]:
-    """(every block a template defines, those at its top level, the template it extends as a constant)."""
-    source, filename, _ = env.loader.get_source(env, name)
-    tree = env.parse(source, name, filename)
-    every = {b.name for b in tree.find_all(nodes.Block)}
-    nested = {inner.name for b in tree.find_all(nodes.Block) for inner in b.find_all(nodes.Block)}
-    parent = next(iter(tree.find_all(nodes.Extends)), None)
-    extends = parent.template.value if parent is not None and isinstance(parent.template, nodes.Const) else None
-    return every, every - nested, extends if isinstance(extends, str) and extends not in seen else None
-
-
-def unknown_blocks(env: Any, name: str, file: str) -> list[Problem]:
-    """A block a template overrides must be one its layout defines, or its content is silently dropped."""
-    try:
-        _, top, parent = _blocks(env, name)
-        defined: set[str] = set()
-        seen = frozenset({name})
-        while parent is not None:
-            every, _, next_parent = _blocks(env, parent, seen)
-            defined |= every
-            seen |= {parent}
-            parent = next_parent
-    except (jinja2.TemplateError, OSError):
-        return []  # rendering reports a missing or broken template, with its line
-    if not seen - {name}:
-        return []  # a page of its own: nothing it defines is dropped
-    problems = []
-    for block in sorted(top - defined):
-        near = difflib.get_close_matches(block, sorted(defined), n=1)
-        guess = f" (did you mean {near[0]!r}?)" if near else ""
-        message = (
-            f"block {block!r} is not one its layout defines{guess}, so its content is never shown; "
-            f"blocks: {', '.join(sorted(defined))}"
-        )
-        problems.append(Problem(file, _block_line(env, name, block), None, "", message))
-    return problems
-
-
-def _block_line(env: Any, name: str, block: str) -> int | None:
-    source, filename, _ = env.loader.get_source(env, name)
-    tree = env.parse(source, name, filename)
-    return next((b.lineno for b in tree.find_all(nodes.Block) if b.name == block), None)
 
 
 def check_templates(plan: Plan) -> None:
