@@ -25,10 +25,24 @@ UPDATE = os.environ.get("BRIEFS_UPDATE_GOLDEN") == "1"
 REFRESH = "BRIEFS_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_golden.py"
 
 
+GUARDED = ("kazakhstan-2022",)
+"""The datasets the project ships: each must have its goldens. An analyst's own dataset in data/ gets
+them only once made (the refresh command makes them for every dataset); until then its briefs are
+skipped here, saying so, rather than failing a suite that guards the shipped briefs."""
+
+
+def _datasets() -> list[str]:
+    return sorted(p.name for p in SHIPPED_DATA.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
 def shipped_briefs() -> list[tuple[str, str]]:
-    datasets = sorted(p.name for p in SHIPPED_DATA.iterdir() if p.is_dir() and not p.name.startswith("."))
+    datasets = _datasets()
     audiences = sorted(p.stem for p in (SHIPPED_TEMPLATES / "audiences").glob("*.yaml"))
     return [(d, a) for d in datasets for a in audiences]
+
+
+def test_the_shipped_datasets_are_in_data() -> None:
+    assert set(GUARDED) <= set(_datasets()), "a shipped dataset is missing from data/"
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +53,13 @@ def markdown(shipped_build: Path) -> Path:
 
 @pytest.mark.parametrize(("dataset", "audience"), shipped_briefs())
 def test_markdown_matches_golden(markdown: Path, dataset: str, audience: str) -> None:
-    built = (markdown / dataset / f"{audience}.md").read_text(encoding="utf-8")
+    if dataset not in GUARDED and not (GOLDEN / dataset).is_dir():
+        pytest.skip(f"data/{dataset} is not a shipped dataset and has no goldens yet; make them with: {REFRESH}")
+    path = markdown / dataset / f"{audience}.md"
     golden = GOLDEN / dataset / f"{audience}.md"
+    if not path.is_file() and dataset not in GUARDED:
+        pytest.skip(f"{dataset} and {audience} do not go together (`datasets:` or `info.audiences`): no brief")
+    built = path.read_text(encoding="utf-8")
     if UPDATE:
         golden.parent.mkdir(parents=True, exist_ok=True)
         golden.write_text(built, encoding="utf-8")
@@ -75,6 +94,8 @@ def test_markdown_furniture(markdown: Path) -> None:
     """Front matter where the audience asks for it, the marking first and last in a marked brief (after the
     notes), footnotes for citations, the timeline as a table, and GFM that pastes well (issue 13)."""
     for dataset, audience in shipped_briefs():
+        if not (markdown / dataset / f"{audience}.md").is_file() and dataset not in GUARDED:
+            continue  # an analyst's dataset that does not go with this audience
         text = (markdown / dataset / f"{audience}.md").read_text(encoding="utf-8")
         spec = yaml.safe_load((SHIPPED_TEMPLATES / "audiences" / f"{audience}.yaml").read_text(encoding="utf-8"))
         if spec.get("front_matter", True):
