@@ -80,3 +80,17 @@ def test_build_refuses_a_misspelt_block_as_check_does(mini_data: Path, tmp_path:
     code, _, err = run_cli("build", "--data", mini_data, "--templates", folder, "--out", out)
     assert code == 2 and "block 'mastehad' is not one its layout defines (did you mean 'masthead'?)" in err
     assert not out.exists() or not any(out.rglob("*.pdf"))
+
+
+def test_a_decision_wanted_before_the_memos_date_is_refused(mini_data: Path, tmp_path: Path, run_cli: RunCli) -> None:
+    principal = (SHIPPED_TEMPLATES / "audiences" / "principal.yaml").read_text(encoding="utf-8")
+    action = principal.replace("memo_type: information", "memo_type: action\ndecide_by: 1990-01-01")
+    folder = tmp_path / "tpl"
+    (folder / "audiences").mkdir(parents=True)
+    (folder / "audiences" / "action.yaml").write_text(action + "  - recommendations\n", encoding="utf-8")
+    code, _, err = run_cli("check", "--data", mini_data, "--templates", folder)
+    assert code == 2 and "action.yaml:" in err and "decide_by: expected a date on or after the memo's date" in err
+    fixed = action.replace("decide_by: 1990-01-01", "decide_by: 2100-01-01")
+    (folder / "audiences" / "action.yaml").write_text(fixed + "  - recommendations\n", encoding="utf-8")
+    code, _, err = run_cli("check", "--data", mini_data, "--templates", folder)
+    assert "decide_by" not in err

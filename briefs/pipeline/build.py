@@ -173,6 +173,31 @@ def dropped_blocks(dirs: TemplateDirs, audiences: dict[str, LoadedAudience]) -> 
     return problems
 
 
+def decide_by_problems(datasets: dict[str, LoadedDataset], audiences: dict[str, LoadedAudience]) -> list[Problem]:
+    """An action memo cannot ask for a decision by a day before the memo's own date (issue 24)."""
+    from briefs.compose.select import brief_date
+    from briefs.data.yamlfile import read_yaml
+
+    problems: list[Problem] = []
+    for entry in audiences.values():
+        wanted = entry.audience.decide_by
+        if wanted is None:
+            continue
+        late = [(d.dataset.id, brief_date(d.dataset)) for d in datasets.values() if goes_with(d, entry)]
+        late = [(i, day) for i, day in late if wanted < day]
+        if not late:
+            continue
+        doc, _ = read_yaml(entry.path)
+        dated = "; ".join(f"{i} is dated {day.isoformat()}" for i, day in late)
+        message = f"expected a date on or after the memo's date, found {wanted.isoformat()} ({dated})"
+        problems.append(
+            doc.problem(("decide_by",), message)
+            if doc is not None
+            else Problem(display_path(entry.path), None, None, "decide_by", message)
+        )
+    return problems
+
+
 def make_plan(options: Options) -> Plan:
     """Load and validate every input, then work out every target's stamp and staleness."""
     problems: list[Problem] = []
@@ -207,6 +232,7 @@ def make_plan(options: Options) -> Plan:
         problems += record_audience_problems(datasets, audiences, known)
         problems += pairing_problems(datasets, audiences, [f.name for f in dataset_folders(options.data_dir)], known)
         problems += neutral_voice_problems(datasets, audiences)
+        problems += decide_by_problems(datasets, audiences)
     if problems:
         raise InputError(problems)
 
