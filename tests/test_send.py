@@ -244,7 +244,15 @@ def test_an_edit_that_makes_a_new_edition_sends_once_more(
         assert msg["Subject"] == "Mini brief on Testland, edition 2 of June 30, 2022"
         text = _plain(msg)
         assert "Floods hit Testland again; more aid is needed." in text
-        assert "What changed since the edition of June 30, 2022:" in text
+        # The mail names the previous edition as the brief does (issue 24: "the edition of June 30, 2022"
+        # against the brief's "edition 1 (built …)").
+        heading = next(
+            line.removeprefix("## ")
+            for line in (site.out / "mini" / "mail.md").read_text(encoding="utf-8").splitlines()
+            if line.startswith("## What changed since")
+        )
+        assert heading.startswith("What changed since edition 1 (built ")
+        assert f"{heading}:" in text
         assert "- Revised the bottom line: Floods hit Testland again; more aid is needed." in text
     assert site.send(run_cli)[0] == 0
     assert len(handler.messages) == 6

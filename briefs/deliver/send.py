@@ -142,7 +142,9 @@ def make_letter(
     kind = "bluf" if any(s.id == "bluf" for s in aud.sections) else "summary"
     bluf = _record_text(current, kind) or str(getattr(info, kind))
     items = [c.text for c in diff(previous.records, current.records)] if previous is not None else []
-    changes_title = Changes(previous.date, []).title if previous is not None else None
+    changes_title = (  # as the brief names its previous edition: "What changed since edition 2 (built …)"
+        Changes(previous.date, [], previous.number, previous.built).title if previous is not None else None
+    )
     edition_line = f"{aud.title}, {current.label}"
     marking = one_line(aud.marking or "")
     subject = dist.subject.format(
