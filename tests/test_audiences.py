@@ -137,7 +137,7 @@ def test_action_memo_by_a_setting(tmp_path: Path, run_cli: RunCli) -> None:
     spec = yaml.safe_load((SHIPPED_TEMPLATES / "audiences" / "principal.yaml").read_text(encoding="utf-8"))
     sections = [*spec["sections"][:-1], {"id": "recommendations", "max": 2}, spec["sections"][-1]]
     # An action memo's recommendations are its point: fitting to two pages never drops them.
-    copy_audience(user, "principal", "principal", memo_type="action", decide_by="2022-07-15", sections=sections)
+    copy_audience(user, "principal", "principal", memo_type="action", decide_by="2023-05-15", sections=sections)
     out = tmp_path / "out"
     code, _, err = run_cli("--data", SHIPPED_DATA, "--templates", user, "--out", out, "--audience", "principal")
     assert code == 0, err
@@ -148,9 +148,9 @@ def test_action_memo_by_a_setting(tmp_path: Path, run_cli: RunCli) -> None:
     assert "ACTION MEMO FOR THE SECRETARY" in flat and "INFORMATION MEMO" not in flat
     assert "Recommendation: (U) That you consider steps" in flat
     assert re.search(r"Approve _+ Disapprove _+", flat)
-    assert "July 15, 2022" in flat
+    assert "May 15, 2023" in flat
     assert "**Recommendation:** \\(U) That you consider steps" in md  # escaped: pandoc reads "(U) " as a list
-    assert "Approve \\_\\_" in md and "July 15, 2022" in md
+    assert "Approve \\_\\_" in md and "May 15, 2023" in md
 
 
 def test_action_memo_without_a_date_is_an_input_error(tmp_path: Path, run_cli: RunCli) -> None:

@@ -225,7 +225,7 @@ ACTION = """\
     marking: SENSITIVE BUT UNCLASSIFIED
     portion_mark: (SBU)
     memo_type: action
-    decide_by: 2022-07-15
+    decide_by: 2023-05-15
     memo: {to: The Secretary, from: SCA, office: SCA/CEN}
     template: principal
     formats: [docx]

@@ -10,7 +10,7 @@ from conftest import RunCli, write_tree
 ACTION_ONLY_YAML = """\
     title: Action Memo
     memo_type: action
-    decide_by: 2022-07-15
+    decide_by: 2023-05-15
     memo:
       to: The Director
       through: The Deputy Director
@@ -36,7 +36,7 @@ def test_an_audience_file_alone_gets_every_memo_part(mini_data: Path, tmp_path: 
         assert "ACTION MEMO FOR THE DIRECTOR" in flat, fmt
         assert "TO: The Director" in flat and "THROUGH: The Deputy Director" in flat, flat
         assert "SUBJECT: Testland after the floods" in flat
-        assert "DECIDE BY: July 15, 2022" in flat
+        assert "DECIDE BY: May 15, 2023" in flat
         assert "That you send flood aid." in flat
         assert re.search(r"Approve (\\_|_)+ Disapprove", flat), flat
         assert "What we recommend" in flat  # an action memo's section keeps its title
