@@ -102,21 +102,20 @@ def _did_you_mean(parser: argparse.ArgumentParser, message: str) -> str:
     options = _option_strings(parser)
     words = [w.split("=", 1)[0] for w in unknown.group(1).split() if w.startswith("--")]
     owners = _option_owners(parser)
+    elsewhere = [  # a real option, of other commands than the one run
+        f"{word} is an option of {', '.join(repr(c) for c in owners[word])} only"
+        f" (e.g. {parser.prog} {owners[word][0]} {word})"
+        for word in words
+        if word in owners
+    ]
+    mistyped = [w for w in words if w not in owners]
     hints = []
-    for word in words:
-        if word in owners:  # a real option, of another command than the one run
-            commands = owners[word]
-            hints.append(
-                f"{word} is an option of {', '.join(repr(c) for c in commands)} only"
-                f" (e.g. {parser.prog} {commands[0]} {word})"
-            )
-            continue
+    for word in mistyped:
         close = _closest(word, options)
         if close:
-            hints.append(f"{close} for {word}" if len(words) > 1 else close)
-    if hints and all(" only (e.g. " in h for h in hints):
-        return "; " + "; ".join(hints)
-    return f"; did you mean {', '.join(hints)}?" if hints else ""
+            hints.append(f"{close} for {word}" if len(mistyped) > 1 else close)
+    said = [*elsewhere, f"did you mean {', '.join(hints)}?"] if hints else elsewhere
+    return "".join(f"; {s}" for s in said)
 
 
 def _option_owners(parser: argparse.ArgumentParser) -> dict[str, list[str]]:

@@ -549,7 +549,7 @@ def test_each_docx_carries_the_faces_it_names(built: Path, audience: str) -> Non
     glyph for every character of the document, so a machine without the fonts sets it as it was measured."""
     from fontTools.ttLib import TTFont
 
-    from briefs.formats.docx_fonts import document_characters, obfuscate
+    from briefs.formats.docx_fonts import obfuscate, read_parts
 
     path = built / DATASET / f"{audience}.docx"
     with zipfile.ZipFile(path) as z:
@@ -561,7 +561,7 @@ def test_each_docx_carries_the_faces_it_names(built: Path, audience: str) -> Non
     rels = {r.get("Id"): r.get("Target") for r in etree_of(members["word/_rels/fontTable.xml.rels"])}
     assert b'Extension="odttf"' in members["[Content_Types].xml"]
     assert b"embedTrueTypeFonts" in members["word/settings.xml"]
-    text = document_characters(members) - {" ", "\u00a0"}
+    text = read_parts(members)[1] - {" ", "\u00a0"}
     for font in table.findall(f"{W}font"):
         faces = [e for e in font if e.tag.startswith(f"{W}embed")]
         if font.get(f"{W}name") not in named:

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from briefs.errors import InputError, Problem, display_path
-from briefs.formats.docx_fonts import embed_fonts
-from briefs.formats.pandoc import BOX_STYLE, CONTROL, W, property_text, run_pandoc, zip_members
+from briefs.formats.docx_fonts import embed_fonts, shipped_face
+from briefs.formats.pandoc import BOX_STYLE, CONTROL, W, parse_part, part_bytes, property_text, run_pandoc, zip_members
 
 if TYPE_CHECKING:
     from docx.document import Document
@@ -156,12 +156,6 @@ def finish(raw: bytes, *, audience: Audience, info: DatasetInfo, date: dt.date) 
     return zip_members(members)
 
 
-def _xml(data: bytes) -> Any:
-    from lxml import etree  # type: ignore[import-untyped]
-
-    return etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
-
-
 def share_repeated_notes(members: dict[str, bytes]) -> None:
     """One Word footnote per note, as in the PDF: a repeated citation becomes a NOTEREF to the first.
 
@@ -170,11 +164,11 @@ def share_repeated_notes(members: dict[str, bytes]) -> None:
     footnote (a NOTEREF field, formatted as a footnote mark), and adjacent marks are separated by
     commas, as in the PDF ("4,5").
     """
-    from lxml import etree
+    from lxml import etree  # type: ignore[import-untyped]
 
     if "word/footnotes.xml" not in members:
         return
-    body, notes = _xml(members["word/document.xml"]), _xml(members["word/footnotes.xml"])
+    body, notes = parse_part(members["word/document.xml"]), parse_part(members["word/footnotes.xml"])
     by_id = {n.get(f"{W}id"): n for n in notes.iter(f"{W}footnote") if n.get(f"{W}type") is None}
     marks = [int(b.get(f"{W}id", "0")) for b in body.iter(f"{W}bookmarkStart")]
     next_mark = max([0, *marks]) + 1
@@ -228,16 +222,16 @@ def share_repeated_notes(members: dict[str, bytes]) -> None:
             etree.SubElement(etree.SubElement(comma, f"{W}rPr"), f"{W}vertAlign", {f"{W}val": "superscript"})
             etree.SubElement(comma, f"{W}t").text = ","
             last.addnext(comma)
-    members["word/document.xml"] = etree.tostring(body, xml_declaration=True, encoding="UTF-8", standalone=True)
-    members["word/footnotes.xml"] = etree.tostring(notes, xml_declaration=True, encoding="UTF-8", standalone=True)
+    members["word/document.xml"] = part_bytes(body)
+    members["word/footnotes.xml"] = part_bytes(notes)
     rels_name = "word/_rels/footnotes.xml.rels"
     if rels_name in members:  # the removed repeats' links
-        rels = _xml(members[rels_name])
+        rels = parse_part(members[rels_name])
         used = {value for element in notes.iter() for value in element.attrib.values()}
         for rel in list(rels):
             if rel.get("TargetMode") == "External" and rel.get("Id") not in used:
                 rels.remove(rel)
-        members[rels_name] = etree.tostring(rels, xml_declaration=True, encoding="UTF-8", standalone=True)
+        members[rels_name] = part_bytes(rels)
 
 
 def _copy(element: Any) -> Any:
@@ -335,7 +329,6 @@ def _memo_title(document: Document) -> None:
         return
 
 
-FONTS = Path(__file__).resolve().parent.parent.parent / "templates" / "base" / "fonts"
 CELL_MARGINS = 2 * 108  # twips: Word's default left and right cell margins (0.075 in each)
 SHORT_COLUMN = 1 / 6
 """A column whose longest cell sets in this share of the text width or less is as wide as that cell."""
@@ -345,9 +338,8 @@ def _advances(font: str, bold: bool) -> tuple[dict[int, float], float] | None:
     """Each character's advance width in ems for a shipped Liberation font, and the font's mean; None if not shipped."""
     from fontTools.ttLib import TTFont
 
-    name = font.replace(" ", "") + ("-Bold" if bold else "-Regular") + ".ttf"
-    path = FONTS / name
-    if not path.is_file():
+    path = shipped_face(font, "Bold" if bold else "Regular")
+    if path is None:
         return None
     tt = TTFont(path, lazy=True)
     scale = tt["head"].unitsPerEm
@@ -955,10 +947,9 @@ def only_web_links(members: dict[str, bytes]) -> None:
 
     A dropped hyperlink keeps its text; anything else that named the relationship is removed.
     """
-    from lxml import etree
 
     for rels_name in [n for n in members if n.endswith(".rels")]:
-        rels = _xml(members[rels_name])
+        rels = parse_part(members[rels_name])
         dropped = []
         for rel in list(rels):
             if rel.get("TargetMode") != "External":
@@ -971,12 +962,12 @@ def only_web_links(members: dict[str, bytes]) -> None:
             rels.remove(rel)
         if not dropped:
             continue
-        members[rels_name] = etree.tostring(rels, xml_declaration=True, encoding="UTF-8", standalone=True)
+        members[rels_name] = part_bytes(rels)
         folder, _, name = rels_name.rpartition("_rels/")
         source = folder + name.removesuffix(".rels")
         if source not in members:
             continue
-        root = _xml(members[source])
+        root = parse_part(members[source])
         for element in list(root.iter()):
             if not any(element.get(f"{R}{a}") in dropped for a in ("id", "embed", "link")):
                 continue
@@ -986,4 +977,4 @@ def only_web_links(members: dict[str, bytes]) -> None:
                     element.addprevious(child)
             if parent is not None:
                 parent.remove(element)
-        members[source] = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+        members[source] = part_bytes(root)

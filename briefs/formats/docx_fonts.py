@@ -25,7 +25,6 @@ import io
 import logging
 import uuid
 from pathlib import Path
-from typing import Any
 
 FONTS = Path(__file__).resolve().parent.parent.parent / "templates" / "base" / "fonts"
 
@@ -84,59 +83,42 @@ def subset_face(path: Path, characters: frozenset[str]) -> bytes:
     return out.getvalue()
 
 
-def _xml(data: bytes) -> Any:
-    from lxml import etree  # type: ignore[import-untyped]
-
-    return etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
-
-
-def _bytes(element: Any) -> bytes:
-    from lxml import etree
-
-    return bytes(etree.tostring(element, xml_declaration=True, encoding="UTF-8", standalone=True))
-
-
-def named_families(members: dict[str, bytes]) -> list[str]:
-    """The shipped families the document's styles or runs name, in the font table's order."""
-    from briefs.formats.pandoc import W
+def read_parts(members: dict[str, bytes]) -> tuple[list[str], frozenset[str]]:
+    """The shipped families the document's styles or runs name (in the font table's order), and every
+    character of its text (body, notes, headers, footers): each part parsed once."""
+    from briefs.formats.pandoc import W, parse_part
 
     named: set[str] = set()
+    characters: set[str] = set()
     for name, data in members.items():
-        if name.startswith("word/") and name.endswith(".xml") and b"rFonts" in data:
-            for fonts in _xml(data).iter(f"{W}rFonts"):
-                named.update(v for k, v in fonts.attrib.items() if k.endswith(("ascii", "hAnsi")))
-    table = _xml(members["word/fontTable.xml"])
-    listed = [f.get(f"{W}name") for f in table.findall(f"{W}font")]
-    return [f for f in listed if f in named and shipped_face(f, "Regular") is not None]
-
-
-def document_characters(members: dict[str, bytes]) -> frozenset[str]:
-    """Every character of the document's text: body, notes, headers, footers."""
-    from briefs.formats.pandoc import W
-
-    found: set[str] = set()
-    for name, data in members.items():
-        if name.startswith("word/") and name.endswith(".xml") and b"<w:t" in data:
-            for t in _xml(data).iter(f"{W}t"):
-                found.update(t.text or "")
-    return frozenset(found)
+        if not (name.startswith("word/") and name.endswith(".xml")) or (b"rFonts" not in data and b"<w:t" not in data):
+            continue
+        root = parse_part(data)
+        for fonts in root.iter(f"{W}rFonts"):
+            named.update(v for k, v in fonts.attrib.items() if k.endswith(("ascii", "hAnsi")))
+        for t in root.iter(f"{W}t"):
+            characters.update(t.text or "")
+    listed = [f.get(f"{W}name") for f in parse_part(members["word/fontTable.xml"]).findall(f"{W}font")]
+    families = [f for f in listed if f in named and shipped_face(f, "Regular") is not None]
+    return families, frozenset(characters)
 
 
 def embed_fonts(members: dict[str, bytes]) -> None:
     """Embed, in place, every shipped face of every shipped family the document names."""
-    from lxml import etree
+    from lxml import etree  # type: ignore[import-untyped]
 
-    from briefs.formats.pandoc import W
+    from briefs.formats.pandoc import W, parse_part, part_bytes
 
-    families = named_families(members)
-    if not families or "word/fontTable.xml" not in members:
+    if "word/fontTable.xml" not in members:
         return
-    extra = document_characters(members) - EDITING
-    characters = EDITING | extra
-    table = _xml(members["word/fontTable.xml"])
+    families, text = read_parts(members)
+    if not families:
+        return
+    characters = EDITING | text
+    table = parse_part(members["word/fontTable.xml"])
     rels_name = "word/_rels/fontTable.xml.rels"
     rels = (
-        _xml(members[rels_name])
+        parse_part(members[rels_name])
         if rels_name in members
         else etree.Element(f"{{{PACKAGE_RELS}}}Relationships", nsmap={None: PACKAGE_RELS})
     )
@@ -162,13 +144,13 @@ def embed_fonts(members: dict[str, bytes]) -> None:
             embedded.set(f"{W}fontKey", key)
     if not count:
         return
-    members["word/fontTable.xml"] = _bytes(table)
-    members[rels_name] = _bytes(rels)
-    types = _xml(members["[Content_Types].xml"])
+    members["word/fontTable.xml"] = part_bytes(table)
+    members[rels_name] = part_bytes(rels)
+    types = parse_part(members["[Content_Types].xml"])
     if not any(d.get("Extension") == "odttf" for d in types.findall(f"{{{CONTENT_TYPES}}}Default")):
         etree.SubElement(types, f"{{{CONTENT_TYPES}}}Default", {"Extension": "odttf", "ContentType": OBFUSCATED})
-        members["[Content_Types].xml"] = _bytes(types)
-    settings = _xml(members["word/settings.xml"])
+        members["[Content_Types].xml"] = part_bytes(types)
+    settings = parse_part(members["word/settings.xml"])
     if settings.find(f"{W}embedTrueTypeFonts") is None:
         # CT_Settings is a sequence: the flag comes after writeProtection/view/zoom/removePersonalInformation...
         anchor = None
@@ -192,4 +174,4 @@ def embed_fonts(members: dict[str, bytes]) -> None:
             settings.insert(0, flag)
         else:
             anchor.addnext(flag)
-        members["word/settings.xml"] = _bytes(settings)
+        members["word/settings.xml"] = part_bytes(settings)

@@ -311,7 +311,7 @@ def _with_font_substitutes(data: bytes) -> bytes:
 
     from lxml import etree  # type: ignore[import-untyped]
 
-    from briefs.formats.pandoc import W
+    from briefs.formats.pandoc import W, part_bytes
 
     with zipfile.ZipFile(io.BytesIO(data)) as source:
         members = {name: source.read(name) for name in source.namelist()}
@@ -324,7 +324,7 @@ def _with_font_substitutes(data: bytes) -> bytes:
         etree.SubElement(font, f"{W}family", {f"{W}val": family})
         etree.SubElement(font, f"{W}pitch", {f"{W}val": "variable"})
         fonts.insert(position, font)
-    members["word/fontTable.xml"] = etree.tostring(fonts, xml_declaration=True, encoding="UTF-8", standalone=True)
+    members["word/fontTable.xml"] = part_bytes(fonts)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as target:
         for name, content in members.items():

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from briefs.errors import BuildError
 
@@ -73,6 +74,20 @@ def run_pandoc(args: list[str], stdin: bytes = b"", epoch: int = 0) -> bytes:
 
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ufffe\uffff]")
+
+
+def parse_part(data: bytes) -> Any:
+    """One XML part of a DOCX, parsed without entities or network (a reference document is the user's)."""
+    from lxml import etree  # type: ignore[import-untyped]
+
+    return etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
+
+
+def part_bytes(element: Any) -> bytes:
+    """An XML part serialised as Word writes it: declaration, UTF-8, standalone."""
+    from lxml import etree
+
+    return bytes(etree.tostring(element, xml_declaration=True, encoding="UTF-8", standalone=True))
 
 
 def normalized_zip(data: bytes) -> bytes:

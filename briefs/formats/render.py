@@ -367,7 +367,7 @@ class _CompiledTemplates(jinja2.BytecodeCache):
 
 
 def _plain_kind(obj: Any) -> str:
-    """What a template author calls the object: "the dataset's info (info)" rather than a Python class path."""
+    """What a template author calls the object ("the dataset's info"), rather than its Python class path."""
     name = type(obj).__name__
     kinds = {
         "DatasetInfo": "the dataset's info",

@@ -10,7 +10,7 @@ from briefs.compose.fit import context_for, template_path
 from briefs.compose.select import Brief, select
 from briefs.data.yamlfile import read_yaml
 from briefs.errors import InputError, Problem, display_path
-from briefs.formats.render import make_env, render, template_name, unknown_blocks
+from briefs.formats.render import make_env, render, template_name
 from briefs.pipeline.build import Plan
 from briefs.pipeline.limits import time_limit
 
@@ -116,14 +116,17 @@ def _briefs(plan: Plan) -> dict[tuple[str, str], Brief]:
 
 
 def check_templates(plan: Plan) -> None:
-    """Render every planned target's templates (not the PDF layout), so template mistakes surface in `check`."""
+    """Render every planned target's templates (not the PDF layout), so template mistakes surface in `check`.
+
+    A block its layout does not define is refused earlier, by `make_plan` (`dropped_blocks`), for build and
+    check alike.
+    """
     from briefs.formats.references import RenderedChecker, css_file_problems
 
     problems: list[Problem] = []
     dirs = plan.options.dirs
     envs = {fmt: make_env(dirs, fmt) for fmt in ("html", "md")}
     seen: set[tuple[str, str, str]] = set()
-    checked_blocks: set[tuple[str, str]] = set()
     # What a PDF would fetch is refused here as the PDF step's fetcher would, naming its file (issue 19).
     pdf_briefs = {(p.target.dataset, p.target.audience) for p in plan.targets if p.target.fmt == "pdf"}
     fetches = RenderedChecker(dirs)
@@ -136,9 +139,6 @@ def check_templates(plan: Plan) -> None:
         audience = plan.audiences[p.target.audience].audience
         brief = select(plan.datasets[p.target.dataset].dataset, audience)
         name = template_name(dirs, audience.template or audience.id, kind)
-        if (name, kind) not in checked_blocks:
-            checked_blocks.add((name, kind))
-            problems += unknown_blocks(envs[kind], name, template_path(dirs, name))
         try:
             with time_limit(plan.options.time_limit, f"{p.target.dataset}/{p.target.audience} ({kind} template)"):
                 text, unshown = unshown_sections(
