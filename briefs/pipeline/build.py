@@ -429,7 +429,8 @@ def build(
     started = time.perf_counter()
     plan = make_plan(options)  # bad input stops here, before the output folder is touched
     _refuse_links_out_of(options.out_dir)
-    executor = open_executor(options.executor, options.scheduler, options.jobs)  # unreachable: nothing written
+    # An unreachable scheduler is found here: nothing written.
+    executor = open_executor(options.executor, options.scheduler, options.jobs, options.time_limit)
     with output_lock(options.out_dir, options.lock_wait):
         clean_temporaries(options.out_dir)
         refresh_staleness(plan)

@@ -7,12 +7,14 @@ editions, and reports, so outputs never depend on where they were rendered.
 
 - `LocalPool`: ``--jobs N`` forked worker processes, kept for the life of the process so a watch
   loop's workers stay warm (issue 8). Their log records travel to the parent through a queue.
-- `DaskExecutor`: a Dask distributed scheduler (``--executor dask --scheduler tcp://HOST:8786``).
+- a Dask distributed scheduler (``--executor dask --scheduler tcp://HOST:8786``), reached through a
+  client in a process of its own (`briefs.pipeline.dask_relay`: no secret there, plain values back,
+  deadlines on every answer).
   Inputs travel as data: the validated records in each call, and the template folders (templates,
   CSS, fonts) as bytes, written once per worker into a temporary folder named by their content hash.
   A worker needs the same ``briefs`` installed, not the coordinator's file system.
 
-``distributed`` is imported only by `DaskExecutor`: ``pip install -e '.[dask]'``.
+``distributed`` is imported only for a Dask build: ``pip install -e '.[dask]'``.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ if TYPE_CHECKING:  # the pool's modules cost ~20 ms to import; a no-op build nev
     import multiprocessing.queues
     from concurrent.futures import Future, ProcessPoolExecutor
 
-    from distributed import Client
+    from briefs.pipeline.dask_relay import DaskRelay
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +74,7 @@ class Executor(Protocol):
         ...
 
 
-def open_executor(kind: str, scheduler: str | None, jobs: int) -> Executor:
+def open_executor(kind: str, scheduler: str | None, jobs: int, time_limit: float | None = None) -> Executor:
     """The executor a build asked for, ready to use; raises BuildError when a scheduler cannot be reached.
 
     Called before the output folder is touched, so an unreachable scheduler writes nothing.
@@ -80,7 +82,7 @@ def open_executor(kind: str, scheduler: str | None, jobs: int) -> Executor:
     if kind == "dask":
         if not scheduler:
             raise BuildError(f"--executor dask needs --scheduler tcp://HOST:PORT (or {SCHEDULER_ENV})")
-        return DaskExecutor.connect(scheduler)
+        return connect_dask(scheduler, time_limit)
     return LocalPool(jobs)
 
 
@@ -316,13 +318,53 @@ _materialised: dict[str, TemplateDirs] = {}
 _materialise_lock = threading.Lock()
 
 
+def private_folder(under: Path | None = None) -> Path:
+    """This user's folder for bundles: ``briefs-inputs-<uid>`` under the temporary folder, made 0700.
+
+    Refused (BuildError) unless it is a real folder, owned by this user, that no one else may write or
+    list: in a shared ``/tmp`` another user could otherwise plant a bundle, or a symlink to one.
+    """
+    base = (under or Path(tempfile.gettempdir())) / f"briefs-inputs-{os.getuid()}"
+    with contextlib.suppress(FileExistsError):
+        base.mkdir(mode=0o700)
+    info = base.lstat()
+    import stat
+
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise BuildError(
+            f"{base} is not a private folder of this user (owner {info.st_uid}, mode {stat.filemode(info.st_mode)}): "
+            "the worker will not use templates from it"
+        )
+    return base
+
+
+def _holds(folder: Path, bundle: TemplateBundle) -> bool:
+    """Whether ``folder`` holds exactly the bundle's files, byte for byte (no more, no fewer, no links)."""
+    want = {f"{i}/{name}": data for i, (_, files) in enumerate(bundle.roots) for name, data in files}
+    found = set()
+    for path in folder.rglob("*"):
+        rel = path.relative_to(folder).as_posix()
+        if path.is_symlink():
+            return False
+        if path.is_dir() or rel == ".complete":
+            continue
+        if rel not in want or path.read_bytes() != want[rel]:
+            return False
+        found.add(rel)
+    return found == want.keys() and (folder / ".complete").is_file()
+
+
 def materialise(bundle: TemplateBundle, under: Path | None = None) -> TemplateDirs:
-    """The bundle's folders written out on this machine (once per content hash), as a search path."""
+    """The bundle's folders written out on this machine (once per content hash), as a search path.
+
+    A folder already there is used only if it holds the bundle's bytes exactly (`_holds`); otherwise it
+    is written again. ``.complete`` alone is never trusted.
+    """
     with _materialise_lock:
         if bundle.digest in _materialised:
             return _materialised[bundle.digest]
-        base = (under or Path(tempfile.gettempdir())) / "briefs-inputs" / bundle.digest
-        if not (base / ".complete").is_file():
+        base = private_folder(under) / bundle.digest
+        if not (base.is_dir() and not base.is_symlink() and _holds(base, bundle)):
             partial = base.with_name(f"{bundle.digest}.{os.getpid()}.{threading.get_ident()}.partial")
             shutil.rmtree(partial, ignore_errors=True)
             for i, (_, files) in enumerate(bundle.roots):
@@ -331,10 +373,19 @@ def materialise(bundle: TemplateBundle, under: Path | None = None) -> TemplateDi
                     path.parent.mkdir(parents=True, exist_ok=True)
                     path.write_bytes(data)
             (partial / ".complete").write_bytes(b"")
+            if base.is_symlink() or base.exists():
+                stale = base.with_name(f"{bundle.digest}.{os.getpid()}.{threading.get_ident()}.stale")
+                with contextlib.suppress(OSError):
+                    base.rename(stale)
+                shutil.rmtree(stale, ignore_errors=True)
+                with contextlib.suppress(OSError):
+                    stale.unlink()
             try:
                 partial.rename(base)
             except OSError:  # another worker process on this machine wrote the same bytes first
                 shutil.rmtree(partial, ignore_errors=True)
+                if not _holds(base, bundle):
+                    raise BuildError(f"{base} does not hold the templates this build sent") from None
         roots = [base / str(i) for i in range(len(bundle.roots))]
         dirs = TemplateDirs(shipped=roots[-1], user=roots[0] if bundle.has_user else None)
         _materialised[bundle.digest] = dirs
@@ -390,7 +441,10 @@ def render_on_worker(
     if found != expected:
         differ = ", ".join(f"{k} {found.get(k)} (building: {v})" for k, v in expected.items() if found.get(k) != v)
         return BuildError(f"the Dask worker has other versions: {differ}; it would not render the same bytes"), []
-    dirs = materialise(bundle)
+    try:
+        dirs = materialise(bundle)
+    except (BuildError, OSError) as exc:
+        return BuildError(f"on the Dask worker: {exc}"), []
     call = tuple(dirs if isinstance(arg, TemplateDirs) else arg for arg in call)
     labels = {}
     for root, (label, _) in zip(dirs.searched, bundle.roots, strict=True):
@@ -407,102 +461,46 @@ def render_on_worker(
     return _relabel(outcome, labels), collect.records
 
 
-_clients: dict[str, Client] = {}
-"""One connection per scheduler address, kept for the life of the process (a watch loop's rebuilds)."""
+_relays: dict[str, DaskRelay] = {}
+"""One Dask client process per scheduler address, kept for the life of the process (a watch loop's rebuilds)."""
 
 
 def _close_clients() -> None:
-    for client in _clients.values():
+    for relay in _relays.values():
         with contextlib.suppress(Exception):
-            client.close()
-    _clients.clear()
+            relay.close()
+    _relays.clear()
 
 
-@dataclasses.dataclass(frozen=True)
-class DaskExecutor:
-    """A Dask distributed scheduler's workers render the groups; this process writes what they return."""
+def connect_dask(address: str, time_limit: float | None) -> DaskRelay:
+    """The Dask client process for ``address`` (kept, or started); BuildError in one line if it cannot be reached."""
+    try:
+        import distributed  # noqa: F401  # the child imports it too; say so here, once
+    except ImportError:
+        raise BuildError(
+            "--executor dask needs Dask distributed, which is not installed: pip install -e '.[dask]'"
+        ) from None
+    from briefs.pipeline.dask_relay import DaskRelay
 
-    client: Client
-
-    @classmethod
-    def connect(cls, address: str) -> DaskExecutor:
-        """Connect (or reuse the connection) to ``address``; BuildError in one line if it cannot be reached."""
-        try:
-            from distributed import Client
-        except ImportError:
-            raise BuildError(
-                "--executor dask needs Dask distributed, which is not installed: pip install -e '.[dask]'"
-            ) from None
-        client = _clients.get(address)
-        if client is not None and client.status == "running":
-            return cls(client)
-        try:
-            _check_address(address)  # a Client that fails on a malformed one complains again when collected
-            client = Client(address, set_as_default=False)
-        except Exception as exc:  # OSError, TimeoutError, ValueError (a malformed address) and Dask's own
-            why = (str(exc).strip().splitlines() or [""])[0]
-            raise BuildError(
-                f"cannot reach the Dask scheduler at {address}: {type(exc).__name__}: {why}; nothing written"
-            ) from None
-        if not _clients:
-            atexit.register(_close_clients)
-        _clients[address] = client
-        return cls(client)
-
-    def map_groups(self, fn: Callable[..., Any], calls: Mapping[K, tuple[Any, ...]]) -> Iterator[tuple[K, Any]]:
-        """Submit every call (slowest first, as ordered), then hand back each outcome as it arrives."""
-        if not calls:
-            return
-        from distributed import as_completed
-
-        dirs = next(arg for call in calls.values() for arg in call if isinstance(arg, TemplateDirs))
-        bundle = TemplateBundle.of(dirs)
-        # The bundle as a task of its own, not scattered data: if every worker holding it dies, the
-        # scheduler computes it again from the task's arguments.
-        shipped = self.client.submit(_identity, bundle, key=f"briefs-inputs-{bundle.digest}", pure=False)
-        level = logging.getLogger("briefs").getEffectiveLevel()
-        expected = versions()
-        futures = {}
-        for i, (key, call) in enumerate(calls.items()):
-            future = self.client.submit(
-                render_on_worker,
-                fn,
-                shipped,
-                call,
-                level,
-                expected,
-                key=f"briefs-render-{_name(key).replace('/', '-')}-{bundle.digest[:12]}-{os.getpid()}-{i}",
-                retries=RETRIES,
-                priority=len(calls) - i,
-                pure=False,
-            )
-            futures[future] = key
-        try:
-            for future in as_completed(futures, loop=self.client.loop):
-                key = futures[future]
-                try:
-                    outcome, records = future.result()
-                except Exception as exc:  # a worker died too often (KilledWorker), or the task itself failed
-                    yield key, BuildError(f"{_name(key)}: on the Dask cluster: {type(exc).__name__}: {exc}")
-                    continue
-                for record in records:
-                    logging.getLogger(record["name"]).log(record["levelno"], "%s", record["msg"])
-                yield key, outcome
-        finally:
-            for future in futures:
-                future.release()
-            shipped.release()
-
-    def close(self) -> None:
-        """Disconnect from the scheduler (the cluster goes on)."""
-        for address, client in list(_clients.items()):
-            if client is self.client:
-                del _clients[address]
-        with contextlib.suppress(Exception):
-            self.client.close()
+    relay = _relays.get(address)
+    if relay is not None and relay.alive():
+        relay.time_limit = time_limit
+        return relay
+    try:
+        check_address(address)
+    except Exception as exc:  # ValueError for a malformed address, and Dask's own
+        why = (str(exc).strip().splitlines() or [""])[0]
+        raise BuildError(
+            f"cannot reach the Dask scheduler at {address}: {type(exc).__name__}: {why}; nothing written"
+        ) from None
+    relay = DaskRelay(address, time_limit)
+    if not _relays:
+        atexit.register(_close_clients)
+    _relays[address] = relay
+    return relay
 
 
-def _check_address(address: str) -> None:
+def check_address(address: str) -> None:
     """Raise ValueError for an address Dask cannot parse (``tcp://HOST:PORT`` needs its port)."""
     from distributed.comm.addressing import parse_address, parse_host_port
     from distributed.comm.registry import get_backend
