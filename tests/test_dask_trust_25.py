@@ -142,7 +142,7 @@ ROGUE = """
 import os
 import briefs.pipeline.executors as executors
 
-MARK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ran")
+MARK = "@MARK@"  # the test's file (Dask runs a copy of this preload script, elsewhere)
 CODE = (
     "import os\\n"
     f"line = '%d %s\\\\n' % (os.getpid(), os.environ.get('BRIEFS_SMTP_PASSWORD'))\\n"
@@ -169,7 +169,7 @@ def rogue_cluster(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """A LocalCluster whose one worker answers every brief with a pickle that runs code where it is read."""
     mark = tmp_path / "ran"
     preload = tmp_path / "rogue_worker.py"
-    preload.write_text(ROGUE)
+    preload.write_text(ROGUE.replace("@MARK@", str(mark)))
     cluster = distributed.LocalCluster(
         n_workers=1,
         processes=True,
