@@ -76,7 +76,20 @@ class Edition:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Edition:
-        """An edition read back from its file."""
+        """An edition read back from its file; ValueError when it is not one (a damaged or planted file)."""
+        if not isinstance(data, dict):
+            raise ValueError(f"expected a mapping, found {type(data).__name__}")
+        records = data.get("records")
+        if not (
+            isinstance(records, dict)
+            and all(isinstance(kind, dict) for kind in records.values())
+            and all(isinstance(r, dict) for kind in records.values() for r in kind.values())
+        ):
+            raise ValueError("its records are not a mapping of kinds to records")
+        if not isinstance(data.get("input_hash"), str) or not isinstance(data.get("date"), str):
+            raise ValueError("no input_hash or date")
+        if data.get("built") is not None and not isinstance(data["built"], str):
+            raise ValueError("its built date is not a date")
         built = dt.date.fromisoformat(data["built"]) if data.get("built") else None
         return cls(
             int(data["edition"]), dt.date.fromisoformat(data["date"]), str(data["input_hash"]), data["records"], built

@@ -287,7 +287,10 @@ class _FolderLoader(jinja2.FileSystemLoader):
     """
 
     def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
-        source, filename, uptodate = super().get_source(environment, template)
+        try:
+            source, filename, uptodate = super().get_source(environment, template)
+        except UnicodeDecodeError as exc:
+            raise InputError(self._not_utf8(template, exc)) from None
         real = Path(filename).resolve()
         if not any(real.is_relative_to(Path(root).resolve()) for root in self.searchpath):
             raise InputError(
@@ -296,6 +299,19 @@ class _FolderLoader(jinja2.FileSystemLoader):
                 )
             )
         return source, filename, uptodate
+
+    def _not_utf8(self, template: str, exc: UnicodeDecodeError) -> Problem:
+        """Where a template that is not UTF-8 goes wrong, as the data files' loader says it."""
+        pieces = jinja2.loaders.split_template_path(template)
+        for root in self.searchpath:
+            path = Path(root, *pieces)
+            if path.is_file():
+                before = exc.object[: exc.start]
+                line = before.count(b"\n") + 1
+                column = exc.start - (before.rfind(b"\n") + 1) + 1
+                found = exc.object[exc.start]
+                return Problem(display_path(path), line, column, "", f"expected UTF-8 text, found byte 0x{found:02x}")
+        return Problem(display_path(template), None, None, "", f"expected UTF-8 text ({exc.reason})")
 
 
 def make_loader(dirs: TemplateDirs) -> jinja2.BaseLoader:
@@ -543,7 +559,13 @@ def render(env: SandboxedEnvironment, name: str, dirs: TemplateDirs, context: di
     forever), so every exception but the tool's own errors is reported as an input error, in one line.
     """
     try:
-        template = env.get_template(name)
+        try:
+            template = env.get_template(name)
+        except RecursionError as exc:  # compiling a template nested deeper than Python can parse
+            _, filename, _ = env.loader.get_source(env, name) if env.loader is not None else (None, name, None)
+            raise InputError(
+                Problem(_template_file(filename, name, dirs), None, None, "", "template nested too deeply to compile")
+            ) from exc
         out = template.render(context)
         # A Markdown brief starts at its first line: blocks that render nothing leave no blank lines on top.
         return out.lstrip("\n") if name.endswith(".md.j2") else out
@@ -641,7 +663,7 @@ def unknown_blocks(env: Any, name: str, file: str) -> list[Problem]:
             defined |= every
             seen |= {parent}
             parent = next_parent
-    except (jinja2.TemplateError, OSError):
+    except (jinja2.TemplateError, OSError, RecursionError):
         return []  # rendering reports a missing or broken template, with its line
     if not seen - {name}:
         return []  # a page of its own: nothing it defines is dropped

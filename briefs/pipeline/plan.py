@@ -100,7 +100,7 @@ class TemplateGraph:
                 try:
                     ast = self.env.parse(source)
                     refs = [r for r in jinja2.meta.find_referenced_templates(ast) if r is not None]
-                except jinja2.TemplateSyntaxError:
+                except (jinja2.TemplateSyntaxError, RecursionError):
                     pass  # reported when rendering, with file and line
                 if len(_REFERENCES) > 4096:  # a long watch session saves many versions of a template
                     _REFERENCES.clear()
@@ -204,7 +204,28 @@ def load_state(out_dir: Path) -> dict[str, Any]:
     for optional in ("cuts", "seconds"):  # hints only: a damaged one is dropped, never trusted
         if not isinstance(state.get(optional), dict):
             state[optional] = {}
+    damaged = [name for name, entry in state["targets"].items() if not _sound_entry(entry)]
+    for name in damaged:  # its target is rebuilt ("no record of a previous build"); the others stand
+        del state["targets"][name]
+    if damaged:
+        log.warning("%s: ignored the damaged record of %s (built again)", display_path(path), ", ".join(damaged))
     return state
+
+
+def _sound_entry(entry: Any) -> bool:
+    """A target's record as a build writes it: a digest, text-to-text inputs and options, the output's hash."""
+
+    def texts(value: Any) -> bool:
+        return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+
+    return (
+        isinstance(entry, dict)
+        and isinstance(entry.get("digest"), str)
+        and texts(entry.get("inputs", {}))
+        and isinstance(entry.get("options", {}), dict)
+        and all(isinstance(k, str) for k in entry.get("options", {}))
+        and isinstance(entry.get("output", ""), str)
+    )
 
 
 def entry_template(dirs: TemplateDirs, stem: str | None, fmt: str) -> str:
