@@ -372,7 +372,7 @@ def warm(options: Options, briefs: int) -> None:
     for fn, args in tasks:
         fn(*args)
     if options.executor == "local" and options.jobs > 1 and briefs > 1:
-        LocalPool(options.jobs).warm(tasks)
+        LocalPool(options.jobs).warm(tasks, briefs)
 
 
 def _refuse_links_out_of(out_dir: Path) -> None:

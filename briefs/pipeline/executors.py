@@ -89,9 +89,9 @@ def open_executor(kind: str, scheduler: str | None, jobs: int, time_limit: float
 # --- this machine: a kept pool of forked worker processes ---------------------------------------------
 
 _pools: dict[int, ProcessPoolExecutor] = {}
-"""One pool per --jobs value, kept for the life of the process: a watch loop's workers stay warm
-(WeasyPrint imported, fonts loaded) from one rebuild to the next (issue 8). Keyed by --jobs, not by
-how many briefs are stale, so a process forks its workers once."""
+"""The kept pool, by its size, for the life of the process: a watch loop's workers stay warm
+(WeasyPrint imported, fonts loaded) from one rebuild to the next (issue 8). A pool is as big as the
+first build that needed it (at most --jobs): a later build with fewer briefs due reuses it."""
 
 _log_pipe: _LogPipe | None = None
 
@@ -153,23 +153,59 @@ def _shutdown_pools() -> None:
         _log_pipe = None
 
 
-def _pool(workers: int) -> ProcessPoolExecutor:
-    global _log_pipe
-    if workers not in _pools:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+MAX_JOBS_PER_CPU = 4
+"""``--jobs`` above this many per CPU is cut to it: past it each worker only waits for a CPU (and forks cost memory)."""
 
-        context = multiprocessing.get_context("fork")
-        if _log_pipe is None:
-            # Left to garbage collection at interpreter teardown, a pool's clean-up fails noisily.
-            atexit.register(_shutdown_pools)
-            _log_pipe = _LogPipe(context)
-        # fork: a worker starts in milliseconds with briefs imported; each imports WeasyPrint itself on
-        # its first PDF, in parallel with the others.
-        _pools[workers] = ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(), _log_pipe.queue)
-        )
+
+def workers_for(jobs: int, due: int) -> int:
+    """How many worker processes ``--jobs jobs`` needs for ``due`` calls: never more than the calls, nor the cap."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    cap = MAX_JOBS_PER_CPU * max(1, cpus)
+    if jobs > cap and not _warned_cap:
+        _warned_cap.append(jobs)
+        log.warning("--jobs %d is more than %d per CPU on this machine; using at most %d", jobs, MAX_JOBS_PER_CPU, cap)
+    return max(1, min(jobs, cap, due))
+
+
+_warned_cap: list[int] = []
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    """A kept pool of at least ``workers`` processes: the smallest kept one that is big enough, or a new one.
+
+    A fork pool starts all its workers at once, so a pool is made as big as the calls due, not as
+    ``--jobs``; a bigger one replaces the smaller ones.
+    """
+    global _log_pipe
+    for size in sorted(_pools):
+        if size >= workers:
+            return _pools[size]
+    for size in list(_pools):
+        _pools.pop(size).shutdown(wait=True, cancel_futures=True)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("fork")
+    if _log_pipe is None:
+        # Left to garbage collection at interpreter teardown, a pool's clean-up fails noisily.
+        atexit.register(_shutdown_pools)
+        _log_pipe = _LogPipe(context)
+    # fork: a worker starts in milliseconds with briefs imported; each imports WeasyPrint itself on
+    # its first PDF, in parallel with the others.
+    _pools[workers] = ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(), _log_pipe.queue)
+    )
     return _pools[workers]
+
+
+def _drop(pool: ProcessPoolExecutor) -> None:
+    """Forget a pool whose worker died (the next build starts a new one)."""
+    for size, kept in list(_pools.items()):
+        if kept is pool:
+            del _pools[size]
 
 
 def _start_worker(parent: int, records: multiprocessing.queues.SimpleQueue[Any]) -> None:
@@ -231,7 +267,7 @@ class LocalPool:
         brief (a watch rebuild after an edit to one audience) renders here, where WeasyPrint is already
         warm. A worker that dies costs the calls it had; the next build starts a new pool.
         """
-        workers = min(self.jobs, len(calls))
+        workers = workers_for(self.jobs, len(calls))
         if workers <= 1:
             for key, call in calls.items():
                 yield key, fn(*call)
@@ -239,7 +275,7 @@ class LocalPool:
         from concurrent.futures import as_completed
         from concurrent.futures.process import BrokenProcessPool
 
-        pool = _pool(self.jobs)
+        pool = _pool(workers)
         task = _task(fn)
         futures: dict[Future[Any], K] = {pool.submit(task, *call): key for key, call in calls.items()}
         for future in as_completed(futures):
@@ -247,7 +283,7 @@ class LocalPool:
             try:
                 yield key, future.result()
             except BrokenProcessPool:
-                _pools.pop(self.jobs, None)
+                _drop(pool)
                 yield key, BuildError(f"{_name(key)}: the worker process rendering it died")
             except Exception as exc:  # an outcome that could not be sent back (pickling) fails its call only
                 yield key, BuildError(f"{_name(key)}: {type(exc).__name__}: {exc}")
@@ -258,27 +294,29 @@ class LocalPool:
         """``fn`` over ``folders`` in the pool, in order (loading many datasets); here if the pool had died."""
         from concurrent.futures.process import BrokenProcessPool
 
+        workers = workers_for(self.jobs, len(folders))
+        pool = _pool(workers)
         try:
-            chunks = max(1, len(folders) // (self.jobs * 4))
-            return list(_pool(self.jobs).map(_task(fn), folders, chunksize=chunks))
+            chunks = max(1, len(folders) // (workers * 4))
+            return list(pool.map(_task(fn), folders, chunksize=chunks))
         except BrokenProcessPool:  # a worker died since the last build (killed, out of memory): load here
-            _pools.pop(self.jobs, None)
+            _drop(pool)
             log.info("the worker processes had died; loading the datasets here")
             return list(map(fn, folders))
 
-    def warm(self, tasks: Iterable[tuple[Callable[..., Any], tuple[Any, ...]]]) -> None:
-        """Start each task once per worker, most likely, without waiting (a watcher's warm-up)."""
-        pool = _pool(self.jobs)
+    def warm(self, tasks: Iterable[tuple[Callable[..., Any], tuple[Any, ...]]], due: int | None = None) -> None:
+        """Start each task once per worker, most likely, without waiting (a watcher's warm-up for ``due`` briefs)."""
+        workers = workers_for(self.jobs, self.jobs if due is None else due)
+        pool = _pool(workers)
         listed = list(tasks)
-        for _ in range(self.jobs):  # each takes ~0.6 s, so each worker most likely takes one round
+        for _ in range(workers):  # each takes ~0.6 s, so each worker most likely takes one round
             for fn, args in listed:
                 pool.submit(_task(fn), *args)
 
     def close(self) -> None:
         """Stop this pool's workers (they are otherwise kept until the process ends)."""
-        pool = _pools.pop(self.jobs, None)
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        for size in list(_pools):
+            _pools.pop(size).shutdown(wait=True, cancel_futures=True)
 
 
 def _name(key: object) -> str:

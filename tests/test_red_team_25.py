@@ -1,0 +1,110 @@
+"""Issue 25's low findings: damaged records, templates that are not UTF-8 or nest too deep, --jobs 200.
+
+Each test reproduces what the red team did and failed before its fix.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from briefs.pipeline import executors
+from tests.conftest import RunCli, write_tree
+
+
+@pytest.fixture
+def built(mini_data: Path, tmp_path: Path, run_cli: RunCli) -> Path:
+    out = tmp_path / "out"
+    code, _, stderr = run_cli("--data", mini_data, "--out", out, "--format", "md")
+    assert code == 0, stderr
+    return out
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda t: t.__setitem__("mini/desk.md", "x"),
+        lambda t: t.__setitem__("mini/desk.md", ["a"]),
+        lambda t: t["mini/desk.md"].__setitem__("inputs", 5),
+        lambda t: t["mini/desk.md"].__setitem__("inputs", {"data/mini/records.yaml": [1]}),
+        lambda t: t["mini/desk.md"].__setitem__("digest", None),
+        lambda t: t["mini/desk.md"].__setitem__("options", [1]),
+        lambda t: t["mini/desk.md"].__setitem__("output", 7),
+    ],
+)
+def test_a_damaged_state_entry_rebuilds_its_brief_and_breaks_nothing(
+    damage: object, built: Path, mini_data: Path, run_cli: RunCli
+) -> None:
+    state_file = built / ".briefs" / "state.json"
+    state = json.loads(state_file.read_text())
+    damage(state["targets"])  # type: ignore[operator]
+    state_file.write_text(json.dumps(state))
+    (built / ".briefs" / "noop.json").unlink(missing_ok=True)
+    for _ in range(2):  # the first build repairs the record; the second finds everything up to date
+        code, stdout, stderr = run_cli("--data", mini_data, "--out", built, "--format", "md")
+        assert code == 0, stderr
+    assert "0 built, 4 up to date" in stdout
+    code, _, stderr = run_cli("list", "--data", mini_data, "--out", built, "--format", "md")
+    assert code == 0, stderr
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"x"',
+        "[1]",
+        '{"edition": 1, "date": "2022-06-30", "input_hash": "x", "records": {"events": {"flood": 5}}}',
+        '{"edition": 1, "date": 5, "input_hash": "x", "records": {}}',
+        "{not json",
+    ],
+)
+def test_a_damaged_edition_file_is_ignored_with_a_warning(
+    text: str, built: Path, mini_data: Path, run_cli: RunCli
+) -> None:
+    edition = built / "mini" / ".editions" / "desk" / "0001.json"
+    edition.write_text(text)
+    code, _, stderr = run_cli("--data", mini_data, "--out", built, "--format", "md", "--force")
+    assert code == 0, stderr
+    assert "0001.json: unreadable edition, ignored" in stderr and "Traceback" not in stderr
+
+
+@pytest.mark.parametrize("command", ["build", "check"])
+def test_a_template_that_is_not_utf8_is_named_with_line_and_column(
+    command: str, mini_data: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    templates = tmp_path / "tpl"
+    (templates / "audiences").mkdir(parents=True)
+    (templates / "audiences" / "desk.md.j2").write_bytes(b'{% include "part.md.j2" %}\n')
+    (templates / "part.md.j2").write_bytes(b"fine\nCaf\xe9 {{ info.title }}\n")
+    out = tmp_path / "out"
+    code, _, stderr = run_cli(command, "--data", mini_data, "--templates", templates, "--out", out)
+    assert code == 2, stderr
+    assert f"{templates}/part.md.j2:2:4: expected UTF-8 text, found byte 0xe9" in stderr
+    assert not (out / "mini").exists()
+
+
+@pytest.mark.parametrize("command", ["build", "check"])
+def test_a_template_nested_too_deep_to_compile_is_named(
+    command: str, mini_data: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    deep = "x\n{{ " + "(" * 3000 + "1" + ")" * 3000 + " }}\n"
+    templates = write_tree(tmp_path / "tpl", {"audiences/desk.md.j2": deep})
+    out = tmp_path / "out"
+    code, _, stderr = run_cli(command, "--data", mini_data, "--templates", templates, "--out", out)
+    assert code == 2, stderr
+    assert f"{templates}/audiences/desk.md.j2" in stderr and "nested too deeply" in stderr
+    assert "RecursionError" not in stderr
+
+
+def test_jobs_200_forks_no_more_workers_than_briefs(mini_data: Path, tmp_path: Path, run_cli: RunCli) -> None:
+    executors._shutdown_pools()
+    try:
+        code, _, stderr = run_cli("--data", mini_data, "--out", tmp_path / "out", "--format", "md", "--jobs", "200")
+        assert code == 0, stderr
+        assert executors._pools and max(executors._pools) <= 4  # mini has four briefs
+        assert all(len(pool._processes) <= 4 for pool in executors._pools.values())  # type: ignore[attr-defined]
+        assert "--jobs 200 is more than 4 per CPU" in stderr
+    finally:
+        executors._shutdown_pools()
