@@ -465,7 +465,13 @@ def _run_check(args: argparse.Namespace) -> int:
     from briefs.pipeline.check import check_templates, empty_sections
 
     plan = make_plan(_options(args))
+    from briefs.errors import InputError
+    from briefs.formats.docx import reference_problems
 
+    # A build reads reference documents only for --format docx; check reads them always.
+    broken = reference_problems(plan.options.dirs, [a.audience for a in plan.audiences.values()], (), every=True)
+    if broken:
+        raise InputError(broken)
     check_templates(plan)
     from briefs.data.load import dataset_warnings
 

@@ -679,7 +679,7 @@ def test_a_broken_reference_document_is_bad_input(
     out = tmp_path / "out"
     code, _, err = run_cli("--data", mini_data, "--templates", templates, "--out", out, "--format", "docx")
     assert code == 2
-    assert f"mine{REFERENCE_SUFFIX}: expected a Word .docx, found" in err
+    assert f"mine{REFERENCE_SUFFIX}: reference document: expected a Word .docx, found" in err
     assert not (out / "mini" / "mine.docx").exists()
 
 

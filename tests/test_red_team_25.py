@@ -108,3 +108,45 @@ def test_jobs_200_forks_no_more_workers_than_briefs(mini_data: Path, tmp_path: P
         assert "--jobs 200 is more than 4 per CPU" in stderr
     finally:
         executors._shutdown_pools()
+
+
+def _reference(path: Path, replace: dict[str, bytes] | None = None, pad: int = 0) -> Path:
+    """The shipped desk reference document, with parts replaced or padded (deflated: a bomb stays small)."""
+    import zipfile
+
+    shipped = Path(__file__).parent.parent / "templates" / "audiences" / "desk.reference.docx"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(shipped) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name in source.namelist():
+            data = (replace or {}).get(name, source.read(name))
+            target.writestr(name, data + b" " * pad if name == "word/styles.xml" else data)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        (lambda p: _reference(p, pad=17 << 20), "holds more than 16 MB uncompressed"),
+        (lambda p: p.write_bytes(b"PK\x03\x04garbage") and p, "damaged or unreadable zip"),
+        (lambda p: _reference(p, {"word/styles.xml": b"<w:styles garbage"}), "word/styles.xml is not well-formed XML"),
+        (lambda p: _reference(p, {"word/styles.xml": b"<x>not styles</x>"}), "expected a w:styles element"),
+    ],
+)
+def test_a_broken_reference_document_is_named_and_blocks_only_word(
+    make: object, says: str, mini_data: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    templates = tmp_path / "tpl"
+    reference = templates / "audiences" / "desk.reference.docx"
+    reference.parent.mkdir(parents=True)
+    make(reference)  # type: ignore[operator]
+    out = tmp_path / "out"
+    for argv in (("check",), ("build", "--format", "docx")):
+        code, _, stderr = run_cli(*argv, "--data", mini_data, "--templates", templates, "--out", out)
+        assert code == 2, stderr
+        assert f"{reference}: reference document: " in stderr and says in stderr, stderr
+        assert "pandoc" not in stderr
+    assert not out.exists()
+    # The PDF and Markdown do not read it: they build.
+    code, _, stderr = run_cli("--data", mini_data, "--templates", templates, "--out", out, "--audience", "desk")
+    assert code == 0, stderr
+    assert (out / "mini" / "desk.pdf").is_file() and (out / "mini" / "desk.md").is_file()

@@ -27,6 +27,8 @@ from briefs.formats.docx_fonts import embed_fonts, shipped_face
 from briefs.formats.pandoc import BOX_STYLE, CONTROL, W, parse_part, part_bytes, property_text, run_pandoc, zip_members
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
     from docx.document import Document
     from docx.text.paragraph import Paragraph
 
@@ -96,6 +98,82 @@ def reference_file(dirs: TemplateDirs, stem: str) -> Path | None:
     return None
 
 
+REFERENCE_LIMIT = 16 << 20
+"""The most a reference document may hold uncompressed, all parts together (the shipped ones hold ~0.3 MB)."""
+
+
+def read_reference(path: Path) -> dict[str, bytes]:
+    """A user's reference document's parts, read within `REFERENCE_LIMIT` and checked; InputError naming it.
+
+    The parts are read here, never by pandoc from the user's file: a zip's declared sizes may lie, so
+    each part is read at most up to what is left of the limit (a zip bomb stops there), and every XML
+    part must parse (without entities or network) so that a broken one is named here, not blamed on pandoc.
+    """
+    where = display_path(path)
+
+    def problem(message: str) -> InputError:
+        return InputError(Problem(where, None, None, "", f"reference document: {message}"))
+
+    members: dict[str, bytes] = {}
+    left = REFERENCE_LIMIT
+    try:
+        with zipfile.ZipFile(path) as z:
+            for item in z.infolist():
+                if item.is_dir():
+                    continue
+                with z.open(item) as part:
+                    data = part.read(left + 1)
+                left -= len(data)
+                if left < 0:
+                    raise problem(f"holds more than {REFERENCE_LIMIT >> 20} MB uncompressed; expected a Word .docx")
+                members[item.filename] = data
+    except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, ValueError) as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise problem(f"expected a Word .docx, found a damaged or unreadable zip ({exc})") from None
+    missing = sorted({"word/styles.xml", "word/document.xml", "[Content_Types].xml"} - members.keys())
+    if missing:
+        raise problem(f"expected a Word .docx, found a zip without {', '.join(missing)}")
+    roots = {"word/styles.xml": f"{W}styles", "word/document.xml": f"{W}document"}
+    for name, data in members.items():
+        if name.endswith((".xml", ".rels")):
+            try:
+                root = parse_part(data)
+            except Exception as exc:  # lxml's XMLSyntaxError, or a part that is not text at all
+                raise problem(f"{name} is not well-formed XML ({_first_line(str(exc))})") from None
+            if name in roots and root.tag != roots[name]:
+                want = roots[name].rpartition("}")[2]
+                raise problem(f"{name} is not a Word part: expected a w:{want} element, found {root.tag!r}")
+    return members
+
+
+def _first_line(text: str) -> str:
+    return (text.strip().splitlines() or [""])[0][:200]
+
+
+def reference_problems(
+    dirs: TemplateDirs, audiences: Iterable[Audience], formats: Sequence[str], every: bool = False
+) -> list[Problem]:
+    """Each reference document an audience building Word would use, checked before anything is written.
+
+    An audience builds Word when ``--format docx`` asks for it, or, with no ``--format``, when its
+    ``formats`` list it; `check` passes ``every=True`` to check them all.
+    """
+    problems: list[Problem] = []
+    seen: set[Path] = set()
+    for audience in audiences:
+        if not every and "docx" not in (formats or audience.formats):
+            continue
+        try:
+            path = reference_file(dirs, audience.template or audience.id)
+            if path is not None and path not in seen:
+                seen.add(path)
+                read_reference(path)
+        except InputError as exc:
+            problems += exc.problems
+    return problems
+
+
 def render_docx(md_text: str, *, audience: Audience, info: DatasetInfo, date: dt.date, dirs: TemplateDirs) -> bytes:
     """The Markdown brief as a DOCX in the audience's house style; the same input always gives the same bytes."""
     epoch = int(dt.datetime(date.year, date.month, date.day, tzinfo=dt.UTC).timestamp())
@@ -107,21 +185,13 @@ def render_docx(md_text: str, *, audience: Audience, info: DatasetInfo, date: dt
 
             reference = Path(tmp) / "reference.docx"
             reference.write_bytes(reference_docx(audience))
-        elif not _is_word_document(reference):
-            found = "a zip without word/styles.xml" if zipfile.is_zipfile(reference) else "not a zip file"
-            raise InputError(Problem(display_path(reference), None, None, "", f"expected a Word .docx, found {found}"))
+        else:  # pandoc reads a checked copy, never the user's file (`read_reference`)
+            checked = Path(tmp) / "reference.docx"
+            checked.write_bytes(zip_members(read_reference(reference)))
+            reference = checked
         args = ["-f", PANDOC_READER, "-t", "docx", "--sandbox", f"--reference-doc={reference}", "-o", "-"]
         raw = run_pandoc(args, drop_notes_heading(strip_front_matter(md_text)).encode("utf-8"), epoch)
     return finish(raw, audience=audience, info=info, date=date)
-
-
-def _is_word_document(path: Path) -> bool:
-    """Whether ``path`` is a zip with the parts pandoc takes from a reference document."""
-    try:
-        with zipfile.ZipFile(path) as z:
-            return {"word/styles.xml", "word/document.xml"} <= set(z.namelist())
-    except (OSError, zipfile.BadZipFile):
-        return False
 
 
 def finish(raw: bytes, *, audience: Audience, info: DatasetInfo, date: dt.date) -> bytes:

@@ -225,6 +225,9 @@ def make_plan(options: Options) -> Plan:
         problems += exc.problems
     problems += missing_templates(options.dirs, audiences)
     problems += dropped_blocks(options.dirs, audiences)  # as `check`: a misspelt block would vanish in silence
+    from briefs.formats.docx import reference_problems  # a broken reference document is named before any render
+
+    problems += reference_problems(options.dirs, [a.audience for a in audiences.values()], options.formats)
 
     problems += distribution_problems(audiences)
     if datasets and audiences:  # a record limited to audiences that do not exist or do not show it (issue 24)
