@@ -150,3 +150,38 @@ def test_a_broken_reference_document_is_named_and_blocks_only_word(
     code, _, stderr = run_cli("--data", mini_data, "--templates", templates, "--out", out, "--audience", "desk")
     assert code == 0, stderr
     assert (out / "mini" / "desk.pdf").is_file() and (out / "mini" / "desk.md").is_file()
+
+
+SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="10" height="10">\n'
+    '<image xlink:href="file:///etc/hostname" width="10" height="10"/>\n</svg>\n'
+)
+
+
+@pytest.mark.parametrize("command", ["build", "check"])
+@pytest.mark.parametrize("attack", ["svg", "data-css", "data-svg"])
+def test_what_an_svg_or_a_data_document_fetches_in_turn_is_refused(
+    attack: str, command: str, mini_data: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    """An SVG's own images are drawn when the PDF is written, after layout; a data: stylesheet can @import."""
+    import base64
+
+    templates = tmp_path / "tpl"
+    if attack == "svg":
+        write_tree(templates, {"img/logo.svg": SVG})
+        tag = f'<img src="{(templates / "img" / "logo.svg").resolve().as_uri()}" width="40">'
+        where = f"{templates}/img/logo.svg" if command == "check" else f"{templates}/audiences/desk.html.j2"
+    elif attack == "data-css":
+        tag = '<link rel="stylesheet" href="data:text/css,@import%20url(file:///etc/hostname);">'
+        where = f"{templates}/audiences/desk.html.j2"
+    else:
+        tag = f'<img src="data:image/svg+xml;base64,{base64.b64encode(SVG.encode()).decode()}" width="40">'
+        where = f"{templates}/audiences/desk.html.j2"
+    layout = '{% extends "base/layout.html.j2" %}\n{% block masthead %}' + tag + "{{ super() }}{% endblock %}\n"
+    write_tree(templates, {"audiences/desk.html.j2": layout})
+    out = tmp_path / "out"
+    argv = ("--data", mini_data, "--templates", templates, "--out", out, "--audience", "desk")
+    code, _, stderr = run_cli(command, *argv)
+    assert code == 2, stderr
+    assert where in stderr and "refused to fetch 'file:///etc/hostname': outside the template folders" in stderr
+    assert not (out / "mini" / "desk.pdf").exists()

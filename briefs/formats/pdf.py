@@ -230,6 +230,8 @@ def render_pdf(
             else:
                 os.environ["SOURCE_DATE_EPOCH"] = before
         assert data is not None
+        if refused:  # drawn only when writing: an SVG's own images, refused by the same fetcher
+            raise InputError([Problem(template_file, None, None, "", r) for r in dict.fromkeys(refused)])
         return bytes(data)
 
     return RenderedPdf(len(document.pages), write, last_page_room(document))

@@ -10,6 +10,7 @@ the file and line that holds it (issue 19).
 
 from __future__ import annotations
 
+import base64
 import functools
 import logging
 from collections.abc import Iterable, Iterator
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import unquote, urljoin
 
 import tinycss2
 
@@ -141,7 +142,7 @@ def html_references(html: str) -> list[Reference]:
     return parser.found
 
 
-def refusal(ref: Reference, base_uri: str, roots: tuple[Path, ...]) -> str | None:
+def refusal(ref: Reference, base_uri: str, roots: tuple[Path, ...], depth: int = 0) -> str | None:
     """Why the locked fetcher would refuse ``ref`` (the same words), or None if it would serve it."""
     url = ref.url.strip()
     if not url or url.startswith("#"):
@@ -149,11 +150,40 @@ def refusal(ref: Reference, base_uri: str, roots: tuple[Path, ...]) -> str | Non
     if ref.attachment:
         return ATTACHMENT.format(url=repr(url))
     if url.startswith("data:"):
-        return None
+        return _data_refusal(url, base_uri, roots, depth)
     try:
         _allowed_path(urljoin(base_uri, url), roots)
     except FetchRefusedError as exc:
         return str(exc)
+    return None
+
+
+MAX_NESTING = 4
+"""How deep `refusal` follows ``data:`` documents inside ``data:`` documents (WeasyPrint follows every level)."""
+
+
+def _data_refusal(url: str, base_uri: str, roots: tuple[Path, ...], depth: int) -> str | None:
+    """What a ``data:`` stylesheet or SVG would fetch in turn, judged as the fetcher judges it."""
+    header, comma, payload = url[5:].partition(",")
+    if not comma:
+        return None
+    media = header.split(";")[0].strip().lower()
+    if media not in ("text/css", "image/svg+xml", "text/html", "application/xhtml+xml"):
+        return None  # an image or a font: fetches nothing more
+    if depth >= MAX_NESTING:
+        return f"refused a data: {media} nested more than {MAX_NESTING} deep"
+    try:
+        if ";base64" in header.lower():
+            text = base64.b64decode(unquote(payload), validate=False).decode("utf-8", "replace")
+        else:
+            text = unquote(payload)
+    except ValueError:
+        return None  # WeasyPrint cannot read it either
+    refs = css_references(text) if media == "text/css" else html_references(text)
+    for ref in refs:
+        why = refusal(ref, base_uri, roots, depth + 1)
+        if why is not None:
+            return f"in a data: {media.split('/')[1]}: {why}"
     return None
 
 
@@ -214,6 +244,27 @@ def css_file_problems(dirs: TemplateDirs) -> list[Problem]:
                 why = refusal(ref, base_uri(dirs), roots)
                 if why is not None:
                     problems.append(Problem(display_path(path), ref.line, ref.column, "", why))
+    return problems
+
+
+def svg_file_problems(dirs: TemplateDirs) -> list[Problem]:
+    """Every SVG file in the template folders: what it would fetch in turn (WeasyPrint draws it when writing)."""
+    roots = tuple(r.resolve() for r in dirs.searched)
+    problems = []
+    for root in dirs.searched:
+        for path in sorted(root.rglob("*.svg")):
+            try:
+                text = read_limited(path, MAX_ASSET_BYTES).decode("utf-8", "replace")
+            except OSError as exc:
+                problems.append(Problem(display_path(path), None, None, "", f"cannot read the image: {exc.strerror}"))
+                continue
+            for ref in html_references(text):
+                why = refusal(ref, path.resolve().as_uri(), roots)
+                if why is not None:
+                    index = text.find(ref.url)
+                    line = text.count("\n", 0, index) + 1 if index >= 0 else None
+                    column = index - (text.rfind("\n", 0, index) + 1) + 1 if index >= 0 else None
+                    problems.append(Problem(display_path(path), line, column, "", why))
     return problems
 
 

@@ -121,7 +121,7 @@ def check_templates(plan: Plan) -> None:
     A block its layout does not define is refused earlier, by `make_plan` (`dropped_blocks`), for build and
     check alike.
     """
-    from briefs.formats.references import RenderedChecker, css_file_problems
+    from briefs.formats.references import RenderedChecker, css_file_problems, svg_file_problems
 
     problems: list[Problem] = []
     dirs = plan.options.dirs
@@ -153,6 +153,6 @@ def check_templates(plan: Plan) -> None:
         if kind == "html" and key[:2] in pdf_briefs:
             problems += fetches.problems(text, template_path(dirs, name))
     if pdf_briefs:
-        problems += css_file_problems(dirs)
+        problems += css_file_problems(dirs) + svg_file_problems(dirs)
     if problems:
         raise InputError(sorted(set(problems), key=str))
