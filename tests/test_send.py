@@ -777,3 +777,64 @@ def test_a_refused_login_stops_the_run_at_once(
     assert said in err and "stopped, not tried again" in err, err
     assert "wrong-password" not in out + err
     assert {e["state"] for e in site.log()} == {"failed"}  # the next run tries again, once
+
+
+# --- a build and a send on one output folder (issue 25) --------------------------------------------------------
+
+
+def test_a_builds_sweep_never_takes_a_live_senders_temporary_file(
+    site: Site, smtp: tuple[Handler, int], run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between send's write of its log and the rename into place, a build sweeps the folder (it holds
+    another lock): the sweep used to delete the temporary file, send crashed, and the log said
+    "sending", so the next send mailed everyone again."""
+    import os as real_os
+
+    from briefs.pipeline import output
+
+    handler, _ = smtp
+    assert site.build(run_cli)[0] == 0
+    real_fsync = real_os.fsync
+
+    def fsync_after_a_sweep(fd: int) -> None:
+        output.clean_temporaries(site.out)  # what `build` does first, while this send writes
+        real_fsync(fd)
+
+    monkeypatch.setattr(output.os, "fsync", fsync_after_a_sweep)
+    code, stdout, stderr = site.send(run_cli)
+    monkeypatch.setattr(output.os, "fsync", real_fsync)
+    assert code == 0, stderr
+    assert "3 sent" in stdout and len(handler.messages) == 3
+    assert {e["state"] for e in site.log()} == {"sent"}
+    code, stdout, _ = site.send(run_cli)
+    assert code == 0 and "0 sent, 3 already sent" in stdout and len(handler.messages) == 3
+
+
+def test_a_dead_writers_temporary_file_is_swept(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from briefs.pipeline import output
+
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = int(done.stdout)
+    folder = tmp_path / "out" / ".briefs"
+    folder.mkdir(parents=True)
+    orphan = folder / f".state.json.{dead}.k2j3.tmp"
+    mine = folder / f".state.json.{os.getpid()}.a8x1.tmp"
+    for path in (orphan, mine):
+        path.write_text("{}")
+    output.clean_temporaries(tmp_path / "out")
+    assert not orphan.exists() and mine.exists()
+
+
+def test_send_refuses_a_symlinked_briefs_folder(site: Site, smtp: tuple[Handler, int], run_cli: RunCli) -> None:
+    handler, _ = smtp
+    assert site.build(run_cli)[0] == 0
+    elsewhere = site.out.parent / "elsewhere"
+    (site.out / ".briefs").rename(elsewhere)
+    (site.out / ".briefs").symlink_to(elsewhere)
+    code, _, stderr = site.send(run_cli)
+    assert code == 1, stderr
+    assert "symlinks lead out of the output folder" in stderr and "nothing sent" in stderr
+    assert handler.messages == []

@@ -40,7 +40,7 @@ from briefs.deliver.mail import (
 from briefs.errors import BuildError, display_path
 from briefs.formats.render import format_date, prose_html
 from briefs.pipeline.editions import editions_folder, history, read_edition
-from briefs.pipeline.output import output_lock, write_atomic
+from briefs.pipeline.output import output_lock, refuse_links_out_of, write_atomic
 
 if TYPE_CHECKING:
     from briefs.pipeline.build import Options, Plan
@@ -278,6 +278,7 @@ def send(
             progress(result)
 
     out_dir = options.out_dir
+    refuse_links_out_of(out_dir, "send")  # the delivery log and its lock live under out/.briefs
     with send_lock(out_dir, lock_wait):
         deliveries = DeliveryLog(out_dir)
         with output_lock(out_dir, lock_wait):  # no build writes editions or outputs while they are read
@@ -325,5 +326,11 @@ def _deliver(mailer: Mailer, deliveries: DeliveryLog, letter: Letter, recipient:
     except BuildError as exc:  # the same for every message (login, certificate): stop, the log says why
         deliveries.record(entry, "failed", str(exc))
         raise
-    deliveries.record(entry, "sent")
+    try:
+        deliveries.record(entry, "sent")
+    except OSError as exc:  # it went out, but the log cannot say so: stop before sending more of the same kind
+        raise BuildError(
+            f"{display_path(deliveries.path)}: cannot record that {letter.name} reached {recipient} "
+            f"({exc.strerror or exc}); stopped. The next send mails it again with the same Message-ID"
+        ) from exc
     return SendResult(letter.name, recipient, "sent")

@@ -40,7 +40,7 @@ from briefs.pipeline.editions import plan_edition
 from briefs.pipeline.executors import EXECUTORS, LocalPool, open_executor
 from briefs.pipeline.fastpath import STATE_DIR, STATE_FILE, fingerprint, forget, record_bytes, record_path, summary_line
 from briefs.pipeline.limits import DEFAULT_SECONDS
-from briefs.pipeline.output import clean_temporaries, output_lock, write_atomic
+from briefs.pipeline.output import clean_temporaries, output_lock, refuse_links_out_of, write_atomic
 from briefs.pipeline.plan import (
     FileHasher,
     Stamp,
@@ -378,27 +378,6 @@ def warm(options: Options, briefs: int) -> None:
         LocalPool(options.jobs).warm(tasks, briefs)
 
 
-def _refuse_links_out_of(out_dir: Path) -> None:
-    """Refuse to build when a symlink inside ``out_dir`` leads out of it: nothing is written outside --out.
-
-    Outputs, the state file, the lock file and edition records all live under ``out_dir``; a link
-    planted there (``output/.briefs -> ~``) would send a write elsewhere, or let the lock truncate a file.
-    """
-    if not out_dir.is_dir():
-        return
-    root = out_dir.resolve()
-    leaks = []
-    for folder, dirs, files in os.walk(out_dir):
-        for name in (*dirs, *files):
-            path = Path(folder, name)
-            if path.is_symlink() and not path.resolve().is_relative_to(root):
-                leaks.append(f"{display_path(path)} -> {path.resolve()}")
-    if leaks:
-        raise BuildError(
-            f"{display_path(out_dir)}: symlinks lead out of the output folder ({'; '.join(leaks[:5])}); nothing written"
-        )
-
-
 def _write_refused(path: Path, out_dir: Path, data: bytes) -> str | None:
     """Write one output atomically; say why not instead of raising, so one bad path costs only its target.
 
@@ -431,7 +410,7 @@ def build(
     """Rebuild every stale target; write nothing if any input is bad. Raises InputError for bad input."""
     started = time.perf_counter()
     plan = make_plan(options)  # bad input stops here, before the output folder is touched
-    _refuse_links_out_of(options.out_dir)
+    refuse_links_out_of(options.out_dir)
     # An unreachable scheduler is found here: nothing written.
     executor = open_executor(options.executor, options.scheduler, options.jobs, options.time_limit)
     with output_lock(options.out_dir, options.lock_wait):
