@@ -51,6 +51,19 @@ def _open_regular(path: Path) -> int:
     return fd
 
 
+RECORD_LIMIT = 64 << 20
+"""The most the tool reads of its own records in an output folder (state, no-op record, editions, delivery log).
+
+They live in a folder it does not assume clean: one replaced by a link to ``/dev/zero`` or a FIFO is
+refused like a data file, not read forever (issue 25). The shipped briefs' state is ~40 kB.
+"""
+
+
+def read_record(path: Path) -> str:
+    """One of the tool's own records, as text: a regular file of at most `RECORD_LIMIT` bytes (OSError otherwise)."""
+    return read_limited(path, RECORD_LIMIT).decode("utf-8")
+
+
 def read_limited(path: Path, limit: int) -> bytes:
     """The bytes of the regular file ``path``; raises NotRegularFileError, FileTooLargeError or another OSError."""
     fd = _open_regular(path)

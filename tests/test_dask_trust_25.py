@@ -272,3 +272,41 @@ def test_every_kind_of_address_fails_in_one_line(scheme: str, mini_data: Path, t
     assert done.stderr.splitlines() == [done.stderr.strip()], done.stderr
     assert "cannot reach the Dask scheduler" in done.stderr and "Traceback" not in done.stderr
     assert not out.exists()
+
+
+LIAR = """
+import briefs.pipeline.executors as executors
+from briefs.compose.fit import Rendered
+
+
+def liar(*args, **kwargs):
+    return Rendered(files={}), []  # a brief with none of the files it was asked for
+
+
+executors.render_on_worker = liar
+"""
+
+
+@pytest.mark.slow
+def test_a_worker_that_leaves_out_a_format_fails_its_brief(mini_data: Path, tmp_path: Path, run_cli: RunCli) -> None:
+    preload = tmp_path / "liar_worker.py"
+    preload.write_text(LIAR)
+    cluster = distributed.LocalCluster(
+        n_workers=1,
+        processes=True,
+        threads_per_worker=1,
+        host="127.0.0.1",
+        dashboard_address=None,
+        preload=[str(preload)],
+    )
+    out = tmp_path / "out"
+    try:
+        code, _, stderr = run_cli(
+            "--data", mini_data, "--out", out, "--format", "md", "--scheduler", cluster.scheduler_address
+        )
+    finally:
+        executors._close_clients()
+        cluster.close()
+    assert code == 1, stderr
+    assert "malformed outcome (no md in a brief that was asked for it)" in stderr and "Traceback" not in stderr
+    assert not list(out.glob("mini/*.md"))

@@ -6,6 +6,7 @@ Each test reproduces what the red team did and failed before its fix.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -185,3 +186,29 @@ def test_what_an_svg_or_a_data_document_fetches_in_turn_is_refused(
     assert code == 2, stderr
     assert where in stderr and "refused to fetch 'file:///etc/hostname': outside the template folders" in stderr
     assert not (out / "mini" / "desk.pdf").exists()
+
+
+@pytest.mark.parametrize("record", [".briefs/state.json", ".briefs/noop.json", "mini/.editions/desk/0001.json"])
+@pytest.mark.parametrize("kind", ["link to /dev/zero", "fifo"])
+def test_a_record_in_the_output_folder_that_never_ends_is_not_read_forever(
+    record: str, kind: str, built: Path, mini_data: Path
+) -> None:
+    """The build's own records are read as data files are: only a regular file, within a limit."""
+    import subprocess
+    import sys
+
+    path = built / record
+    path.unlink()
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/zero")
+    argv = [sys.executable, "-m", "briefs", "--data", str(mini_data), "--out", str(built), "--format", "md"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    assert "Traceback" not in done.stderr
+    # Ended (no hang, no memory blown): built, or a link out of the output folder refused outright, or
+    # nothing to do (the no-op record vouches for the outputs without reading the editions).
+    refused = done.returncode == 1 and "symlinks lead out of the output folder" in done.stderr
+    assert done.returncode == 0 or refused, done.stderr
+    if kind == "link to /dev/zero" and record != "mini/.editions/desk/0001.json":
+        assert refused

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from briefs.errors import BuildError, display_path
+from briefs.files import read_record
 from briefs.pipeline.output import folder_lock, write_atomic
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ class DeliveryLog:
         if not self.path.exists():
             return
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            data = json.loads(read_record(self.path))
             for item in data["deliveries"]:
                 delivery = Delivery(**item)
                 self.entries[delivery.key] = delivery

@@ -292,6 +292,8 @@ class DaskRelay:
         """Every call's outcome as the child hands it back; the calls still due fail if it stops answering."""
         if not calls:
             return
+        from briefs.compose.fit import Rendered
+
         keys = list(calls)
         pending = set(range(len(keys)))
         tries = 1 + 2  # executors.RETRIES
@@ -315,6 +317,11 @@ class DaskRelay:
                 if not isinstance(index, int) or isinstance(index, bool) or index not in pending:
                     raise BuildError(f"the Dask client answered for a brief not asked for ({index!r})")
                 outcome = decode_outcome(message.get("outcome"))
+                asked = calls[keys[index]][3] if len(calls[keys[index]]) > 3 else []  # GroupCall's formats
+                if isinstance(outcome, Rendered) and isinstance(asked, list):
+                    lacking = [f for f in asked if f not in outcome.files and f not in outcome.errors]
+                    if lacking:
+                        raise _ShapeError(f"no {', '.join(lacking)} in a brief that was asked for it")
                 records = [_fields(r, 3, "record") for r in _want(message.get("records", []), list, "records")]
                 for name, number, text in records:
                     logger = logging.getLogger(_want(name, str, "record name"))

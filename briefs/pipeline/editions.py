@@ -25,6 +25,7 @@ from pathlib import Path
 from briefs.compose.changes import SECTION_RECORDS, Changes, Edition, Records, diff, records_hash, strip_layout
 from briefs.compose.select import brief_date, select
 from briefs.data.model import Audience, Dataset
+from briefs.files import read_record
 from briefs.pipeline.output import write_atomic
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ def history(folder: Path) -> list[tuple[int, Path]]:
 def read_edition(path: Path) -> Edition | None:
     """One edition file, or None (with a warning) when it cannot be read."""
     try:
-        return Edition.from_json(json.loads(path.read_text(encoding="utf-8")))
+        return Edition.from_json(json.loads(read_record(path)))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log.warning("%s: unreadable edition, ignored (%s)", path, exc)
         return None

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from briefs import __version__
-from briefs.files import sha256_file
+from briefs.files import read_record, sha256_file
 from briefs.formats import SHIPPED_TEMPLATES
 
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: typing is not imported on the fast path
@@ -62,8 +62,8 @@ def record_path(out_dir: Path) -> Path:
 def state_digest(out_dir: Path) -> str | None:
     """The hash of the build state file: a state removed or changed by hand sends the run to the full build."""
     try:
-        return hashlib.sha256((out_dir / STATE_DIR / STATE_FILE).read_bytes()).hexdigest()
-    except OSError:
+        return hashlib.sha256(read_record(out_dir / STATE_DIR / STATE_FILE).encode("utf-8")).hexdigest()
+    except (OSError, UnicodeDecodeError):
         return None
 
 
@@ -141,7 +141,7 @@ def up_to_date(out_dir: Path, digest: str | None) -> list[str] | None:
     if digest is None:
         return None
     try:
-        record = json.loads(record_path(out_dir).read_text(encoding="utf-8"))
+        record = json.loads(read_record(record_path(out_dir)))
     except (OSError, ValueError):
         return None
     if not isinstance(record, dict) or record.get("fingerprint") != digest:

@@ -22,7 +22,7 @@ from briefs.data.audiences import TemplateDirs
 from briefs.data.load import LoadedAudience
 from briefs.data.yamlfile import read_yaml
 from briefs.errors import InputError, Problem, display_path
-from briefs.files import sha256_file
+from briefs.files import read_record, sha256_file
 from briefs.formats import FORMATS
 from briefs.formats.render import SHIPPED_PREFIX, make_loader, template_name
 from briefs.pipeline.fastpath import STATE_DIR, STATE_FILE
@@ -196,7 +196,7 @@ def load_state(out_dir: Path) -> dict[str, Any]:
     """The record of previous builds in ``out_dir``; empty when there is none or it is unreadable."""
     path = out_dir / STATE_DIR / STATE_FILE
     try:
-        state = json.loads(path.read_text(encoding="utf-8"))
+        state = json.loads(read_record(path))
     except (OSError, ValueError):
         return {"targets": {}, "cuts": {}, "seconds": {}}
     if not isinstance(state, dict) or not isinstance(state.get("targets"), dict):
