@@ -212,3 +212,13 @@ def test_a_record_in_the_output_folder_that_never_ends_is_not_read_forever(
     assert done.returncode == 0 or refused, done.stderr
     if kind == "link to /dev/zero" and record != "mini/.editions/desk/0001.json":
         assert refused
+
+
+@pytest.mark.parametrize("value", [".nan", ".inf", "-.inf"])
+def test_a_figure_that_is_not_a_finite_number_is_refused(value: str, mini_data: Path, run_cli: RunCli) -> None:
+    """A brief used to print 'nan meters' in its key figures."""
+    records = mini_data / "mini" / "records.yaml"
+    records.write_text(records.read_text().replace("    value: 4\n", f"    value: {value}\n"))
+    code, _, stderr = run_cli("check", "--data", mini_data)
+    assert code == 2
+    assert "records.yaml:9:5: figures[0].value: expected a finite number" in stderr

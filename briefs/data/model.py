@@ -53,7 +53,7 @@ Priority = Annotated[int, Field(ge=1, le=5)]
 class Record(BaseModel):
     """Base of every record: unknown keys are errors."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Cited(Record):
@@ -664,7 +664,7 @@ class SectionSpec(Record):
 class MemoHeader(Record):
     """The TO/FROM block of a government memo."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
     to: Text
     from_: Text | None = Field(
