@@ -447,17 +447,18 @@ def select(
     # A first edition has no "What changed"; every other section that shows nothing is said (issue 24).
     empty = [(places[id(s.spec)], s.spec, s.title) for s in sections if s not in shown and s.kind != "changes"]
     sections = shown
-    formatted = format_notes(notes.notes, dataset.sources)
-    for section in sections:
-        if section.kind == "sources":
-            section.items = [Item(f"note:{n.n}", n) for n in formatted]
-    notes.notes[:] = formatted
     later = _later_shown(sections)
     brief = Brief(
         dataset, audience, sections, notes.notes, actors, dataset.info.as_of, sorted(exclude), later=later, bound=bound
     )
     brief.empty = empty
-    brief.date = shown_date(brief)
+    brief.date = shown_date(brief)  # from what is shown and cited, not from the notes' wording
+    # A note never says a source was accessed after the brief's own date (issue 23): such a date is left out.
+    formatted = format_notes(notes.notes, dataset.sources, brief.date)
+    for section in sections:
+        if section.kind == "sources":
+            section.items = [Item(f"note:{n.n}", n) for n in formatted]
+    notes.notes[:] = formatted
     return brief
 
 
@@ -551,10 +552,16 @@ _CITATIONS: dict[str, Any] = {}
 a note) and reused by every audience and every trimming pass. Bounded; keyed by the sources' content."""
 
 
-def citations_for(sources: list[Source]) -> Any:
-    """The shared `briefs.compose.citations.Citations` for these sources."""
+def citations_for(sources: list[Source], until: dt.date | None = None) -> Any:
+    """The shared `briefs.compose.citations.Citations` for these sources, as of ``until``.
+
+    An accessed date later than ``until`` (the brief's date) is left out: a brief dated 2023 cannot
+    have read its source in 2026, though the analyst who checked the fact did.
+    """
     from briefs.compose.citations import Citations
 
+    if until is not None:
+        sources = [s.model_copy(update={"accessed": None}) if s.accessed and s.accessed > until else s for s in sources]
     key = hashlib.sha256(json.dumps([s.model_dump(mode="json") for s in sources]).encode()).hexdigest()
     if key not in _CITATIONS:
         if len(_CITATIONS) >= 16:
@@ -563,11 +570,11 @@ def citations_for(sources: list[Source]) -> Any:
     return _CITATIONS[key]
 
 
-def format_notes(notes: list[Note], sources: list[Source]) -> list[Note]:
+def format_notes(notes: list[Note], sources: list[Source], until: dt.date | None = None) -> list[Note]:
     """The notes with their text in the house style (Chicago notes): a source's first note in full, later ones
     short; a note citing several sources lists them in the order cited, separated by semicolons."""
     flat = [(part.source.id, part.paragraphs[0] if part.paragraphs else None) for n in notes for part in n.parts]
-    formatted = iter(citations_for(sources).notes(flat))
+    formatted = iter(citations_for(sources, until).notes(flat))
     out = []
     for note in notes:
         html: list[str] = []
