@@ -679,7 +679,7 @@ class MemoHeader(Record):
 
 
 class Limits(Record):
-    """Length limits: exceeded limits fail the target unless `overflow: trim`."""
+    """Length limits: a brief over one fails, in every format, unless `overflow: trim`."""
 
     pages: int | None = Field(
         default=None, ge=1, description="Most pages of the PDF (and of the DOCX as LibreOffice lays it out)."
@@ -797,7 +797,9 @@ class Audience(Record):
         "same date has the full analysis'. The brief says it was abridged in any case.",
     )
     overflow: Literal["fail", "trim"] = Field(
-        default="fail", description="Over a limit: `fail` the target, or `trim` lowest-priority items until it fits."
+        default="fail",
+        description="Over a limit: `fail` the brief (every format of it, none written), or `trim` lowest-priority "
+        "items until it fits.",
     )
     visuals: Visuals = Field(default_factory=Visuals)
     front_matter: bool = Field(
