@@ -268,9 +268,9 @@ def test_missing_template_lists_the_folders_searched(mini_data: Path, tmp_path: 
 def doc_files() -> dict[str, str]:
     """The files the doc asks the reader to create: fenced blocks whose first line names the file."""
     files = {}
-    for block in re.findall(r"```(?:yaml|jinja)\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.S):
+    for block in re.findall(r"```(?:yaml|jinja|css)\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.S):
         first = block.splitlines()[0]
-        named = re.fullmatch(r"(?:#|\{#) (my-templates/\S+)(?: #\})?", first.strip())
+        named = re.fullmatch(r"(?:#|\{#|/\*) (my-templates/\S+)(?: #\}| \*/)?", first.strip())
         if named:
             files[named.group(1)] = block
     return files
@@ -296,6 +296,8 @@ def test_doc_walkthrough_adds_an_audience_and_overrides_a_block(
         "my-templates/audiences/desk.html.j2",
         "my-templates/audiences/desk.md.j2",
         "my-templates/base/sections/judgments.html.j2",  # restyling one section (issue 19)
+        "my-templates/css/astana.css",  # a stylesheet of one's own, linked by public's template (issue 24)
+        "my-templates/audiences/public.html.j2",
     }
     assert len(doc_commands()) == 6
     # The reader works in a checkout: data/ and templates/ beside their own my-templates/.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from briefs import __version__
@@ -41,6 +42,11 @@ class Rendered:
     notes: dict[str, str] = field(default_factory=dict)  # per format, what the build says of it: "2 pages as …"
     extra_dropped: dict[str, list[str]] = field(default_factory=dict)
     """Per format, what it leaves out beyond ``dropped``: the Word brief where LibreOffice lays it out over."""
+    assets: dict[str, list[str]] = field(default_factory=dict)
+    """Per format, the files its layouts loaded (fonts, stylesheets, images) that shaped it, relative to the
+    template folder that held each: `base/fonts/LiberationSerif-Regular.ttf`. The PDF's always; the other
+    formats' only under a page limit, where the layout chose their cut. Its stamp covers these, not every
+    asset in the template folders (issue 24)."""
 
 
 def context_for(brief: Brief, fmt: str) -> dict[str, Any]:
@@ -135,8 +141,10 @@ def _render_group(
     def render_html(brief: Brief) -> str:
         return render(html_env, template_name(dirs, stem, "html"), dirs, context_for(brief, "html"))
 
+    fetched: dict[Path, None] = {}  # what every layout fetched, in order
+
     def lay_out(html_text: str) -> RenderedPdf:
-        return render_pdf(
+        pdf = render_pdf(
             html_text,
             base_url=dirs.shipped,
             asset_roots=tuple(dirs.searched),
@@ -144,6 +152,8 @@ def _render_group(
             variant=variant,
             template_file=template_path(dirs, template_name(dirs, stem, "html")),
         )
+        fetched.update(dict.fromkeys(pdf.loaded))
+        return pdf
 
     # A remembered cut: the greedy drops in order, then "+key" for each item the refill put back.
     remembered = [k for k in known_cut or () if not k.startswith("+")]
@@ -308,7 +318,20 @@ def _render_group(
     told = left_out(dataset, audience, changes, brief)
     if word is not None and word is not brief:
         extra["docx"] = [d for d in left_out(dataset, audience, changes, word) if d not in told]
-    return Rendered(out, pages, told, errors, drop_order=order, notes=notes, extra_dropped=extra)
+    names = asset_names(dirs, fetched)
+    assets = {fmt: names if fmt == "pdf" or page_limit is not None else [] for fmt in formats}
+    return Rendered(out, pages, told, errors, drop_order=order, notes=notes, extra_dropped=extra, assets=assets)
+
+
+def asset_names(dirs: TemplateDirs, paths: Iterable[Path]) -> list[str]:
+    """Loaded files by their place in the template folders (``base/fonts/…``), found again through the search."""
+    roots = [d.resolve() for d in dirs.searched]
+    names: list[str] = []
+    for path in paths:
+        root = next((r for r in roots if path.is_relative_to(r)), None)
+        if root is not None:
+            names.append(path.relative_to(root).as_posix())
+    return sorted(set(names))
 
 
 def left_out(dataset: Any, audience: Audience, changes: Changes | None, fitted: Brief) -> list[str]:

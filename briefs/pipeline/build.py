@@ -49,6 +49,7 @@ from briefs.pipeline.plan import (
     asset_files,
     check_collisions,
     load_state,
+    loaded_assets,
     missing_templates,
     section_partials,
     stamp_for,
@@ -276,16 +277,21 @@ def make_plan(options: Options) -> Plan:
                 chain = template_chain(dirs, entry, partials, graph)
                 if fmt == "docx":  # its house style: editing the reference document rebuilds it (issue 15)
                     chain += [p for p in [reference_file(dirs, aud.audience.template or audience_id)] if p]
+                previous = state["targets"].get(target.name)
+                # What the brief's layouts loaded last time (issue 24): a stylesheet or font only another
+                # audience loads stales nothing here. With no such record, every asset, as before.
+                fetched = loaded_assets(dirs, (previous or {}).get("assets"))
+                if fetched is None:
+                    fetched = assets if fmt in ("pdf", "html") else []
                 stamp = stamp_for(
                     target,
                     dataset_files=data_files,
                     audience_file=aud.path,
                     templates=chain,
-                    assets=assets,
+                    assets=fetched,
                     options=build_options if fmt == "pdf" else word_layout(aud.audience) if fmt == "docx" else {},
                     hasher=hasher,
                 )
-                previous = state["targets"].get(target.name)
                 reasons = ["--force"] if options.force else why_stale(target, stamp, previous)
                 planned.append(PlannedTarget(target, stamp, reasons))
     check_collisions([p.target for p in planned])
@@ -487,6 +493,7 @@ def build(
         }
 
         state = plan.state
+        hasher = FileHasher()  # each loaded font or stylesheet hashed once for all the briefs that loaded it
 
         def write_group(key: tuple[str, str], outcome: Rendered | BaseException) -> None:
             """Write one brief's outputs (each format on its own), record them, and report."""
@@ -505,10 +512,14 @@ def build(
                 elif (refusal := _write_refused(target.path, options.out_dir, outcome.files[target.fmt])) is not None:
                     result = TargetResult(target, "failed", member.reasons, error=refusal)
                 else:
+                    # Stamped with what its layouts loaded, not what was planned: the next plan finds these again.
+                    fetched = outcome.assets.get(target.fmt, [])
+                    member.stamp = member.stamp.with_assets(loaded_assets(options.dirs, fetched) or [], hasher)
                     state["targets"][target.name] = {
                         "digest": member.stamp.digest,
                         "inputs": member.stamp.inputs,
                         "options": member.stamp.options,
+                        "assets": fetched,
                         # What was written: the preview serves a file only while it holds these bytes.
                         "output": hashlib.sha256(outcome.files[target.fmt]).hexdigest(),
                     }
