@@ -73,6 +73,7 @@ class Options:
     datasets: tuple[str, ...] = ()
     audiences: tuple[str, ...] = ()
     formats: tuple[str, ...] = ()
+    extra_formats: tuple[str, ...] = ()  # built besides each audience's own `formats` (serve adds html)
     force: bool = False
     pdf_variant: str | None = None
     jobs: int = 1
@@ -270,6 +271,7 @@ def make_plan(options: Options) -> Plan:
                 group_inputs[dataset_id, audience_id] = hashlib.sha256(json.dumps(group).encode()).hexdigest()
             formats: list[str] = [f for f in aud.audience.formats if not options.formats or f in options.formats]
             formats += [f for f in options.formats if f in ("html", "docx") and f not in formats]
+            formats += [f for f in options.extra_formats if f not in formats]
             for fmt in formats:
                 target = Target(dataset_id, audience_id, fmt, options.out_dir / dataset_id / f"{audience_id}.{fmt}")
                 entry = template_name(dirs, aud.audience.template or audience_id, fmt)
@@ -520,6 +522,11 @@ def build(
                         "inputs": member.stamp.inputs,
                         "options": member.stamp.options,
                         "assets": fetched,
+                        # How a reader names the brief (the preview's index): recorded with what it read.
+                        "titles": {
+                            "dataset": plan.datasets[key[0]].dataset.info.title,
+                            "audience": plan.audiences[key[1]].audience.title,
+                        },
                         # What was written: the preview serves a file only while it holds these bytes.
                         "output": hashlib.sha256(outcome.files[target.fmt]).hexdigest(),
                     }
