@@ -72,7 +72,7 @@ DATA_KINDS: list[tuple[type[BaseModel], str, str]] = [
     (model.Theme, "`themes:` (a list)", "id: sanctions\ntitle: Kazakhstan and the sanctions\n"),
     (
         model.Signal,
-        "inside `info.signals`: the directions an indicator can point",
+        "`info.signals` (a list): the directions an indicator can point",
         "id: toward-moscow\nlabel: Toward Moscow\n",
     ),
     (
@@ -154,7 +154,7 @@ DATA_KINDS: list[tuple[type[BaseModel], str, str]] = [
     ),
     (
         model.Passage,
-        "inside `sections[].paragraphs`, `info.key_points` and `info.implications`: a paragraph or bullet",
+        "`sections[].paragraphs`, `info.key_points` and `info.implications`: a paragraph or bullet",
         """\
         id: referendum
         priority: 1
@@ -169,7 +169,7 @@ DATA_KINDS: list[tuple[type[BaseModel], str, str]] = [
     ),
     (
         model.Claim,
-        "inside a paragraph's `claims`; a paragraph of one claim may give `text` and `cites` directly",
+        "a paragraph's `claims`; a paragraph of one claim may give `text` and `cites` directly",
         "text: Kazakhstan abstained.\ncites: [fpri-2022#11]\n",
     ),
     (
@@ -269,7 +269,11 @@ AUDIENCE_KINDS: list[tuple[type[BaseModel], str, str]] = [
           - sources
         """,
     ),
-    (model.SectionSpec, "inside `sections:`; a plain name is short for `{id: name}`", "id: recommendations\nmax: 3\n"),
+    (
+        model.SectionSpec,
+        "an audience's `sections:` (a list); a plain name is short for `{id: name}`",
+        "id: recommendations\nmax: 3\n",
+    ),
     (model.MemoHeader, "`memo:`", "to: The Secretary\nfrom: SCA – Assistant Secretary\n"),
     (model.Limits, "`limits:`", "pages: 2\nwords: 1200\n"),
     (model.Visuals, "`visuals:`", "timeline: true\nkey_figures: true\n"),
@@ -467,6 +471,12 @@ def generate() -> str:
         "  non-blank lines needs 14 entries);",
         "- a correction's `source_says` occurs word for word in the paragraph its `location` names (runs of",
         "  spaces and curly or straight quotes count alike);",
+        "- the data's own prose never repeats a mistake a correction records (a `pronoun` correction",
+        "  aside): neither the whole `source_says` nor a run of its words that holds at least half of the",
+        "  words `correct` does without and at least half of its words that are not stopwords — compared",
+        "  with case, quotes, emphasis and punctuation ignored. With `source_says: the port of Berbera in",
+        "  Djibouti` and `correct: the port of Berbera in Somaliland`, a summary saying `Berbera, in",
+        "  \u201cDjibouti\u201d` is refused, while `by way of Djibouti` or `the port of Berbera` is not;",
         "- an update is dated on or after `info.as_of` (a partial date counts if any day of it is);",
         "- dates parse: a **partial date** is `YYYY`, `YYYY-MM` or `YYYY-MM-DD` (quote it or not);",
         "- text fields are non-empty; **prose** fields may use inline Markdown (`*emphasis*`, `**strong**`,",
@@ -474,6 +484,16 @@ def generate() -> str:
         "- every statement (`cites`) names at least one source.",
         "",
         "`python build.py check` validates everything and prints what it counted.",
+        "",
+        "### Quotes are set curly",
+        "",
+        "Type straight quotes (`\"` and `'`) in the data: every brief prints them as a typesetter would,",
+        "\u201cdouble\u201d, \u2018single\u2019 and the apostrophe \u2019, in the PDF, HTML, Markdown and Word alike.",
+        "A quote at the start or after a space or an opening bracket opens, any other closes; curly quotes you",
+        "type are kept. Where that guesses wrong, type the curly one: a leading apostrophe (`\u201990s`, not",
+        "`'90s`, which would open a quote). With `info.house_style: us` (the default) a period or comma after",
+        "a closing quote in a prose field moves inside it (`\u201cunprecedented.\u201d`); `gb` keeps it where",
+        "you typed it.",
         "",
         "## Records of a dataset",
         "",

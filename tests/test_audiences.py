@@ -171,15 +171,46 @@ def test_unknown_section_names_file_and_line(mini_data: Path, tmp_path: Path, ru
     assert re.search(r"audiences/bad\.yaml:4:\d+: sections\[1\]\.id: .*found 'sumary'", err), err
 
 
-def test_over_the_page_limit_fails_the_pdf_with_the_numbers(tmp_path: Path, run_cli: RunCli) -> None:
-    user = tmp_path / "mine"
-    copy_audience(user, "public", "tiny", limits={"pages": 1}, overflow="fail")
-    out = tmp_path / "out"
-    code, _, err = run_cli("--data", SHIPPED_DATA, "--templates", user, "--out", out, "--audience", "tiny")
+@pytest.mark.parametrize(
+    ("limits", "formats", "said"),
+    [
+        ({"pages": 1}, ("md",), r"[2-9] pages; audience 'tiny' allows 1 \(\S+, limits\.pages; "),
+        ({"words": 200}, ("pdf",), r"\d{4,} words in the Markdown brief; .* allows 200 \(\S+, limits\.words; "),
+    ],
+    ids=["pages", "words"],
+)
+def test_over_a_limit_fails_every_format_of_the_brief_and_keeps_the_last_good_ones(
+    tmp_path: Path, run_cli: RunCli, limits: dict[str, int], formats: tuple[str, ...], said: str
+) -> None:
+    """`overflow: fail` (issue 24): over its page or word limit, no format of the brief is written.
+
+    A Markdown brief written beside a PDF that failed would be a newer edition than the PDF, so the
+    two would disagree; each format keeps its last good file, and the message names the audience
+    file and the key. Whatever formats are asked for, every limit is measured.
+    """
+    user, out = tmp_path / "mine", tmp_path / "out"
+    copy_audience(user, "public", "tiny", limits={}, overflow="fail")
+    args = ("--data", SHIPPED_DATA, "--templates", user, "--out", out, "--audience", "tiny")
+    both = ("--format", "pdf", "--format", "md", "--format", "html")
+    code, _, err = run_cli(*args, *both)
+    assert code == 0, err
+    before = {p.name: p.read_bytes() for p in (out / DATASET).glob("tiny.*")}
+    assert set(before) == {"tiny.pdf", "tiny.md", "tiny.html"}
+
+    copy_audience(user, "public", "tiny", limits=limits, overflow="fail", title="Tiny Brief")
+    code, _, err = run_cli(*args, *both)
     assert code == 1
-    assert re.search(r"FAILED kazakhstan-2022/tiny\.pdf: [2-9] pages; audience 'tiny' allows 1", err), err
-    assert not (out / DATASET / "tiny.pdf").exists()
-    assert (out / DATASET / "tiny.md").is_file()  # the Markdown brief has no page limit
+    for fmt in ("pdf", "md", "html"):
+        assert re.search(rf"FAILED kazakhstan-2022/tiny\.{fmt}: {said}", err), err
+    assert "no format of the brief is written" in err and "set `overflow: trim`" in err
+    assert "mine/audiences/tiny.yaml, limits." in err  # the file and the key that set the limit
+    assert {p.name: p.read_bytes() for p in (out / DATASET).glob("tiny.*")} == before
+
+    # One format alone is measured against every limit too (the PDF's pages, the Markdown's words).
+    code, _, err = run_cli(*args, *(f for fmt in formats for f in ("--format", fmt)))
+    assert code == 1
+    assert re.search(rf"FAILED kazakhstan-2022/tiny\.{formats[0]}: {said}", err), err
+    assert {p.name: p.read_bytes() for p in (out / DATASET).glob("tiny.*")} == before
 
 
 def test_overflow_trim_drops_items_until_it_fits_and_says_which(tmp_path: Path, run_cli: RunCli) -> None:
@@ -237,9 +268,9 @@ def test_missing_template_lists_the_folders_searched(mini_data: Path, tmp_path: 
 def doc_files() -> dict[str, str]:
     """The files the doc asks the reader to create: fenced blocks whose first line names the file."""
     files = {}
-    for block in re.findall(r"```(?:yaml|jinja)\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.S):
+    for block in re.findall(r"```(?:yaml|jinja|css)\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.S):
         first = block.splitlines()[0]
-        named = re.fullmatch(r"(?:#|\{#) (my-templates/\S+)(?: #\})?", first.strip())
+        named = re.fullmatch(r"(?:#|\{#|/\*) (my-templates/\S+)(?: #\}| \*/)?", first.strip())
         if named:
             files[named.group(1)] = block
     return files
@@ -265,6 +296,8 @@ def test_doc_walkthrough_adds_an_audience_and_overrides_a_block(
         "my-templates/audiences/desk.html.j2",
         "my-templates/audiences/desk.md.j2",
         "my-templates/base/sections/judgments.html.j2",  # restyling one section (issue 19)
+        "my-templates/css/astana.css",  # a stylesheet of one's own, linked by public's template (issue 24)
+        "my-templates/audiences/public.html.j2",
     }
     assert len(doc_commands()) == 6
     # The reader works in a checkout: data/ and templates/ beside their own my-templates/.

@@ -23,6 +23,7 @@ judgments:
 def test_audiences_doc_examples_build(mini_data: Path, tmp_path: Path, run_cli: RunCli) -> None:
     files = doc_files()  # a later, fuller version of a file replaces the first
     assert "my-templates/base/sections/judgments.html.j2" in files
+    assert "my-templates/css/astana.css" in files  # a stylesheet of one's own, linked by public's template
     write_tree(tmp_path, files)
     user = tmp_path / "my-templates"
     with (mini_data / "mini" / "records.yaml").open("a", encoding="utf-8") as fh:

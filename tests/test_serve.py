@@ -18,9 +18,11 @@ from typing import Any
 
 import pytest
 
-from briefs.pipeline.build import Options
+from briefs.errors import InputError, Problem
+from briefs.pipeline.build import Options, Report, make_plan
+from briefs.pipeline.fastpath import STATE_DIR, STATE_FILE
 from briefs.pipeline.output import output_lock
-from briefs.preview.server import is_loopback, serve_options
+from briefs.preview.server import Preview, is_loopback, serve_options
 from tests.conftest import write_tree
 from tests.test_watch import TIMEOUT, Lines, set_rise, start, stop
 
@@ -164,9 +166,13 @@ def overlay(driver: Any) -> str | None:
 def test_index_lists_every_brief_with_its_status(server: Server, browser: Any) -> None:
     browser.get(server.url)
     read = """return [...document.querySelectorAll('tr[data-key]')].map((row) => [row.dataset.key,
-        row.querySelector('.status').textContent, [...row.querySelectorAll('a')].map((a) => a.href)])"""
+        row.querySelector('.status').textContent, [...row.querySelectorAll('a')].map((a) => a.href),
+        row.querySelector('td.audience a').textContent])"""
     rows = wait(browser, "both briefs up to date", lambda: len(rows := browser.execute_script(read)) == 2 and rows)
-    assert [(key, status) for key, status, _ in rows] == [("mini/alpha", "up to date"), ("mini/beta", "up to date")]
+    assert [(key, status) for key, status, _, _ in rows] == [("mini/alpha", "up to date"), ("mini/beta", "up to date")]
+    assert [title for *_, title in rows] == ["Alpha Memo", "Beta Brief"]  # as a reader names them (issue 24)
+    heading = browser.execute_script("return document.querySelector('.index h2').textContent")
+    assert heading == "Mini brief on Testlandmini", heading  # the dataset's title, then its id
     links = rows[0][2] + rows[1][2]
     assert server.url + "brief/mini/alpha" in links and server.url + "output/mini/beta.md" in links
     assert wait(browser, "the live connection", lambda: browser.find_element("id", "live").text == "live")
@@ -206,7 +212,7 @@ def test_index_says_which_brief_failed_and_why(server: Server, browser: Any) -> 
     audience.write_text(good + "limits: {words: 50}\n", encoding="utf-8")  # beta's words are too many now
     rows = wait(browser, "beta to fail", lambda: (rows := browser.execute_script(read))[1][1] == "failed" and rows)
     assert rows[0][1] == "up to date" and rows[0][2] == ""
-    assert re.search(r"\d+ words; audience 'beta' allows 50", rows[1][2]), rows[1][2]
+    assert re.search(r"\d+ words in the Markdown brief; audience 'beta' allows 50", rows[1][2]), rows[1][2]
     audience.write_text(good, encoding="utf-8")
     wait(browser, "beta to recover", lambda: [r[1:] for r in browser.execute_script(read)] == [["up to date", ""]] * 2)
 
@@ -325,9 +331,74 @@ def test_serves_only_the_briefs_and_their_assets(server: Server, tmp_path: Path)
 
 
 def test_serve_options_always_build_the_html_it_shows() -> None:
-    assert serve_options(Options()).formats == ("pdf", "md", "html")
+    assert serve_options(Options()).formats == () and serve_options(Options()).extra_formats == ("html",)
     assert serve_options(Options(formats=("md",))).formats == ("md", "html")
     assert serve_options(Options(formats=("html", "pdf"))).formats == ("html", "pdf")
+
+
+def test_serve_builds_each_audiences_own_formats_and_so_links_its_word_brief(mini_data: Path, tmp_path: Path) -> None:
+    """An audience that lists `docx` gets its Word brief in the preview too (issue 24: no DOCX link)."""
+    tpl = write_tree(tmp_path / "tpl", {**AUDIENCES, "audiences/beta.yaml": AUDIENCES["audiences/beta.yaml"].replace(
+        "formats: [md]", "formats: [md, docx]")})  # fmt: skip
+    selected = Options(data_dir=mini_data, templates_dir=tpl, out_dir=tmp_path / "out", audiences=("alpha", "beta"))
+    options = serve_options(selected)
+    targets = {p.target.name for p in make_plan(options).targets}
+    assert targets == {"mini/alpha.md", "mini/alpha.html", "mini/beta.md", "mini/beta.docx", "mini/beta.html"}
+
+
+def _recorded_state(out: Path) -> None:
+    """A build state as `build` writes it: desk read its own template, public did not; both read the data."""
+    desk = {"data/mini/records.yaml": "1", "templates/audiences/desk.yaml": "2", "mine/audiences/desk.html.j2": "3"}
+    public = {"data/mini/records.yaml": "1", "templates/audiences/public.yaml": "4"}
+    targets = {}
+    for audience, inputs, title in (("desk", desk, "Analytic Memo"), ("public", public, "Policy Brief")):
+        (out / "mini").mkdir(parents=True, exist_ok=True)
+        (out / "mini" / f"{audience}.md").write_text("brief\n", encoding="utf-8")
+        targets[f"mini/{audience}.md"] = {
+            "digest": "d", "inputs": inputs, "options": {}, "output": None,
+            "titles": {"dataset": "Mini brief on Testland", "audience": title},
+        }  # fmt: skip
+    (out / STATE_DIR).mkdir(parents=True, exist_ok=True)
+    (out / STATE_DIR / STATE_FILE).write_text(json.dumps({"targets": targets}), encoding="utf-8")
+
+
+def test_the_index_names_briefs_by_their_titles(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _recorded_state(out)
+    preview = Preview(out)
+    preview.scan()
+    shown = {b["key"]: (b["dataset_title"], b["title"]) for b in preview.snapshot()["briefs"]}
+    assert shown == {
+        "mini/desk": ("Mini brief on Testland", "Analytic Memo"),
+        "mini/public": ("Mini brief on Testland", "Policy Brief"),
+    }
+
+
+def test_each_brief_is_told_only_of_the_bad_input_it_reads(tmp_path: Path) -> None:
+    """A template error in desk's template is desk's (issue 24): public's badge and problems stay its own."""
+    out = tmp_path / "out"
+    _recorded_state(out)
+    preview = Preview(out)
+    preview.scan()
+
+    def briefs() -> dict[str, tuple[str, list[str]]]:
+        return {b["audience"]: (b["status"], b["problems"]) for b in preview.snapshot()["briefs"]}
+
+    desk_error = Problem("mine/audiences/desk.html.j2", 3, 7, "", "'info' has no field 'subjekt'")
+    preview.error(InputError([desk_error]))
+    assert briefs() == {"desk": ("bad-input", [str(desk_error)]), "public": ("current", [])}
+    assert [p["text"] for p in preview.snapshot()["problems"]] == [str(desk_error)]  # the index shows them all
+
+    data_error = Problem("data/mini/records.yaml", 4, 1, "figures[0].value", "expected a number")
+    preview.error(InputError([data_error]))  # both read the data: both are told
+    assert briefs() == {"desk": ("bad-input", [str(data_error)]), "public": ("bad-input", [str(data_error)])}
+
+    new_file = Problem("data/mini/more.yaml", 1, 1, "", "YAML syntax")  # read by no brief yet: everyone's
+    preview.error(InputError([new_file]))
+    assert {status for status, _ in briefs().values()} == {"bad-input"}
+
+    preview.report(Report([], 0.1))  # the save that fixes it: a good build
+    assert briefs() == {"desk": ("current", []), "public": ("current", [])}
 
 
 def test_loopback_is_told_from_other_addresses() -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
+import pytest
 from conftest import RunCli, write_tree
 
 ACTION_ONLY_YAML = """\
@@ -185,6 +187,43 @@ def test_check_refuses_a_corrected_error_repeated_in_prose(mini_data: Path, run_
     assert re.search(
         r"dataset\.yaml:\d+:\d+: info\.summary: repeats 'Berbera in Djibouti', "
         r"which correction 'berbera' records as wrong",
+        err,
+    ), err
+
+
+@pytest.mark.parametrize(
+    ("summary", "repeated"),
+    [
+        ("Testland had floods near the port of Berbera in Djibouti.", "the port of berbera in djibouti"),
+        ("Testland had floods near BERBERA, in “Djibouti”.", "berbera in djibouti"),  # case, quotes, commas
+        ("Testland had floods; ships at *Berbera* in Djibouti waited.", "berbera in djibouti"),
+        ("Testland had floods; aid came by way of Djibouti.", None),  # the wrong word for itself is no repeat
+        ("Testland had floods near the port of Berbera in Somaliland.", None),
+        ("Testland had floods near the port of Berbera.", None),  # the words the correction keeps
+    ],
+)
+def test_check_refuses_a_corrected_error_repeated_in_part(
+    mini_data: Path, run_cli: RunCli, summary: str, repeated: str | None
+) -> None:
+    """A repeat in other surrounding words, case or punctuation is a repeat (issue 24): its distinctive part."""
+    dataset = mini_data / "mini" / "dataset.yaml"
+    dataset.write_text(dataset.read_text().replace("Testland had *floods* in May.", json.dumps(summary)))
+    records = mini_data / "mini" / "records.yaml"
+    records.write_text(
+        records.read_text()
+        + "corrections:\n  - id: berbera\n    location: report#2\n    kind: fact\n"
+        + "    source_says: the port of Berbera in Djibouti\n    correct: the port of Berbera in Somaliland\n"
+        + "    evidence: Berbera is a port of Somaliland.\n    cites: [report#2]\n"
+    )
+    code, _, err = run_cli("check", "--data", mini_data)
+    if repeated is None:
+        assert code == 0, err
+        return
+    assert code == 2, err
+    part = "" if repeated == "the port of berbera in djibouti" else f" \\('{repeated}'\\)"
+    assert re.search(
+        rf"dataset\.yaml:\d+:\d+: info\.summary: repeats 'the port of Berbera in Djibouti'{part}, "
+        r"which correction 'berbera' records as wrong \(the source's fact\); expected 'the port of Berbera in",
         err,
     ), err
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from briefs import __version__
@@ -41,6 +42,11 @@ class Rendered:
     notes: dict[str, str] = field(default_factory=dict)  # per format, what the build says of it: "2 pages as …"
     extra_dropped: dict[str, list[str]] = field(default_factory=dict)
     """Per format, what it leaves out beyond ``dropped``: the Word brief where LibreOffice lays it out over."""
+    assets: dict[str, list[str]] = field(default_factory=dict)
+    """Per format, the files its layouts loaded (fonts, stylesheets, images) that shaped it, relative to the
+    template folder that held each: `base/fonts/LiberationSerif-Regular.ttf`. The PDF's always; the other
+    formats' only under a page limit, where the layout chose their cut. Its stamp covers these, not every
+    asset in the template folders (issue 24)."""
 
 
 def context_for(brief: Brief, fmt: str) -> dict[str, Any]:
@@ -135,8 +141,10 @@ def _render_group(
     def render_html(brief: Brief) -> str:
         return render(html_env, template_name(dirs, stem, "html"), dirs, context_for(brief, "html"))
 
+    fetched: dict[Path, None] = {}  # what every layout fetched, in order
+
     def lay_out(html_text: str) -> RenderedPdf:
-        return render_pdf(
+        pdf = render_pdf(
             html_text,
             base_url=dirs.shipped,
             asset_roots=tuple(dirs.searched),
@@ -144,6 +152,8 @@ def _render_group(
             variant=variant,
             template_file=template_path(dirs, template_name(dirs, stem, "html")),
         )
+        fetched.update(dict.fromkeys(pdf.loaded))
+        return pdf
 
     # A remembered cut: the greedy drops in order, then "+key" for each item the refill put back.
     remembered = [k for k in known_cut or () if not k.startswith("+")]
@@ -183,13 +193,30 @@ def _render_group(
         pdf = lay_out(render_html(candidate))
         return pdf.pages <= page_limit, pdf
 
-    if "md" in formats or (word_limit is not None and trim):
+    def over_limit(what: str, key: str, limit: int) -> Rendered:
+        """`overflow: fail` and over a limit: the whole brief fails, every format asked for, none written.
+
+        A brief's formats are one edition: writing the Markdown while its PDF fails would leave the two
+        disagreeing (a new Markdown beside last edition's PDF), so each failed target keeps its last good file.
+        """
+        file = template_path(dirs, f"audiences/{audience.id}.yaml")
+        message = (
+            f"{what}; audience {audience.id!r} allows {limit} ({file}, limits.{key}; overflow: fail): "
+            "no format of the brief is written, its last good ones are kept; "
+            "set `overflow: trim` there to drop low-priority items"
+        )
+        return Rendered({}, pages, [], {fmt: message for fmt in formats})
+
+    # Every limit is measured whatever formats were asked for: over one, the brief fails in all of them.
+    if "md" in formats or word_limit is not None:
         md_text, words = render_md(brief)
-        while word_limit is not None and words > word_limit and trim:
+        while word_limit is not None and words > word_limit:
+            if not trim:
+                return over_limit(f"{words} words in the Markdown brief", "words", word_limit)
             drop_one(f"{words} words", word_limit)
             md_text, words = render_md(brief)
 
-    needs_layout = "pdf" in formats or (page_limit is not None and trim)
+    needs_layout = "pdf" in formats or page_limit is not None
     fitted: RenderedPdf | None = None
     if "html" in formats or needs_layout:
         while True:
@@ -202,13 +229,7 @@ def _render_group(
                 fitted = pdf
                 break
             if not trim:
-                # Only the PDF target fails; the Markdown brief has no page limit (issue 4).
-                if "pdf" in formats:
-                    errors["pdf"] = (
-                        f"{pdf.pages} pages; audience {audience.id!r} allows {page_limit} "
-                        "(overflow: fail; set `overflow: trim` in its audience file to drop low-priority items)"
-                    )
-                break
+                return over_limit(f"{pdf.pages} pages", "pages", page_limit)
             drop_one(f"{pdf.pages} pages", page_limit)
 
     # Refill (issue 13): dropping whole paragraphs in priority order can overshoot, leaving a page
@@ -216,7 +237,7 @@ def _render_group(
     # first, and keep it where the brief still fits. A remembered cut replays the same decisions.
     if fitted is not None and dropped:
         log.debug("%s/%s: %.0f%% of the last page is empty", dataset.id, audience.id, 100 * fitted.room)
-    if trim and dropped and known_cut is None and not errors and (fitted is None or fitted.room >= REFILL_ROOM):
+    if trim and dropped and known_cut is None and (fitted is None or fitted.room >= REFILL_ROOM):
         for key in reversed(list(dropped)[-REFILL_TRIES:]):
             trial = [k for k in dropped if k != key and k not in restored]
             candidate = brief_without(trial)
@@ -237,7 +258,7 @@ def _render_group(
         out["html"] = (render_html(brief) if restored else html_text).encode("utf-8")
     if fitted is not None:
         pages = fitted.pages
-        if "pdf" in formats and "pdf" not in errors:
+        if "pdf" in formats:
             out["pdf"] = fitted.data  # written only now, for the layout that fits
     notes: dict[str, str] = {}
     extra: dict[str, list[str]] = {}
@@ -289,19 +310,28 @@ def _render_group(
     if "md" in formats or "docx" in formats:
         # The Word brief is converted from the same Markdown text: the same items, notes and numbers (issue 15).
         md_text, words = render_md(brief)  # the brief may have lost items to the page limit since
-        if word_limit is not None and words > word_limit:
-            for fmt in {"md", "docx"} & set(formats):
-                errors[fmt] = f"{words} words; audience {audience.id!r} allows {word_limit} (overflow: fail)"
-        else:
-            if "md" in formats:
-                out["md"] = md_text.encode("utf-8")
-            if "docx" in formats:
-                word_brief(md_text)
+        if "md" in formats:
+            out["md"] = md_text.encode("utf-8")
+        if "docx" in formats:
+            word_brief(md_text)
     order = [*dropped, *(f"+{k}" for k in restored)]
     told = left_out(dataset, audience, changes, brief)
     if word is not None and word is not brief:
         extra["docx"] = [d for d in left_out(dataset, audience, changes, word) if d not in told]
-    return Rendered(out, pages, told, errors, drop_order=order, notes=notes, extra_dropped=extra)
+    names = asset_names(dirs, fetched)
+    assets = {fmt: names if fmt == "pdf" or page_limit is not None else [] for fmt in formats}
+    return Rendered(out, pages, told, errors, drop_order=order, notes=notes, extra_dropped=extra, assets=assets)
+
+
+def asset_names(dirs: TemplateDirs, paths: Iterable[Path]) -> list[str]:
+    """Loaded files by their place in the template folders (``base/fonts/…``), found again through the search."""
+    roots = [d.resolve() for d in dirs.searched]
+    names: list[str] = []
+    for path in paths:
+        root = next((r for r in roots if path.is_relative_to(r)), None)
+        if root is not None:
+            names.append(path.relative_to(root).as_posix())
+    return sorted(set(names))
 
 
 def left_out(dataset: Any, audience: Audience, changes: Changes | None, fitted: Brief) -> list[str]:

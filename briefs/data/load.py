@@ -27,6 +27,7 @@ from briefs.data.model import (
     RECORD_KINDS,
     SOURCE_NOUNS,
     Audience,
+    Correction,
     Dataset,
     Passage,
     Source,
@@ -530,32 +531,96 @@ def _prose_strings(value: Any, loc: Loc) -> typing.Iterator[tuple[Loc, str]]:
             yield from _prose_strings(item, (*loc, i))
 
 
+_STOPWORDS = frozenset(
+    """a an and are as at be been but by for from had has have he her his i if in into is it its not of on or
+    our over she so than that the their them then there these they this those to under up was we were what
+    when which who will with would""".split()  # noqa: SIM905 - a word list reads better as words
+)
+"""Words too common to tell a passage by: a repeat must share words besides these with the wrong phrase."""
+
+
+def _tokens(text: str) -> list[str]:
+    """Words as a reader compares them: case, quotes, emphasis and punctuation ignored (`Nur-Sultan` is two)."""
+    return re.findall(r"\w+(?:'\w+)*", _plain(text))
+
+
+@dataclass(frozen=True)
+class _Mistake:
+    """A correction's wrong phrase as words, and which of them the correct text replaces or drops."""
+
+    correction: Correction
+    words: tuple[str, ...]
+    wrong: frozenset[int]  # positions in ``words`` of the content words the correct text does without
+
+    @classmethod
+    def of(cls, correction: Correction) -> _Mistake:
+        words, right = _tokens(correction.source_says), set(_tokens(correction.correct))
+        changed = {i for i, w in enumerate(words) if w not in _STOPWORDS and w not in right}
+        return cls(correction, tuple(words), frozenset(changed))
+
+    def repeated_in(self, text: list[str]) -> str | None:
+        """The run of this phrase's words that ``text`` repeats, if it repeats the mistake; else None.
+
+        The whole phrase; or a run of it, word for word, that holds at least half of the words the
+        correct text does without and at least half (and two) of the phrase's words that are not
+        stopwords: "Berbera in Djibouti" repeats "the port of Berbera in Djibouti" (corrected to
+        Somaliland), where "at least 232" does not repeat "At least 232 people have died, the government
+        says" — prose that reports what the source said and sets it right shares a few of its words, not
+        the part that is wrong.
+        """
+        n, starts = len(self.words), dict[str, list[int]]()
+        for i, word in enumerate(self.words):
+            starts.setdefault(word, []).append(i)
+        need = (len(self.wrong) + 1) // 2
+        content = sum(w not in _STOPWORDS for w in self.words)
+        need_content = max(2, (content + 1) // 2)
+        for s, word in enumerate(text):
+            for i in starts.get(word, ()):
+                k = 0
+                while i + k < n and s + k < len(text) and text[s + k] == self.words[i + k]:
+                    k += 1
+                if k == n:
+                    return " ".join(self.words)
+                run = range(i, i + k)
+                if not self.wrong or len(self.wrong.intersection(run)) < max(need, 1):
+                    continue
+                if sum(self.words[j] not in _STOPWORDS for j in run) >= need_content:
+                    return " ".join(self.words[j] for j in run)
+        return None
+
+
 def check_corrected_errors(dataset: Dataset, problem: Callable[[Loc, str], None]) -> None:
     """The data's own prose never repeats a mistake its corrections record (issue 24).
 
     "the port of Berbera in Djibouti" next to a correction saying Berbera is in Somaliland prints the
-    error beside the annex that calls it wrong. A correction whose wrong words are part of the right ones
-    ("Tokayev" → "Tokayev's") or too short to be told from ordinary words (a pronoun) is not searched for.
+    error beside the annex that calls it wrong; so does "Berbera, in Djibouti". Compared as a reader
+    reads: case, quotes, emphasis, punctuation and spacing ignored, and a part of the phrase counts
+    when it holds what the correction changes (`_Mistake.repeated_in`). A correction whose wrong words
+    are part of the right ones ("Tokayev" → "Tokayev's") or too short to be told from ordinary words (a
+    pronoun) is not searched for.
     """
-    wrong = []
+    mistakes = []
     for correction in dataset.corrections:
         says, right = _plain(correction.source_says), _plain(correction.correct)
         if correction.kind == "pronoun" or len(says) < 6 or (" " not in says and len(says) < 10) or says in right:
             continue
-        pattern = re.compile(r"(?<!\w)" + re.escape(says) + r"(?!\w)")
-        wrong.append((correction, pattern))
-    if not wrong:
+        mistakes.append(_Mistake.of(correction))
+    if not mistakes:
         return
     data = dataset.model_dump(mode="python", by_alias=False)
     for loc, text in _prose_strings({k: v for k, v in data.items() if k not in _NOT_PROSE}, ()):
-        plain = _plain(text)
-        for correction, pattern in wrong:
-            if pattern.search(plain) and not pattern.search(_plain(correction.correct)):
-                problem(
-                    loc,
-                    f"repeats {correction.source_says!r}, which correction {correction.id!r} records as wrong "
-                    f"(the source's {correction.kind}); expected {correction.correct!r}",
-                )
+        words = _tokens(text)
+        for mistake in mistakes:
+            found = mistake.repeated_in(words)
+            if found is None:
+                continue
+            correction = mistake.correction
+            part = "" if found == " ".join(mistake.words) else f" ('{found}')"
+            problem(
+                loc,
+                f"repeats {correction.source_says!r}{part}, which correction {correction.id!r} records as wrong "
+                f"(the source's {correction.kind}); expected {correction.correct!r}",
+            )
 
 
 def _reaches(passages: list[Passage], position: dict[str, int], start: str, goal: str) -> bool:

@@ -666,20 +666,24 @@ class MemoHeader(Record):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
-    to: Text
+    to: Text = Field(description="Whom the memo is for: 'The Secretary'.")
     from_: Text | None = Field(
         default=None,
         alias="from",
         description="Default: the dataset's `info.office` (the office that knows the situation).",
     )
-    through: Text | None = None
-    office: Text | None = None
-    prepared_by: Text | None = None
-    cleared_by: Text | None = None
+    through: Text | None = Field(
+        default=None, description="Who the memo goes through on its way: 'P – Under Secretary'."
+    )
+    office: Text | None = Field(
+        default=None, description="The office the memo is from, in its metadata and the DOCX's author: 'SCA/CEN'."
+    )
+    prepared_by: Text | None = Field(default=None, description="Who drafted it, on the memo's Drafted line.")
+    cleared_by: Text | None = Field(default=None, description="Who cleared it, on the memo's Cleared line.")
 
 
 class Limits(Record):
-    """Length limits: exceeded limits fail the target unless `overflow: trim`."""
+    """Length limits: a brief over one fails, in every format, unless `overflow: trim`."""
 
     pages: int | None = Field(
         default=None, ge=1, description="Most pages of the PDF (and of the DOCX as LibreOffice lays it out)."
@@ -772,40 +776,55 @@ class Audience(Record):
 
     id: Id
     title: Text = Field(description="What the brief is called: 'Information Memo', 'Policy Brief'.")
-    description: Text | None = None
+    description: Text | None = Field(default=None, description="One line for people choosing an audience.")
     template: Id | None = Field(default=None, description="Template stem; defaults to the audience id, then `base`.")
     formats: list[Literal["pdf", "md", "html", "docx"]] = Field(
         default=["pdf", "md"], description="Formats built by default."
     )
     marking: Text | None = Field(default=None, description="Classification banner, e.g. UNCLASSIFIED; none for public.")
     portion_mark: Text | None = Field(default=None, description="Prefix for paragraphs in government formats: (U).")
-    memo: MemoHeader | None = None
-    memo_type: Literal["information", "action"] | None = None
+    memo: MemoHeader | None = Field(
+        default=None,
+        description="The TO / FROM block of a government memo, printed under the marking by every layout.",
+    )
+    memo_type: Literal["information", "action"] | None = Field(
+        default=None,
+        description="`information` (INFORMATION MEMO) or `action` (ACTION MEMO: recommendations with Approve / "
+        "Disapprove lines, and a `decide_by` date).",
+    )
     decide_by: dt.date | None = Field(default=None, description="Action memos: decision wanted by.")
-    paper: Literal["letter", "a4"] = "letter"
-    font: Literal["serif", "sans"] = "serif"
+    paper: Literal["letter", "a4"] = Field(default="letter", description="The page size of the PDF and the DOCX.")
+    font: Literal["serif", "sans"] = Field(
+        default="serif", description="The typeface of body and headings: Liberation Serif or Liberation Sans."
+    )
     voice: Literal["office", "neutral"] = Field(
         default="office",
         description="`office`: the office speaks ('we assess…', its recommendations). `neutral` (CRS): the brief "
         "attributes every judgment and takes no position: the office's own judgments and confidence tags are left "
         "out, a `recommendations` section is refused (use `options`), and `check` refuses first-person prose.",
     )
-    limits: Limits = Field(default_factory=Limits)
+    limits: Limits = Field(default_factory=Limits, description="How long the brief may be: `pages`, `words`.")
     abridged_note: Text | None = Field(
         default=None,
         description="Where the reader of a brief that fitting shortened finds the whole: 'the Analytic Memo of the "
         "same date has the full analysis'. The brief says it was abridged in any case.",
     )
     overflow: Literal["fail", "trim"] = Field(
-        default="fail", description="Over a limit: `fail` the target, or `trim` lowest-priority items until it fits."
+        default="fail",
+        description="Over a limit: `fail` the brief (every format of it, none written), or `trim` lowest-priority "
+        "items until it fits.",
     )
-    visuals: Visuals = Field(default_factory=Visuals)
+    visuals: Visuals = Field(
+        default_factory=Visuals, description="Pictures drawn from the data: `timeline`, `key_figures`."
+    )
     front_matter: bool = Field(
         default=True,
         description="Start the Markdown brief with YAML front matter (for a static-site pipeline); `false` for "
         "briefs pasted into mail, wikis and issues, where it shows as a block of text.",
     )
-    sections: list[SectionSpec] = Field(min_length=1)
+    sections: list[SectionSpec] = Field(
+        min_length=1, description="The sections the brief shows, in order: a kind, or a mapping with its settings."
+    )
     distribution: Distribution | None = Field(default=None, description="Who is mailed each new edition.")
     datasets: list[Id] = Field(
         default_factory=list,

@@ -8,10 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import mimetypes
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import unquote, urlsplit
 
 from briefs.errors import BuildError, InputError, Problem
@@ -30,8 +31,11 @@ class RenderedPdf:
     times but keeps only the pass that fits, so only that pass is written.
     """
 
-    def __init__(self, pages: int, write: Callable[[], bytes], room: float = 0.0) -> None:
+    def __init__(
+        self, pages: int, write: Callable[[], bytes], room: float = 0.0, loaded: tuple[Path, ...] = ()
+    ) -> None:
         self.pages = pages
+        self.loaded = loaded  # the files the layout fetched (fonts, stylesheets, images), resolved
         self._write = write
         self._data: bytes | None = None
         self.room = room  # the share of the last page's text area left empty (0 = full)
@@ -68,10 +72,30 @@ def _allowed_path(url: str, roots: tuple[Path, ...]) -> Path:
     path = Path(unquote(parts.path)).resolve()
     if not any(path.is_relative_to(root) for root in roots):
         raise FetchRefusedError(f"refused to fetch {_shown(url)}: outside the template folders")
+    path = searched_first(path, roots)
     if not path.is_file():
         raise FetchRefusedError(f"resource not found: {_shown(url)}")
     if path.stat().st_size > MAX_ASSET_BYTES:
         raise FetchRefusedError(f"refused to fetch {_shown(url)}: larger than {MAX_ASSET_BYTES:,} bytes")
+    return path
+
+
+def searched_first(path: Path, roots: tuple[Path, ...]) -> Path:
+    """The file at ``path``'s place in the first of ``roots`` (the user's folder first) that has one.
+
+    A relative URL resolves against the shipped folder (the documents' base URL), so
+    `<link href="css/x.css">` in a user's template names `templates/css/x.css`; like a template, it is
+    looked for in the user's `--templates` folder first, then in the shipped one (issue 24). A path
+    found in no folder is returned as it is, for the caller to refuse as not found.
+    """
+    for root in roots:
+        if path.is_relative_to(root):
+            rel = path.relative_to(root)
+            for candidate in (r / rel for r in roots):
+                found = candidate.resolve()
+                if any(found.is_relative_to(r) for r in roots) and found.is_file():
+                    return found
+            break
     return path
 
 
@@ -87,8 +111,8 @@ def _attachments(document: Any) -> list[str]:
     return found
 
 
-def make_fetcher(roots: tuple[Path, ...], refused: list[str]) -> Any:
-    """A WeasyPrint URL fetcher that serves only files under ``roots`` and records what it refused."""
+def make_fetcher(roots: tuple[Path, ...], refused: list[str], served: list[Path] | None = None) -> Any:
+    """A WeasyPrint URL fetcher that serves only files under ``roots``; records what it refused and ``served``."""
     import weasyprint.urls
 
     resolved = tuple(r.resolve() for r in roots)
@@ -107,7 +131,11 @@ def make_fetcher(roots: tuple[Path, ...], refused: list[str]) -> Any:
             except OSError as exc:
                 refused.append(f"refused to fetch {_shown(url)}: {exc.strerror or exc}")
                 raise FetchRefusedError(refused[-1]) from None
-            return weasyprint.urls.URLFetcherResponse(path.as_uri(), data)
+            if served is not None:
+                served.append(path)
+            # Its type by its name: WeasyPrint takes a `<link rel=stylesheet>` only as text/css.
+            kind = mimetypes.guess_type(path.name)[0]
+            return weasyprint.urls.URLFetcherResponse(path.as_uri(), data, {"Content-Type": kind} if kind else None)
 
     return LockedFetcher(allowed_protocols=("file", "data"), allow_redirects=False, timeout=1)
 
@@ -169,7 +197,30 @@ def _font_configuration() -> Any:
     if _font_config is None:
         from weasyprint.text.fonts import FontConfiguration
 
-        _font_config = FontConfiguration()
+        class RecordingFontConfiguration(FontConfiguration):  # type: ignore[misc]
+            """Says which files each brief's fonts came from, though WeasyPrint fetches a face only once.
+
+            A face loaded for an earlier brief in this process is not fetched again, so the fetcher alone
+            would miss it; the files of each face are remembered and counted again for every brief that
+            asks for it (its stamp covers them: `briefs.pipeline.plan.loaded_assets`).
+            """
+
+            served: list[Path] | None = None
+            faces: ClassVar[dict[str, tuple[Path, ...]]] = {}
+
+            def add_font_face(self, rule_descriptors: Any, url_fetcher: Any) -> Any:
+                key = str(rule_descriptors)
+                served = self.served
+                mark = len(served) if served is not None else 0
+                result = super().add_font_face(rule_descriptors, url_fetcher)
+                if served is not None:
+                    if len(served) > mark:
+                        self.faces[key] = tuple(served[mark:])
+                    else:
+                        served.extend(self.faces.get(key, ()))
+                return result
+
+        _font_config = RecordingFontConfiguration()
     return _font_config
 
 
@@ -204,14 +255,19 @@ def render_pdf(
 
     _quiet_weasyprint()
     refused: list[str] = []
-    fetcher = make_fetcher(asset_roots, refused)
+    served: list[Path] = []
+    fetcher = make_fetcher(asset_roots, refused, served)
     document: weasyprint.Document
+    fonts = _font_configuration()
+    fonts.served = served
     try:
         document = weasyprint.HTML(string=html, base_url=base_url.resolve().as_uri() + "/", url_fetcher=fetcher).render(
-            font_config=_font_configuration(), pdf_tags=True, pdf_variant=variant
+            font_config=fonts, pdf_tags=True, pdf_variant=variant
         )
     except Exception as exc:  # WeasyPrint raises many kinds; none is the user's input
         raise BuildError(f"{template_file}: WeasyPrint failed: {exc}") from exc
+    finally:
+        fonts.served = None
     refused += _attachments(document)
     if refused:
         raise InputError([Problem(template_file, None, None, "", r) for r in dict.fromkeys(refused)])
@@ -234,7 +290,7 @@ def render_pdf(
             raise InputError([Problem(template_file, None, None, "", r) for r in dict.fromkeys(refused)])
         return bytes(data)
 
-    return RenderedPdf(len(document.pages), write, last_page_room(document))
+    return RenderedPdf(len(document.pages), write, last_page_room(document), tuple(dict.fromkeys(served)))
 
 
 def last_page_room(document: Any) -> float:

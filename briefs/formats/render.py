@@ -68,6 +68,11 @@ def html_finalize(value: Any) -> Any:
     return value
 
 
+def markdown_safe(value: Any) -> MarkdownSafe:
+    """Text already written as Markdown (by a macro or a formatter), printed as it is: not escaped again."""
+    return MarkdownSafe(str(value))
+
+
 def md_escape(value: Any) -> str:
     """Plain text made inert in Markdown: every character Markdown or HTML would act on is escaped."""
     if isinstance(value, MarkdownSafe):
@@ -113,6 +118,7 @@ def _house_prose(prose: Callable[[str], Any]) -> Callable[..., Any]:
 
     @jinja2.pass_context
     def house(context: Any, text: str) -> Any:
+        """A prose field's inline Markdown rendered (emphasis, code, http(s) links; nothing else), quotes curly."""
         out = prose(text)
         info = context.get("info")
         if getattr(info, "house_style", "us") == "us":
@@ -517,7 +523,7 @@ def make_env(dirs: TemplateDirs, fmt: str) -> SandboxedEnvironment:
         number=format_number,
         figure=figure_text,
         md=md_escape,
-        mdsafe=lambda value: MarkdownSafe(str(value)),  # text a formatter already escaped for Markdown
+        mdsafe=markdown_safe,
         md_url=md_url,
         yamlstr=yaml_string,
     )

@@ -49,6 +49,7 @@ from briefs.pipeline.plan import (
     asset_files,
     check_collisions,
     load_state,
+    loaded_assets,
     missing_templates,
     section_partials,
     stamp_for,
@@ -72,6 +73,7 @@ class Options:
     datasets: tuple[str, ...] = ()
     audiences: tuple[str, ...] = ()
     formats: tuple[str, ...] = ()
+    extra_formats: tuple[str, ...] = ()  # built besides each audience's own `formats` (serve adds html)
     force: bool = False
     pdf_variant: str | None = None
     jobs: int = 1
@@ -272,6 +274,7 @@ def make_plan(options: Options) -> Plan:
                 group_inputs[dataset_id, audience_id] = hashlib.sha256(json.dumps(group).encode()).hexdigest()
             formats: list[str] = [f for f in aud.audience.formats if not options.formats or f in options.formats]
             formats += [f for f in options.formats if f in ("html", "docx") and f not in formats]
+            formats += [f for f in options.extra_formats if f not in formats]
             for fmt in formats:
                 target = Target(dataset_id, audience_id, fmt, options.out_dir / dataset_id / f"{audience_id}.{fmt}")
                 entry = template_name(dirs, aud.audience.template or audience_id, fmt)
@@ -279,16 +282,21 @@ def make_plan(options: Options) -> Plan:
                 chain = template_chain(dirs, entry, partials, graph)
                 if fmt == "docx":  # its house style: editing the reference document rebuilds it (issue 15)
                     chain += [p for p in [reference_file(dirs, aud.audience.template or audience_id)] if p]
+                previous = state["targets"].get(target.name)
+                # What the brief's layouts loaded last time (issue 24): a stylesheet or font only another
+                # audience loads stales nothing here. With no such record, every asset, as before.
+                fetched = loaded_assets(dirs, (previous or {}).get("assets"))
+                if fetched is None:
+                    fetched = assets if fmt in ("pdf", "html") else []
                 stamp = stamp_for(
                     target,
                     dataset_files=data_files,
                     audience_file=aud.path,
                     templates=chain,
-                    assets=assets,
+                    assets=fetched,
                     options=build_options if fmt == "pdf" else word_layout(aud.audience) if fmt == "docx" else {},
                     hasher=hasher,
                 )
-                previous = state["targets"].get(target.name)
                 reasons = ["--force"] if options.force else why_stale(target, stamp, previous)
                 planned.append(PlannedTarget(target, stamp, reasons))
     check_collisions([p.target for p in planned])
@@ -470,6 +478,7 @@ def build(
         }
 
         state = plan.state
+        hasher = FileHasher()  # each loaded font or stylesheet hashed once for all the briefs that loaded it
 
         def write_group(key: tuple[str, str], outcome: Rendered | BaseException) -> None:
             """Write one brief's outputs (each format on its own), record them, and report."""
@@ -488,10 +497,19 @@ def build(
                 elif (refusal := _write_refused(target.path, options.out_dir, outcome.files[target.fmt])) is not None:
                     result = TargetResult(target, "failed", member.reasons, error=refusal)
                 else:
+                    # Stamped with what its layouts loaded, not what was planned: the next plan finds these again.
+                    fetched = outcome.assets.get(target.fmt, [])
+                    member.stamp = member.stamp.with_assets(loaded_assets(options.dirs, fetched) or [], hasher)
                     state["targets"][target.name] = {
                         "digest": member.stamp.digest,
                         "inputs": member.stamp.inputs,
                         "options": member.stamp.options,
+                        "assets": fetched,
+                        # How a reader names the brief (the preview's index): recorded with what it read.
+                        "titles": {
+                            "dataset": plan.datasets[key[0]].dataset.info.title,
+                            "audience": plan.audiences[key[1]].audience.title,
+                        },
                         # What was written: the preview serves a file only while it holds these bytes.
                         "output": hashlib.sha256(outcome.files[target.fmt]).hexdigest(),
                     }

@@ -24,6 +24,7 @@ from briefs.data.yamlfile import read_yaml
 from briefs.errors import InputError, Problem, display_path
 from briefs.files import read_record, sha256_file
 from briefs.formats import FORMATS
+from briefs.formats.pdf import searched_first
 from briefs.formats.render import SHIPPED_PREFIX, make_loader, template_name
 from briefs.pipeline.fastpath import STATE_DIR, STATE_FILE
 
@@ -52,11 +53,20 @@ class Stamp:
 
     inputs: dict[str, str]
     options: dict[str, str]
+    assets: tuple[str, ...] = ()
+    """Which of ``inputs`` are files a layout loads (fonts, stylesheets, images), by their shown path."""
     digest: str = field(init=False)
 
     def __post_init__(self) -> None:
         h = hashlib.sha256(json.dumps([self.inputs, self.options], sort_keys=True).encode())
         self.digest = h.hexdigest()
+
+    def with_assets(self, assets: list[Path], hasher: FileHasher) -> Stamp:
+        """This stamp with ``assets`` (what the build's layouts loaded) in place of the assets it was planned with."""
+        inputs = {k: v for k, v in self.inputs.items() if k not in self.assets}
+        loaded = {display_path(p): _asset_digest(p, hasher) for p in assets}
+        loaded = {k: v for k, v in loaded.items() if k not in inputs}  # a stylesheet also included as a template
+        return Stamp({**inputs, **loaded}, self.options, tuple(loaded))
 
 
 class FileHasher:
@@ -149,6 +159,28 @@ def asset_files(dirs: TemplateDirs) -> list[Path]:
     return out
 
 
+def loaded_assets(dirs: TemplateDirs, names: object) -> list[Path] | None:
+    """The files a brief's last build loaded (`Rendered.assets`), found again through the search path.
+
+    Found again, not remembered: a file of the same name added to the user's folder is what the next
+    layout would load, so the stamp names it and the brief is stale. None when the record has no list
+    (a record from before issue 24): the caller then stamps with every asset, as that record was.
+    """
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        return None
+    roots = tuple(d.resolve() for d in dirs.searched)
+    shipped = dirs.shipped.resolve()
+    return [searched_first(shipped / n, roots) for n in names if ".." not in Path(n).parts]
+
+
+def _asset_digest(path: Path, hasher: FileHasher) -> str:
+    """A loaded file's hash; one since removed is stamped as missing (its brief is stale, and says why)."""
+    try:
+        return hasher(path)
+    except OSError:
+        return "missing"
+
+
 def stamp_for(
     target: Target,
     *,
@@ -161,10 +193,10 @@ def stamp_for(
 ) -> Stamp:
     """The content stamp of one target."""
     files = [*dataset_files, audience_file, *templates]
-    if target.fmt in ("pdf", "html"):
-        files += assets
     inputs = {display_path(p): hasher(p) for p in files}
-    return Stamp(inputs, {"tool": __version__, "format": target.fmt, **options})
+    loaded = {display_path(p): _asset_digest(p, hasher) for p in assets}
+    loaded = {k: v for k, v in loaded.items() if k not in inputs}  # a stylesheet also included as a template
+    return Stamp({**inputs, **loaded}, {"tool": __version__, "format": target.fmt, **options}, tuple(loaded))
 
 
 def why_stale(target: Target, stamp: Stamp, previous: dict[str, Any] | None) -> list[str]:

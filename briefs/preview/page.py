@@ -44,6 +44,8 @@ table.briefs .files a { margin-right: 8px; }
 .status.current { background: #e3f4e8; color: var(--ok); }
 .status.rebuilding { background: #fff1d6; color: var(--busy); }
 .status.failed { background: #fde7e5; color: var(--bad); }
+.status.bad-input { background: #fde7e5; color: var(--bad); }
+.id { color: var(--muted); font-size: 12px; margin-left: 6px; }
 .status.missing { background: #eceff1; color: var(--muted); }
 form.compare { margin-top: 22px; display: flex; gap: 8px; align-items: center; flex-wrap: wrap; }
 form.compare select, form.compare button { font: inherit; padding: 3px 6px; }
@@ -102,7 +104,8 @@ body.index-page #overlay { position: static; transform: none; margin: 16px auto 
   let state = JSON.parse(document.getElementById("state").textContent);
   const page = state.page;
   const main = document.getElementById("main");
-  const LABEL = { current: "up to date", rebuilding: "rebuilding\\u2026", failed: "failed", missing: "not built yet" };
+  const LABEL = { current: "up to date", rebuilding: "rebuilding\\u2026", failed: "failed",
+                  "bad-input": "bad input: not rebuilt", missing: "not built yet" };
   const FILES = { pdf: "PDF", md: "Markdown", html: "HTML", docx: "Word" };
 
   function el(tag, attrs, ...kids) {
@@ -124,10 +127,13 @@ body.index-page #overlay { position: static; transform: none; margin: 16px auto 
   const fileLinks = (b) => el("span", { class: "files" },
     ...b.files.map((f) => el("a", { href: `/output/${b.dataset}/${b.audience}.${f}`, target: "_blank",
                                     text: FILES[f] })));
+  // A brief as a reader names it: its audience's title (the id is what --audience takes).
+  const titled = (b) => b.title || b.audience;
+  const named = (b) => `${b.dataset_title || b.dataset} \\u2014 ${titled(b)}`;
   function briefSelect(current, onchange) {
     const select = el("select", { onchange: () => onchange(select.value), "aria-label": "brief" });
     for (const b of state.briefs) {
-      select.append(el("option", { value: b.key, text: b.key, selected: b.key === current }));
+      select.append(el("option", { value: b.key, text: named(b), selected: b.key === current }));
     }
     return select;
   }
@@ -150,12 +156,15 @@ body.index-page #overlay { position: static; transform: none; margin: 16px auto 
     if (!datasets.length) parts.push(el("p", { class: "empty", text: "No briefs yet." }));
     for (const dataset of datasets) {
       const rows = state.briefs.filter((b) => b.dataset === dataset).map((b) => el("tr", { "data-key": b.key },
-        el("td", { class: "audience" }, el("a", { href: `/brief/${b.dataset}/${b.audience}`, text: b.audience })),
+        el("td", { class: "audience" }, el("a", { href: `/brief/${b.dataset}/${b.audience}`, text: titled(b) }),
+           el("span", { class: "id", text: b.audience })),
         el("td", {}, badge(b), b.error ? el("div", { class: "why", text: b.error }) : null),
         el("td", { class: "when", text: b.built_at || "" }),
         el("td", {}, fileLinks(b))));
-      parts.push(el("h2", { text: dataset }), el("table", { class: "briefs" },
-        el("thead", {}, el("tr", {}, ...["Audience", "Status", "Built", "Files"].map((t) => el("th", { text: t })))),
+      const first = state.briefs.find((b) => b.dataset === dataset);
+      parts.push(el("h2", {}, first.dataset_title || dataset, el("span", { class: "id", text: dataset })),
+        el("table", { class: "briefs" },
+        el("thead", {}, el("tr", {}, ...["Brief", "Status", "Built", "Files"].map((t) => el("th", { text: t })))),
         el("tbody", {}, ...rows)));
     }
     list.replaceChildren(...parts);
@@ -195,7 +204,7 @@ body.index-page #overlay { position: static; transform: none; margin: 16px auto 
             const keys = panes.map((p) => p.key); keys[this.index] = key;
             location.href = `/compare?left=${encodeURIComponent(keys[0])}&right=${encodeURIComponent(keys[1])}`;
           })
-        : el("span", { class: "name", text: this.key });
+        : el("span", { class: "name", text: b ? named(b) : this.key });
       const when = el("span", { class: "when", text: b && b.built_at ? "built " + b.built_at : "" });
       const switcher = el("span", { class: "views" }, ...buttons);
       const links = b && page !== "compare" ? fileLinks(b) : null;
@@ -273,7 +282,9 @@ body.index-page #overlay { position: static; transform: none; margin: 16px auto 
   document.body.classList.add(page + "-page");
   if (panes.length) {
     main.replaceChildren(el("div", { class: "panes" }, ...panes.map((p) => p.node)));
-    document.getElementById("crumb").textContent = page === "compare" ? "side by side" : panes[0].key;
+    const first = panes[0].brief();
+    document.getElementById("crumb").textContent =
+      page === "compare" ? "side by side" : first ? named(first) : panes[0].key;
     if (page === "brief" && state.briefs.length > 1) {
       const others = briefSelect(null, (key) => {
         location.href = `/compare?left=${encodeURIComponent(panes[0].key)}&right=${encodeURIComponent(key)}`;
@@ -284,12 +295,15 @@ body.index-page #overlay { position: static; transform: none; margin: 16px auto 
   }
 
   function renderOverlay() {
-    const items = state.problems.map((p) => p.text);
-    const failed = panes.map((p) => p.brief()).filter((b) => b && b.status === "failed");
-    for (const b of failed) items.push(`${b.key}: ${b.error}`);
+    // The index shows every problem; a brief's page only those in the files that brief reads.
+    const shown = panes.map((p) => p.brief()).filter((b) => b);
+    const bad = page === "index" ? state.problems.map((p) => p.text)
+      : [...new Set(shown.flatMap((b) => b.problems || []))];
+    const items = [...bad];
+    for (const b of shown.filter((b) => b.status === "failed")) items.push(`${b.key}: ${b.error}`);
     const overlay = document.getElementById("overlay");
-    document.getElementById("overlay-title").textContent = state.problems.length
-      ? `Bad input: ${state.problems.length} problem${state.problems.length === 1 ? "" : "s"}, nothing rebuilt`
+    document.getElementById("overlay-title").textContent = bad.length
+      ? `Bad input: ${bad.length} problem${bad.length === 1 ? "" : "s"}, nothing rebuilt`
       : "This brief failed to build";
     document.getElementById("problems").replaceChildren(...items.map((t) => el("li", { text: t })));
     if (page === "index") {

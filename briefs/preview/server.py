@@ -98,7 +98,8 @@ ASSET_POLICY = (
 INERT_POLICY = "default-src 'none'; frame-ancestors 'self'; sandbox"
 PAGE_DPI = 80
 KEEPALIVE_S = 15.0
-STATUSES = ("current", "rebuilding", "failed", "missing")
+STATUSES = ("current", "rebuilding", "failed", "bad-input", "missing")
+"""`bad-input`: the last save broke an input this brief reads; the page shows its last good version."""
 
 
 def _sha256_source(text: str) -> str:
@@ -136,11 +137,14 @@ def allowed_hosts(host: str, port: int) -> frozenset[str]:
 
 
 def serve_options(options: Options) -> Options:
-    """The build options a preview needs: the formats asked for (all by default) and the HTML it shows."""
-    # A browser shows PDF, Markdown and HTML; Word documents are built only when asked for (--format docx).
-    formats = options.formats or tuple(f for f in FORMATS if f != "docx")
-    if "html" not in formats:
-        formats = (*formats, "html")
+    """The build options a preview needs: the formats asked for (each audience's own by default) and the HTML it shows.
+
+    Without `--format`, each brief is built in its audience's `formats` — a Word brief where the audience
+    lists `docx`, so the preview links it (issue 24) — and in HTML, which the preview shows.
+    """
+    if not options.formats:
+        return replace(options, extra_formats=tuple(dict.fromkeys((*options.extra_formats, "html"))))
+    formats = options.formats if "html" in options.formats else (*options.formats, "html")
     return replace(options, formats=tuple(formats))
 
 
@@ -173,6 +177,9 @@ class BriefState:
     audience: str
     status: str = "missing"  # one of STATUSES
     error: str | None = None
+    problems: list[Problem] = field(default_factory=list)  # the bad input it reads (its file:line:col)
+    title: str | None = None  # the audience's `title`: 'Analytic Memo'
+    dataset_title: str | None = None  # the dataset's `info.title`
     version: int = 0  # bumped whenever one of its outputs is written: open pages reload
     built_at: float | None = None
     pages: int | None = None
@@ -209,6 +216,7 @@ class Preview:
                     brief = self.briefs.setdefault((dataset, audience), BriefState(dataset, audience))
                     if brief.status == "missing":
                         brief.status = "current"
+            self._name(recorded(self.out_dir))
 
     def read(self, dataset: str, audience: str, fmt: str) -> bytes | None:
         """The bytes of a brief the tool wrote, if the file still holds what it wrote (else None)."""
@@ -269,9 +277,14 @@ class Preview:
         """A build finished: its input was good, so any overlay goes."""
         failed = {(r.target.dataset, r.target.audience): r.error for r in report.failed}
         written = written_outputs(self.out_dir)  # the state this build has just written
+        names = recorded(self.out_dir)
         with self._lock:
             self.outputs.update(written)
             self.problems = []
+            for brief in self.briefs.values():
+                brief.problems = []
+                if brief.status == "bad-input":
+                    brief.status = "current"
             self.building = False
             self.last_build = f"{report.summary()} at {time.strftime('%H:%M:%S')}"
             seen = {(r.target.dataset, r.target.audience) for r in report.results}
@@ -282,7 +295,14 @@ class Preview:
             for key in set(self.briefs) - seen:  # an audience or dataset that is gone
                 if not any((self.out_dir / key[0] / f"{key[1]}.{fmt}").is_file() for fmt in FORMATS):
                     del self.briefs[key]
+            self._name(names)
         self.publish()
+
+    def _name(self, names: Recorded) -> None:
+        """Give each brief its titles, as the build state records them (under the lock)."""
+        for key, brief in self.briefs.items():
+            if key in names.titles:
+                brief.dataset_title, brief.title = names.titles[key]
 
     def error(self, exc: Exception) -> None:
         """A build stopped: bad input (each problem with its file and line) or another failure."""
@@ -290,13 +310,23 @@ class Preview:
             problems = list(exc.problems)
         else:
             problems = [Problem("", None, None, "", f"{type(exc).__name__}: {exc}")]
+        reads = recorded(self.out_dir).inputs
         with self._lock:
             self.problems = problems
             self.building = False
             what = "bad input" if isinstance(exc, InputError) else "the build failed"
             self.last_build = f"{what} at {time.strftime('%H:%M:%S')}: the last good briefs are kept"
-            for brief in self.briefs.values():
-                if brief.status == "rebuilding":
+            # Each brief is told of the problems in the files it reads (issue 24: a mistake in the desk
+            # template is desk's, not public's); one in a file no brief has read yet (a new data file,
+            # a new audience) or in no file at all concerns every brief.
+            anyones = set().union(*reads.values()) if reads else set()
+            everyones = [p for p in problems if p.file not in anyones]
+            for key, brief in self.briefs.items():
+                own = [p for p in problems if p.file in reads.get(key, set())] + everyones
+                brief.problems = own
+                if own:
+                    brief.status = "bad-input"
+                elif brief.status == "rebuilding":
                     brief.status = "current"
         self.publish()
 
@@ -312,6 +342,9 @@ class Preview:
                     "audience": b.audience,
                     "status": b.status,
                     "error": b.error,
+                    "problems": [str(p) for p in b.problems],
+                    "title": b.title,
+                    "dataset_title": b.dataset_title,
                     "version": b.version,
                     "built_at": _clock(b.built_at or self._written(b)),
                     "files": [
@@ -381,6 +414,41 @@ def written_outputs(out_dir: Path) -> dict[tuple[str, str, str], str | None]:
         digest = entry.get("output") if isinstance(entry, dict) else None
         outputs[(dataset, audience, fmt)] = digest if isinstance(digest, str) else None
     return outputs
+
+
+@dataclass
+class Recorded:
+    """What the build state says of each brief (dataset, audience): its titles and every file it read."""
+
+    titles: dict[tuple[str, str], tuple[str | None, str | None]] = field(default_factory=dict)
+    inputs: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+
+
+def recorded(out_dir: Path) -> Recorded:
+    """The titles and inputs the build state records for each brief (nothing if it cannot be read)."""
+    found = Recorded()
+    try:
+        targets = json.loads((out_dir / STATE_DIR / STATE_FILE).read_text(encoding="utf-8"))["targets"]
+    except (OSError, ValueError, TypeError, KeyError):
+        return found
+    if not isinstance(targets, dict):
+        return found
+    for name, entry in targets.items():
+        dataset, _, file = str(name).partition("/")
+        audience = file.rpartition(".")[0]
+        if not isinstance(entry, dict):
+            continue
+        key = (dataset, audience)
+        if isinstance(entry.get("inputs"), dict):
+            found.inputs.setdefault(key, set()).update(str(k) for k in entry["inputs"])
+        titles = entry.get("titles")
+        if isinstance(titles, dict):
+            pair = (titles.get("dataset"), titles.get("audience"))
+            found.titles[key] = (
+                pair[0] if isinstance(pair[0], str) else None,
+                pair[1] if isinstance(pair[1], str) else None,
+            )
+    return found
 
 
 def _clock(when: float | None) -> str | None:
