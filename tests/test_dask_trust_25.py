@@ -46,7 +46,12 @@ def test_outcomes_travel_as_plain_values_and_come_back_whole() -> None:
         drop_order=["timeline"],
         notes={"pdf": "2 pages"},
         extra_dropped={"docx": ["annex"]},
+        assets={"pdf": ["base/fonts/x.ttf"]},
     )
+    # Every field of a rendered brief travels: a field added to Rendered must be added to the codec too.
+    import dataclasses
+
+    assert set(dask_relay.encode_outcome(rendered)) - {"kind"} == {f.name for f in dataclasses.fields(Rendered)}
     problems = [Problem("data/x.yaml", 3, 4, "title", "expected a text")]
     for outcome in (rendered, problems):
         payload = dask_relay._plain_dumps(dask_relay.encode_outcome(outcome))

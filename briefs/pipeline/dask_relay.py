@@ -139,6 +139,7 @@ def encode_outcome(outcome: Any) -> dict[str, Any]:
             "drop_order": list(outcome.drop_order),
             "notes": dict(outcome.notes),
             "extra_dropped": {k: list(v) for k, v in outcome.extra_dropped.items()},
+            "assets": {k: list(v) for k, v in outcome.assets.items()},
         }
     if isinstance(outcome, list) and all(isinstance(p, Problem) for p in outcome):
         return {
@@ -197,6 +198,7 @@ def decode_outcome(value: Any) -> Any:
                 k: _texts(v, "extra_dropped")
                 for k, v in _text_map(value.get("extra_dropped"), "extra_dropped", list).items()
             },
+            assets={k: _texts(v, "assets") for k, v in _text_map(value.get("assets", {}), "assets", list).items()},
         )
     if kind == "problems":
         problems = []
