@@ -65,9 +65,9 @@ def test_the_workers_read_the_templates_as_data(
     assert (tmp_path / "out" / "mini" / "desk.md").read_text(encoding="utf-8").startswith("Desk brief on ")
 
     def materialised() -> list[str]:
-        from briefs.pipeline import executors
+        from briefs.pipeline import dask_worker
 
-        return [str(dirs.user) for dirs in executors._materialised.values() if dirs.user is not None]
+        return [str(dirs.user) for dirs in dask_worker._materialised.values() if dirs.user is not None]
 
     with distributed.Client(scheduler, set_as_default=False) as client:
         folders = [f for found in client.run(materialised).values() for f in found]

@@ -25,7 +25,7 @@ import pytest
 
 from briefs.data.audiences import TemplateDirs
 from briefs.errors import BuildError, Problem
-from briefs.pipeline import dask_relay, executors
+from briefs.pipeline import dask_relay, dask_worker, executors
 from tests.conftest import RunCli, write_tree
 
 distributed = pytest.importorskip("distributed", reason="Dask distributed is not installed: pip install -e '.[dask]'")
@@ -99,34 +99,34 @@ def test_the_child_environment_holds_no_secret() -> None:
 # --- bundles on a worker -------------------------------------------------------------------------
 
 
-def _bundle(tmp_path: Path) -> executors.TemplateBundle:
+def _bundle(tmp_path: Path) -> dask_worker.TemplateBundle:
     user = write_tree(tmp_path / "tpl", {"audiences/desk.md.j2": "Desk on {{ info.title }}\n"})
     shipped = write_tree(tmp_path / "shipped", {"base.md.j2": "base\n"})
-    return executors.TemplateBundle.of(TemplateDirs(shipped=shipped, user=user))
+    return dask_worker.TemplateBundle.of(TemplateDirs(shipped=shipped, user=user))
 
 
 def test_a_planted_bundle_is_not_trusted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A folder named by the bundle's digest, with ``.complete``, but other bytes: written again."""
-    monkeypatch.setattr(executors, "_materialised", {})
+    monkeypatch.setattr(dask_worker, "_materialised", {})
     bundle = _bundle(tmp_path)
     under = tmp_path / "tmp"
     under.mkdir()
-    planted = executors.private_folder(under) / bundle.digest
+    planted = dask_worker.private_folder(under) / bundle.digest
     write_tree(planted, {"0/audiences/desk.md.j2": "{{ evil }}\n", "1/base.md.j2": "base\n", ".complete": ""})
-    dirs = executors.materialise(bundle, under)
+    dirs = dask_worker.materialise(bundle, under)
     assert dirs.user is not None
     assert (dirs.user / "audiences/desk.md.j2").read_text() == "Desk on {{ info.title }}\n"
     # An extra file planted beside the right ones is not trusted either.
-    monkeypatch.setattr(executors, "_materialised", {})
+    monkeypatch.setattr(dask_worker, "_materialised", {})
     (planted / "0" / "audiences" / "extra.yaml").write_text("title: planted\n")
-    dirs = executors.materialise(bundle, under)
+    dirs = dask_worker.materialise(bundle, under)
     assert not (dirs.shipped.parent / "0" / "audiences" / "extra.yaml").exists()
-    assert executors._holds(planted, bundle)
+    assert dask_worker._holds(planted, bundle)
 
 
 @pytest.mark.parametrize("attack", ["world-writable", "symlink"])
 def test_a_shared_bundle_folder_is_refused(attack: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(executors, "_materialised", {})
+    monkeypatch.setattr(dask_worker, "_materialised", {})
     under = tmp_path / "tmp"
     under.mkdir()
     folder = under / f"briefs-inputs-{os.getuid()}"
@@ -137,7 +137,7 @@ def test_a_shared_bundle_folder_is_refused(attack: str, tmp_path: Path, monkeypa
         (tmp_path / "elsewhere").mkdir(mode=0o700)
         folder.symlink_to(tmp_path / "elsewhere")
     with pytest.raises(BuildError, match="is not a private folder of this user"):
-        executors.materialise(_bundle(tmp_path), under)
+        dask_worker.materialise(_bundle(tmp_path), under)
 
 
 # --- a real cluster ------------------------------------------------------------------------------
@@ -145,7 +145,7 @@ def test_a_shared_bundle_folder_is_refused(attack: str, tmp_path: Path, monkeypa
 
 ROGUE = """
 import os
-import briefs.pipeline.executors as executors
+import briefs.pipeline.dask_worker as dask_worker
 
 MARK = "@MARK@"  # the test's file (Dask runs a copy of this preload script, elsewhere)
 CODE = (
@@ -165,7 +165,7 @@ def rogue(*args, **kwargs):
     return Payload(), []
 
 
-executors.render_on_worker = rogue
+dask_worker.render_on_worker = rogue
 """
 
 
@@ -280,7 +280,7 @@ def test_every_kind_of_address_fails_in_one_line(scheme: str, mini_data: Path, t
 
 
 LIAR = """
-import briefs.pipeline.executors as executors
+import briefs.pipeline.dask_worker as dask_worker
 from briefs.compose.fit import Rendered
 
 
@@ -288,7 +288,7 @@ def liar(*args, **kwargs):
     return Rendered(files={}), []  # a brief with none of the files it was asked for
 
 
-executors.render_on_worker = liar
+dask_worker.render_on_worker = liar
 """
 
 
@@ -315,3 +315,12 @@ def test_a_worker_that_leaves_out_a_format_fails_its_brief(mini_data: Path, tmp_
     assert code == 1, stderr
     assert "malformed outcome (no md in a brief that was asked for it)" in stderr and "Traceback" not in stderr
     assert not list(out.glob("mini/*.md"))
+
+
+def test_many_small_briefs_go_a_few_to_a_task_and_a_watch_rebuild_one() -> None:
+    """Dask's cost is per task (issue 27): a thousand briefs on two workers go 16 a task; one brief, one."""
+    assert dask_relay.batch_size(1, 2) == 1
+    assert dask_relay.batch_size(7, 2) == 1
+    assert dask_relay.batch_size(40, 2) == 5
+    assert dask_relay.batch_size(1000, 2) == dask_relay.BATCH_MAX == 16
+    assert dask_relay.batch_size(1000, 64) == 3

@@ -14,7 +14,7 @@ import logging
 import re
 import typing
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -551,14 +551,34 @@ class _Mistake:
     correction: Correction
     words: tuple[str, ...]
     wrong: frozenset[int]  # positions in ``words`` of the content words the correct text does without
+    # Worked out once per correction, not once per string of prose it is compared with (issue 27: a
+    # dataset has ~700 strings and ~30 corrections):
+    starts: dict[str, list[int]] = field(default_factory=dict)  # where each word starts a run
+    need: int = 1  # how many of the ``wrong`` words a run must hold
+    need_content: int = 2  # how many words besides stopwords
+    telling: frozenset[str] = frozenset()  # words any repeat must contain at least one of
 
     @classmethod
     def of(cls, correction: Correction) -> _Mistake:
         words, right = _tokens(correction.source_says), set(_tokens(correction.correct))
         changed = {i for i, w in enumerate(words) if w not in _STOPWORDS and w not in right}
-        return cls(correction, tuple(words), frozenset(changed))
+        starts: dict[str, list[int]] = {}
+        for i, word in enumerate(words):
+            starts.setdefault(word, []).append(i)
+        content = sum(w not in _STOPWORDS for w in words)
+        # A part must hold a wrong word; the whole phrase (when nothing is wrong but its order) holds all.
+        telling = frozenset(words[i] for i in changed) if changed else frozenset(words)
+        return cls(
+            correction,
+            tuple(words),
+            frozenset(changed),
+            starts,
+            max(1, (len(changed) + 1) // 2),
+            max(2, (content + 1) // 2),
+            telling,
+        )
 
-    def repeated_in(self, text: list[str]) -> str | None:
+    def repeated_in(self, text: list[str], present: set[str] | frozenset[str] | None = None) -> str | None:
         """The run of this phrase's words that ``text`` repeats, if it repeats the mistake; else None.
 
         The whole phrase; or a run of it, word for word, that holds at least half of the words the
@@ -568,12 +588,9 @@ class _Mistake:
         says" — prose that reports what the source said and sets it right shares a few of its words, not
         the part that is wrong.
         """
-        n, starts = len(self.words), dict[str, list[int]]()
-        for i, word in enumerate(self.words):
-            starts.setdefault(word, []).append(i)
-        need = (len(self.wrong) + 1) // 2
-        content = sum(w not in _STOPWORDS for w in self.words)
-        need_content = max(2, (content + 1) // 2)
+        if self.telling.isdisjoint(text if present is None else present):
+            return None  # no word a repeat must hold: most strings stop here
+        n, starts, need, need_content = len(self.words), self.starts, self.need, self.need_content
         for s, word in enumerate(text):
             for i in starts.get(word, ()):
                 k = 0
@@ -582,7 +599,7 @@ class _Mistake:
                 if k == n:
                     return " ".join(self.words)
                 run = range(i, i + k)
-                if not self.wrong or len(self.wrong.intersection(run)) < max(need, 1):
+                if not self.wrong or len(self.wrong.intersection(run)) < need:
                     continue
                 if sum(self.words[j] not in _STOPWORDS for j in run) >= need_content:
                     return " ".join(self.words[j] for j in run)
@@ -610,8 +627,9 @@ def check_corrected_errors(dataset: Dataset, problem: Callable[[Loc, str], None]
     data = dataset.model_dump(mode="python", by_alias=False)
     for loc, text in _prose_strings({k: v for k, v in data.items() if k not in _NOT_PROSE}, ()):
         words = _tokens(text)
+        present = set(words)
         for mistake in mistakes:
-            found = mistake.repeated_in(words)
+            found = mistake.repeated_in(words, present)
             if found is None:
                 continue
             correction = mistake.correction
