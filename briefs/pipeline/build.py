@@ -37,7 +37,7 @@ from briefs.formats.docx import reference_file
 from briefs.formats.docx_layout import libreoffice, libreoffice_version
 from briefs.formats.render import template_name
 from briefs.pipeline.editions import plan_edition
-from briefs.pipeline.executors import EXECUTORS, LocalPool, open_executor
+from briefs.pipeline.executors import EXECUTORS, LocalPool, open_executor, prestart
 from briefs.pipeline.fastpath import STATE_DIR, STATE_FILE, fingerprint, forget, record_bytes, record_path, summary_line
 from briefs.pipeline.limits import DEFAULT_SECONDS
 from briefs.pipeline.output import clean_temporaries, output_lock, refuse_links_out_of, write_atomic
@@ -417,6 +417,7 @@ def build(
 ) -> Report:
     """Rebuild every stale target; write nothing if any input is bad. Raises InputError for bad input."""
     started = time.perf_counter()
+    prestart(options.executor, options.scheduler)  # a Dask client connects while the data loads
     plan = make_plan(options)  # bad input stops here, before the output folder is touched
     refuse_links_out_of(options.out_dir)
     # An unreachable scheduler is found here: nothing written.

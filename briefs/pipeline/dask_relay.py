@@ -38,6 +38,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import IO, Any, TypeVar
 
+from briefs.data.audiences import TemplateDirs
 from briefs.errors import BuildError, Problem
 
 log = logging.getLogger(__name__)
@@ -251,14 +252,26 @@ class DaskRelay:
         self._fd = self.process.stdout.fileno()
         self._stderr_lines: list[str] = []
         threading.Thread(target=self._drain, args=(self.process.stderr,), name="dask relay stderr", daemon=True).start()
+        self._deadline = time.monotonic() + 2 * self.wait + MARGIN
+        self._ready = False
+
+    def wait_ready(self) -> None:
+        """Wait until the child has connected and found a worker; BuildError (and the child ended) if not.
+
+        The child is started before the build loads its data (`prestart`), so importing Dask and
+        connecting overlap with loading; the deadline counts from the start.
+        """
+        if self._ready:
+            return
         try:
-            ready = self._receive(time.monotonic() + 2 * self.wait + MARGIN)
+            ready = self._receive(max(self._deadline, time.monotonic() + 1))
         except BuildError as exc:
             self.close()
-            raise BuildError(f"cannot reach the Dask scheduler at {address}: {exc}; nothing written") from None
+            raise BuildError(f"cannot reach the Dask scheduler at {self.address}: {exc}; nothing written") from None
         if ready.get("error"):
             self.close()
             raise BuildError(f"{ready['error']}; nothing written")
+        self._ready = True
 
     def _drain(self, stream: IO[bytes]) -> None:
         """The child's own messages (Dask's logging), shown with --verbose; never the channel."""
@@ -302,7 +315,12 @@ class DaskRelay:
         gap = None if not self.time_limit else self.time_limit * tries + self.wait + MARGIN
         try:
             level = logging.getLogger("briefs").getEffectiveLevel()
-            _write_frame(self._stdin, pickle.dumps((fn, list(calls.values()), level)))
+            # Each call pickled once, here: the child passes the bytes on to Dask as they are, and the
+            # worker unpickles them (no second pickling of every dataset in the child).
+            values = list(calls.values())
+            dirs = next(arg for call in values for arg in call if isinstance(arg, TemplateDirs))
+            packed = [pickle.dumps(call, protocol=pickle.HIGHEST_PROTOCOL) for call in values]
+            _write_frame(self._stdin, pickle.dumps((fn, dirs, packed, level)))
         except OSError as exc:
             self.close()
             for i in sorted(pending):
@@ -385,9 +403,9 @@ def _child(address: str, wait: float, channel: IO[bytes]) -> int:
             job = _read_frame(sys.stdin.fileno(), None)
         except EOFError:
             break
-        fn, calls, level = pickle.loads(job)
+        fn, dirs, calls, level = pickle.loads(job)
         try:
-            for index, outcome, records in _render(client, fn, calls, level, wait):
+            for index, outcome, records in _render(client, fn, dirs, calls, level, wait):
                 send({"index": index, "outcome": encode_outcome(outcome), "records": records})
         except Exception as exc:
             send({"error": f"{type(exc).__name__}: {exc}"})
@@ -399,15 +417,13 @@ def _child(address: str, wait: float, channel: IO[bytes]) -> int:
 
 
 def _render(
-    client: Any, fn: Callable[..., Any], calls: list[tuple[Any, ...]], level: int, wait: float
+    client: Any, fn: Callable[..., Any], dirs: Any, calls: list[bytes], level: int, wait: float
 ) -> Iterator[tuple[int, Any, list[list[Any]]]]:
     """Submit every call (slowest first, as ordered); each outcome as it arrives; fail the rest with no worker."""
     from distributed import wait as wait_for
 
-    from briefs.data.audiences import TemplateDirs
     from briefs.pipeline.dask_worker import RETRIES, TemplateBundle, _identity, render_batch_on_worker, versions
 
-    dirs = next(arg for call in calls for arg in call if isinstance(arg, TemplateDirs))
     bundle = TemplateBundle.of(dirs)
     shipped = client.submit(_identity, bundle, key=f"briefs-inputs-{bundle.digest}", pure=False)
     expected = versions()

@@ -177,9 +177,20 @@ def versions() -> dict[str, str]:
 
 
 def render_on_worker(
-    fn: Callable[..., Any], bundle: TemplateBundle, call: tuple[Any, ...], level: int, expected: dict[str, str]
+    fn: Callable[..., Any],
+    bundle: TemplateBundle,
+    call: tuple[Any, ...] | bytes,
+    level: int,
+    expected: dict[str, str],
 ) -> tuple[Any, list[dict[str, Any]]]:
-    """A Dask task: ``fn(*call)`` with the template folders materialised here; its outcome and log records."""
+    """A Dask task: ``fn(*call)`` with the template folders materialised here; its outcome and log records.
+
+    ``call`` may come pickled (bytes): the build pickles each call once and the Dask client passes it on.
+    """
+    if isinstance(call, bytes):
+        import pickle
+
+        call = pickle.loads(call)  # from the building process, which this worker renders for
     found = dict(versions())
     if found != expected:
         differ = ", ".join(f"{k} {found.get(k)} (building: {v})" for k, v in expected.items() if found.get(k) != v)
@@ -205,7 +216,11 @@ def render_on_worker(
 
 
 def render_batch_on_worker(
-    fn: Callable[..., Any], bundle: TemplateBundle, calls: list[tuple[Any, ...]], level: int, expected: dict[str, str]
+    fn: Callable[..., Any],
+    bundle: TemplateBundle,
+    calls: list[tuple[Any, ...] | bytes],
+    level: int,
+    expected: dict[str, str],
 ) -> list[tuple[Any, list[dict[str, Any]]]]:
     """A Dask task of several briefs: `render_on_worker` for each, their outcomes in order.
 

@@ -337,18 +337,40 @@ def connect_dask(address: str, time_limit: float | None) -> DaskRelay:
     from briefs.pipeline.dask_worker import check_address
 
     relay = _relays.get(address)
-    if relay is not None and relay.alive():
-        relay.time_limit = time_limit
-        return relay
+    if relay is None or not relay.alive():
+        try:
+            check_address(address)
+        except Exception as exc:  # ValueError for a malformed address, and Dask's own
+            why = (str(exc).strip().splitlines() or [""])[0]
+            raise BuildError(
+                f"cannot reach the Dask scheduler at {address}: {type(exc).__name__}: {why}; nothing written"
+            ) from None
+        relay = DaskRelay(address, time_limit)
+        if not _relays:
+            atexit.register(_close_clients)
+        _relays[address] = relay
+    relay.time_limit = time_limit
     try:
-        check_address(address)
-    except Exception as exc:  # ValueError for a malformed address, and Dask's own
-        why = (str(exc).strip().splitlines() or [""])[0]
-        raise BuildError(
-            f"cannot reach the Dask scheduler at {address}: {type(exc).__name__}: {why}; nothing written"
-        ) from None
-    relay = DaskRelay(address, time_limit)
+        relay.wait_ready()
+    except BuildError:
+        _relays.pop(address, None)
+        raise
+    return relay
+
+
+def prestart(kind: str, scheduler: str | None) -> None:
+    """Start the Dask client's process now, without waiting for it (it connects while the build loads data).
+
+    Anything wrong (no Dask, a malformed address) is left for `open_executor` to report.
+    """
+    if kind != "dask" or not scheduler or scheduler in _relays:
+        return
+    try:  # the child checks the address itself (importing Dask here would cost the time this saves)
+        from briefs.pipeline.dask_relay import DaskRelay
+
+        relay = DaskRelay(scheduler, None)
+    except Exception:  # said by open_executor, in one line
+        return
     if not _relays:
         atexit.register(_close_clients)
-    _relays[address] = relay
-    return relay
+    _relays[scheduler] = relay
