@@ -90,3 +90,39 @@ def test_a_changed_input_searches_again(scratch_build: tuple[Path, str], tmp_pat
     out, _ = fresh_copy(scratch_build, tmp_path)
     code, _, stderr = run_cli(*args_for(out), "--pdf-variant", "pdf/ua-1")
     assert code == 0 and ", dropping " in stderr, stderr
+
+
+@pytest.mark.slow
+def test_word_and_html_take_a_known_cut_without_a_layout(
+    scratch_build: tuple[Path, str], tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 27: with the cut for the same inputs remembered, a Markdown and HTML build lays nothing out,
+    writes what a search from scratch writes, and stamps its files with the fonts and CSS that chose the cut."""
+    import briefs.formats.pdf as pdf
+
+    out, _ = fresh_copy(scratch_build, tmp_path)
+    layouts: list[int] = []
+    real = pdf.render_pdf
+
+    def counted(*args: object, **kwargs: object) -> object:
+        layouts.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pdf, "render_pdf", counted)
+    formats = ["--format", "md", "--format", "html"]
+    argv = ["--data", str(SHIPPED_DATA), "--audience", "congress", "--jobs", "1", *formats]
+    code, _, stderr = run_cli(*argv, "--out", out, "--force")
+    assert code == 0, stderr
+    assert layouts == []
+    # From scratch (no remembered cut), the same bytes, found by a search that lays the brief out.
+    code, _, stderr = run_cli(*argv, "--out", tmp_path / "scratch")
+    assert code == 0, stderr
+    assert len(layouts) >= 2
+    for fmt in ("md", "html"):
+        name = f"kazakhstan-2022/congress.{fmt}"
+        assert (out / name).read_bytes() == (tmp_path / "scratch" / name).read_bytes(), fmt
+    state = json.loads((out / ".briefs" / "state.json").read_text(encoding="utf-8"))
+    fonts = [a for a in state["targets"]["kazakhstan-2022/congress.md"]["assets"] if a.endswith(".ttf")]
+    assert fonts and fonts == [
+        a for a in state["targets"]["kazakhstan-2022/congress.pdf"]["assets"] if a.endswith(".ttf")
+    ]

@@ -155,9 +155,15 @@ def _render_group(
         fetched.update(dict.fromkeys(pdf.loaded))
         return pdf
 
-    # A remembered cut: the greedy drops in order, then "+key" for each item the refill put back.
-    remembered = [k for k in known_cut or () if not k.startswith("+")]
+    # A remembered cut: the greedy drops in order, then "+key" for each item the refill put back, then
+    # "@name" for each file the layout that found it loaded.
+    remembered = [k for k in known_cut or () if not k.startswith(("+", "@"))]
     restored = [k[1:] for k in known_cut or () if k.startswith("+")]
+    known_assets = [k[1:] for k in known_cut or () if k.startswith("@")]
+    # The cut was found for these very inputs (its key is their hash: data, audience, every template
+    # file, options and "What changed"), so it is the search's result. A build that writes no PDF takes
+    # it without laying the brief out (issue 27): a Word or HTML rebuild costs no WeasyPrint layout.
+    trusted = known_cut is not None and "pdf" not in formats and page_limit is not None and bool(known_assets)
     if known_cut is not None:
         if word_limit is None and page_limit is None:
             raise _KnownCutMissError("has no limit to cut for")
@@ -165,7 +171,7 @@ def _render_group(
             candidates = [k for k in brief_without(remembered[:i]).droppable() if k not in remembered[:i]]
             if not candidates or candidates[0] != item:
                 raise _KnownCutMissError(f"is not the priority order at {item!r}")
-        if remembered:
+        if remembered and not trusted:
             shorter = brief_without(remembered[:-1])
             fits_shorter = word_limit is None or render_md(shorter)[1] <= word_limit
             if fits_shorter and page_limit is not None:
@@ -216,7 +222,7 @@ def _render_group(
             drop_one(f"{words} words", word_limit)
             md_text, words = render_md(brief)
 
-    needs_layout = "pdf" in formats or page_limit is not None
+    needs_layout = "pdf" in formats or (page_limit is not None and not trusted)
     fitted: RenderedPdf | None = None
     if "html" in formats or needs_layout:
         while True:
@@ -318,7 +324,7 @@ def _render_group(
     told = left_out(dataset, audience, changes, brief)
     if word is not None and word is not brief:
         extra["docx"] = [d for d in left_out(dataset, audience, changes, word) if d not in told]
-    names = asset_names(dirs, fetched)
+    names = known_assets if trusted else asset_names(dirs, fetched)
     assets = {fmt: names if fmt == "pdf" or page_limit is not None else [] for fmt in formats}
     return Rendered(out, pages, told, errors, drop_order=order, notes=notes, extra_dropped=extra, assets=assets)
 

@@ -455,7 +455,14 @@ def build(
             if cut_keys[key] is None or not isinstance(memo, dict) or memo.get("key") != cut_keys[key]:
                 return None
             order = memo.get("drop_order")
-            return tuple(order) if isinstance(order, list) and all(isinstance(k, str) for k in order) else None
+            if not (isinstance(order, list) and all(isinstance(k, str) for k in order)):
+                return None
+            # What the layout that found the cut loaded (issue 27): with it, a build without a PDF can
+            # take the cut without laying the brief out, and still stamp its files with those assets.
+            assets = memo.get("assets")
+            if isinstance(assets, list) and all(isinstance(a, str) for a in assets):
+                return (*order, *(f"@{a}" for a in assets))
+            return tuple(order)
 
         def last_seconds(key: tuple[str, str]) -> float:
             value = seconds.get("/".join(key))
@@ -487,7 +494,11 @@ def build(
             if isinstance(outcome, Rendered):
                 seconds["/".join(key)] = round(outcome.seconds, 3)
                 if not outcome.errors and cut_keys[key] is not None:
-                    cuts["/".join(key)] = {"key": cut_keys[key], "drop_order": outcome.drop_order}
+                    memo: dict[str, Any] = {"key": cut_keys[key], "drop_order": outcome.drop_order}
+                    laid_out = [names for names in outcome.assets.values() if names]
+                    if laid_out:
+                        memo["assets"] = laid_out[0]
+                    cuts["/".join(key)] = memo
             for member in members:
                 target = member.target
                 if isinstance(outcome, BaseException):
