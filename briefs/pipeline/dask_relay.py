@@ -51,7 +51,7 @@ SECRET_WORDS = ("PASSWORD", "PASSWD", "SECRET", "TOKEN")
 MARGIN = 15.0
 """Seconds the parent allows the child beyond its own deadlines (starting Python, importing Dask)."""
 
-MAX_FRAME = 1 << 30
+MAX_FRAME = 256 << 20
 """The largest message either side accepts (a brief's outputs are a few MB)."""
 
 _HEADER = struct.Struct(">Q")
