@@ -144,3 +144,36 @@ def test_a_neutral_brief_leaves_out_the_offices_judgments(mini_data: Path, run_c
     assert "floods are likely to recur" not in neutral and "confidence" not in neutral
     assert "The report says the river rose" in neutral
     assert "**Oversight.** Hold a hearing on flood aid." in neutral and "*For:* Aid is needed" in neutral
+
+
+@pytest.mark.parametrize("fmt", ["md", "pdf", "docx"])
+def test_the_public_brief_is_no_governments_voice(shipped_build: Path, fmt: str) -> None:
+    """Issue 23 §1: a think-tank brief (voice: authors) has no confidence jargon, no "Our recommendation"
+    that reads as government policy, and three to five recommendations."""
+    text = _texts(shipped_build, "public")[fmt]
+    assert "confidence" not in text.lower()
+    assert "Our recommendation" not in text and "our assessment" not in text.lower()
+    assert "Recommended by FPRI" in text and "Inferred from FPRI’s analysis, not made by FPRI" in text
+    if fmt == "md":
+        section = text.split("## Recommendations", 1)[1].split("\n## ", 1)[0]
+        assert 3 <= len(re.findall(r"^\d+\. \*\*", section, re.M)) <= 5
+
+
+def test_named_authors_sign_the_public_brief_and_its_metadata(mini_data: Path, tmp_path: Path, run_cli: RunCli) -> None:
+    dataset = mini_data / "mini" / "dataset.yaml"
+    authors = "  authors: [Ada Lovelace, Charles Babbage]\n  about_authors: Both work on *floods*.\n"
+    dataset.write_text(dataset.read_text().replace("  as_of: 2022-06-30\n", "  as_of: 2022-06-30\n" + authors))
+    records = mini_data / "mini" / "records.yaml"
+    records.write_text(records.read_text().replace("origin: stated", "origin: derived"))
+    out = tmp_path / "out"
+    argv = ("--data", mini_data, "--out", out, "--audience", "public")
+    code, _, stderr = run_cli(*argv, "--format", "md", "--format", "pdf", "--format", "docx")
+    assert code == 0, stderr
+    md = (out / "mini" / "public.md").read_text(encoding="utf-8")
+    assert "Policy Brief · June 30, 2022 · Ada Lovelace, Charles Babbage" in md  # the byline
+    assert "## About the authors" in md and "Both work on *floods*. The views expressed are the authors’ own." in md
+    assert "The authors’ recommendation, inferred from" in md
+    assert pypdf.PdfReader(out / "mini" / "public.pdf").metadata.author == "Ada Lovelace, Charles Babbage"
+    assert docx.Document(str(out / "mini" / "public.docx")).core_properties.author == "Ada Lovelace, Charles Babbage"
+    pdf_text = "".join(p.extract_text() for p in pypdf.PdfReader(out / "mini" / "public.pdf").pages)
+    assert "About the authors" in pdf_text and "views expressed are the authors" in pdf_text

@@ -532,7 +532,13 @@ class DatasetInfo(Record):
         default=None, description="The office's short name, for 'Drafted:' lines and document metadata: 'SCA/CEN'."
     )
     authors: list[Text] = Field(
-        default_factory=list, description="Who wrote the briefs, for a policy brief's byline; leave empty for none."
+        default_factory=list,
+        description="Who wrote the briefs, for a policy brief's byline and its metadata: real names only; leave "
+        "empty for none.",
+    )
+    about_authors: Prose | None = Field(
+        default=None,
+        description="A sentence or two on the authors, for a `voice: authors` brief's 'About the authors'.",
     )
     desk: Text | None = Field(
         default=None, description="Who the full analytic memo is prepared for: 'the Central Asia desk'."
@@ -797,11 +803,15 @@ class Audience(Record):
     font: Literal["serif", "sans"] = Field(
         default="serif", description="The typeface of body and headings: Liberation Serif or Liberation Sans."
     )
-    voice: Literal["office", "neutral"] = Field(
+    voice: Literal["office", "neutral", "authors"] = Field(
         default="office",
         description="`office`: the office speaks ('we assess…', its recommendations). `neutral` (CRS): the brief "
         "attributes every judgment and takes no position: the office's own judgments and confidence tags are left "
-        "out, a `recommendations` section is refused (use `options`), and `check` refuses first-person prose.",
+        "out, a `recommendations` section is refused (use `options`), and `check` refuses first-person prose. "
+        "`authors` (a think-tank brief for the public): its authors (`info.authors`) speak, not a government "
+        "office: no confidence jargon (only a judgment's status when it is not as made), recommendations "
+        "labelled as the authors' (or as drawn from the source, with no authors), and the line that the views "
+        "are the authors' own.",
     )
     limits: Limits = Field(default_factory=Limits, description="How long the brief may be: `pages`, `words`.")
     abridged_note: Text | None = Field(

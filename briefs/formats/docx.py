@@ -998,6 +998,8 @@ def _properties(document: Document, *, audience: Audience, info: DatasetInfo, da
     author = (audience.memo.office if audience.memo and audience.memo.office else None) or (
         info.office_short or info.office or "Briefs"
     )
+    if audience.voice == "authors" and info.authors:  # a policy brief is its authors', not the office's
+        author = ", ".join(info.authors)
     props.title = property_text(info.title)
     props.subject = property_text(info.subject)
     props.author = property_text(author)
