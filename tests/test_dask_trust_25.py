@@ -124,6 +124,32 @@ def test_a_planted_bundle_is_not_trusted(tmp_path: Path, monkeypatch: pytest.Mon
     assert dask_worker._holds(planted, bundle)
 
 
+def test_a_bundle_another_worker_wrote_meanwhile_stays(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two worker processes on one machine that both find no folder both write one: the second keeps the first's.
+
+    Replacing it pulled the templates from under the first worker mid-render ("template 'base/layout.md.j2'
+    not found", seen in CI with a 2-worker LocalCluster).
+    """
+    monkeypatch.setattr(dask_worker, "_materialised", {})
+    bundle = _bundle(tmp_path)
+    under = tmp_path / "tmp"
+    under.mkdir()
+    first = dask_worker.materialise(bundle, under)  # the other process: written, and in use
+    in_use = first.shipped.parent.stat().st_ino
+    monkeypatch.setattr(dask_worker, "_materialised", {})
+    real = dask_worker._holds
+    seen: list[bool] = []
+
+    def first_look_finds_nothing(folder: Path, b: dask_worker.TemplateBundle) -> bool:
+        seen.append(True)
+        return False if len(seen) == 1 else real(folder, b)  # this process looked before the other renamed
+
+    monkeypatch.setattr(dask_worker, "_holds", first_look_finds_nothing)
+    second = dask_worker.materialise(bundle, under)
+    assert second == first and second.shipped.parent.stat().st_ino == in_use
+    assert sorted(p.name for p in (under / f"briefs-inputs-{os.getuid()}").iterdir()) == [bundle.digest]
+
+
 @pytest.mark.parametrize("attack", ["world-writable", "symlink"])
 def test_a_shared_bundle_folder_is_refused(attack: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(dask_worker, "_materialised", {})

@@ -116,19 +116,24 @@ def materialise(bundle: TemplateBundle, under: Path | None = None) -> TemplateDi
                     path.parent.mkdir(parents=True, exist_ok=True)
                     path.write_bytes(data)
             (partial / ".complete").write_bytes(b"")
-            if base.is_symlink() or base.exists():
+            if base.is_dir() and not base.is_symlink() and _holds(base, bundle):
+                # Another worker process on this machine wrote the same bytes meanwhile, and may be
+                # rendering from them: that folder stays (replacing it would pull it from under that worker).
+                shutil.rmtree(partial, ignore_errors=True)
+            elif base.is_symlink() or base.exists():
                 stale = base.with_name(f"{bundle.digest}.{os.getpid()}.{threading.get_ident()}.stale")
                 with contextlib.suppress(OSError):
                     base.rename(stale)
                 shutil.rmtree(stale, ignore_errors=True)
                 with contextlib.suppress(OSError):
                     stale.unlink()
-            try:
-                partial.rename(base)
-            except OSError:  # another worker process on this machine wrote the same bytes first
-                shutil.rmtree(partial, ignore_errors=True)
-                if not _holds(base, bundle):
-                    raise BuildError(f"{base} does not hold the templates this build sent") from None
+            if partial.exists():
+                try:
+                    partial.rename(base)
+                except OSError:  # another worker process on this machine wrote the same bytes first
+                    shutil.rmtree(partial, ignore_errors=True)
+                    if not _holds(base, bundle):
+                        raise BuildError(f"{base} does not hold the templates this build sent") from None
         roots = [base / str(i) for i in range(len(bundle.roots))]
         dirs = TemplateDirs(shipped=roots[-1], user=roots[0] if bundle.has_user else None)
         _materialised[bundle.digest] = dirs
