@@ -336,8 +336,10 @@ def test_the_desk_memo_leads_with_key_judgments_and_keeps_its_body_short(shipped
     reader = pypdf.PdfReader(shipped_out / "desk.pdf")
     pages = [" ".join(page.extract_text().split()) for page in reader.pages]
     assert "Key judgments" in pages[0]
-    label = r"\((FPRI’s judgment|our assessment)( of \w+ \d{4})?, (low|moderate|high) confidence\)"
+    # The office's own first ("We assess…", so no "our assessment" label), each with its confidence.
+    label = r"\(((FPRI’s judgment|our assessment)( of \w+ \d{4})?, )?(low|moderate|high) confidence[;)]"
     assert re.search(label, pages[0]), pages[0]
+    assert "We assess" in pages[0]
     first_annex = next(i for i, text in enumerate(pages) if "Annex A:" in text)
     assert first_annex <= 8, f"the body runs to {first_annex} pages before its annexes"
     assert all("Annex" not in text for text in pages[:first_annex])

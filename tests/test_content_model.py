@@ -113,7 +113,7 @@ def assert_caveated_figures(data: Path, briefs: dict[str, str]) -> None:
                 assert plain(figure["caveat"]) in text, f"{audience}: {figure['id']} without its caveat"
 
 
-NEUTRAL = {"congress"}
+NEUTRAL = ("congress", "public")  # voice: neutral (CRS) and voice: authors (a think tank): no confidence jargon
 """Audiences with `voice: neutral`: no office judgments, no confidence tags (issue 23)."""
 
 
@@ -164,10 +164,13 @@ def test_every_judgment_shown_says_how_sure(shipped: dict[str, str]) -> None:
     assert_judgments_carry_confidence(SHIPPED_DATA, shipped)
     desk = shipped["desk"]
     judgments = yaml.safe_load((SHIPPED_DATA / DATASET / "judgments.yaml").read_text(encoding="utf-8"))["judgments"]
-    for judgment in judgments:
+    shown = [j for j in judgments if plain(j["text"]) in desk]
+    shown.sort(key=lambda j: desk.index(plain(j["text"])))  # in the brief's order
+    # Six key judgments (issue 23): the office's own first, then the source's most important.
+    assert len(shown) == 6 and [j.get("by") for j in shown[:3]] == ["analyst"] * 3, [j["id"] for j in shown]
+    for judgment in shown:
         sentence = plain(judgment["text"])
         at = desk.find(sentence)
-        assert at != -1, judgment["id"]
         label = desk[at + len(sentence) : at + len(sentence) + 120]
         assert re.match(rf"\s*\((.*, )?{judgment['confidence']} confidence(; [^)]*)?\)", label), judgment["id"]
     # One label per judgment, not "Low confidence (analyst's judgment): Analyst judgment: …".

@@ -425,7 +425,13 @@ def select(
             if spec.max_priority is not None:
                 items = [i for i in items if i.priority <= spec.max_priority]
             if spec.max is not None:
-                ranked = sorted(range(len(items)), key=lambda k: (items[k].priority, k))[: spec.max]
+                # The most important first; among judgments, the office's own before the source's.
+                judgments = spec.id == "judgments"
+                keys = [
+                    (judgments and getattr(item.record, "by", None) == "source", item.priority, k)
+                    for k, item in enumerate(items)
+                ]
+                ranked = [k for *_, k in sorted(keys)][: spec.max]
                 items = [items[k] for k in sorted(ranked)]
             # Trimming takes items out of what the audience would see; it never lets in one `max` left out.
             items = _keep_passages(items, None, exclude)
@@ -706,7 +712,9 @@ def _items(dataset: Dataset, audience: Audience, spec: SectionSpec, actors: dict
     if kind == "quotes":
         return [Item(f"quotes:{q.id}", q, extra={"speaker_actor": actors[q.speaker]}) for q in dataset.quotes]
     if kind == "judgments":
-        return [Item(f"judgments:{j.id}", j, priority=j.priority) for j in dataset.judgments]
+        # The office's own judgments first, then the source's (issue 23: a memo leads with what its office assesses).
+        ordered = sorted(dataset.judgments, key=lambda j: j.by == "source")
+        return [Item(f"judgments:{j.id}", j, priority=j.priority) for j in ordered]
     if kind == "indicators":
         return [Item(f"indicators:{x.id}", x, priority=x.priority) for x in dataset.indicators]
     if kind == "updates":
