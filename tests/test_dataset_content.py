@@ -263,7 +263,8 @@ def desk_brief(shipped_build) -> str:
 
 
 def test_desk_brief_cites_every_substantive_paragraph(data, desk_brief):
-    substantive = {p["n"] for p in _article(data)["paragraphs"] if p.get("substantive", True)}
+    # Notes number paragraphs as the original does (issue 23): `original`, where the data gives it.
+    substantive = {p.get("original", p["n"]) for p in _article(data)["paragraphs"] if p.get("substantive", True)}
     cited = set()
     for note in re.findall(r"^\[\^\d+\]: (.*)$", desk_brief, re.M):
         for part in note.split("; "):  # one note per citation point lists its sources with semicolons

@@ -214,6 +214,9 @@ def mini_dataset() -> dict[str, object]:
         {"id": "second", "title": "A second report", "publisher": "Another Institute", "url": "https://example.org/2"}
     )
     merged["info"]["key_points"][0]["cites"].append("second")
+    # Random text may open with "Then" or "Yet" (Hypothesis tries the words it finds in our code): the
+    # point is declared to need nothing before it, so the leaning-opener rule does not refuse it.
+    merged["info"]["key_points"][0]["stands_alone"] = True
     return merged
 
 

@@ -21,6 +21,7 @@ from briefs.data.model import (
     Actor,
     Audience,
     Claim,
+    Correction,
     Dataset,
     Event,
     Judgment,
@@ -190,6 +191,14 @@ class Brief:
         """Whether fitting left anything out of this brief."""
         return bool(self.dropped)
 
+    def location_words(self, location: str, kind: str = "") -> str:
+        """Where in a source a correction is, as a reader checks it: 'para. 5' (the original's numbering)."""
+        sid, _, para = location.partition("#")
+        if not para:
+            return location
+        source = next((s for s in self.dataset.sources if s.id == sid), None)
+        return source.location_words(int(para), kind) if source is not None else f"para. {para}"
+
     def status_words(self, status: str) -> str:
         """A judgment's `status` in a reader's words: 'overtaken by events'."""
         return STATUS_WORDS.get(status, status)
@@ -346,21 +355,23 @@ class _Notes:
 
     def __init__(self, sources: dict[str, Source]) -> None:
         self.sources = sources
-        self.numbers: dict[tuple[str, ...], int] = {}
+        self.numbers: dict[tuple[tuple[str, tuple[int, ...]], ...], int] = {}
         self.notes: list[Note] = []
 
     def number(self, cites: list[str]) -> list[int]:
-        key = tuple(dict.fromkeys(cites))
-        if not key:
+        if not cites:
             return []
+        # The point as its note reads: by source, the paragraphs a reader is shown. A line the original does
+        # not number (a heading) adds no paragraph, so [heading, para. 14] and [para. 14] share one note.
+        paragraphs: dict[str, list[int]] = {}
+        for cite in dict.fromkeys(cites):
+            sid, _, para = cite.partition("#")
+            paragraphs.setdefault(sid, [])
+            if para and self.sources[sid].pinpoint(int(para)) is not None and int(para) not in paragraphs[sid]:
+                paragraphs[sid].append(int(para))
+        key = tuple((sid, tuple(sorted(paras))) for sid, paras in paragraphs.items())
         if key not in self.numbers:
-            paragraphs: dict[str, list[int]] = {}
-            for cite in key:
-                sid, _, para = cite.partition("#")
-                paragraphs.setdefault(sid, [])
-                if para and int(para) not in paragraphs[sid]:
-                    paragraphs[sid].append(int(para))
-            parts = tuple(NotePart(self.sources[sid], tuple(sorted(paras))) for sid, paras in paragraphs.items())
+            parts = tuple(NotePart(self.sources[sid], paras) for sid, paras in key)
             first = parts[0]
             note = Note(
                 len(self.notes) + 1,
@@ -579,7 +590,12 @@ def citations_for(sources: list[Source], until: dt.date | None = None) -> Any:
 def format_notes(notes: list[Note], sources: list[Source], until: dt.date | None = None) -> list[Note]:
     """The notes with their text in the house style (Chicago notes): a source's first note in full, later ones
     short; a note citing several sources lists them in the order cited, separated by semicolons."""
-    flat = [(part.source.id, part.paragraphs[0] if part.paragraphs else None) for n in notes for part in n.parts]
+
+    # A note's "para." is the original publication's number for the paragraph, when the data gives it (issue 23).
+    def shown(part: NotePart) -> list[int]:
+        return [k for k in (part.source.pinpoint(p) for p in part.paragraphs) if k is not None]
+
+    flat = [(part.source.id, next(iter(shown(part)), None)) for n in notes for part in n.parts]
     formatted = iter(citations_for(sources, until).notes(flat))
     out = []
     for note in notes:
@@ -588,8 +604,9 @@ def format_notes(notes: list[Note], sources: list[Source], until: dt.date | None
         for part in note.parts:
             f = next(formatted)
             h, m = str(f.html), str(f.markdown)
-            if len(part.paragraphs) > 1:
-                first, listed = part.paragraphs[0], ", ".join(str(p) for p in part.paragraphs)
+            numbers = shown(part)
+            if len(numbers) > 1:
+                first, listed = numbers[0], ", ".join(str(p) for p in numbers)
                 h = h.replace(f"para. {first}", f"paras. {listed}", 1)
                 m = m.replace(f"para. {first}", f"paras. {listed}", 1)
             html.append(h)
@@ -721,7 +738,15 @@ def _items(dataset: Dataset, audience: Audience, spec: SectionSpec, actors: dict
         ups = sorted(dataset.updates, key=lambda u: parse_partial_date(u.date))
         return [Item(f"updates:{u.id}", u, priority=u.priority) for u in ups]
     if kind == "corrections":
-        return [Item(f"corrections:{c.id}", c, priority=4) for c in dataset.corrections]
+        # In the order of the text, so a reader checks them down the article (the data's order among equals).
+        order = {src.id: i for i, src in enumerate(dataset.sources)}
+
+        def place(c: Correction) -> tuple[int, int]:
+            sid, _, para = c.location.partition("#")
+            return (order.get(sid, len(order)), int(para) if para.isdigit() else 0)
+
+        ordered_corrections = sorted(dataset.corrections, key=place)
+        return [Item(f"corrections:{c.id}", c, priority=4) for c in ordered_corrections]
     if kind in ("sources", "changes"):
         return []
     raise AssertionError(f"section kind {kind!r} has no selector")  # the schema admits no other

@@ -10,6 +10,7 @@ import calendar
 import dataclasses
 import datetime as dt
 import difflib
+import itertools
 import logging
 import re
 import typing
@@ -357,6 +358,13 @@ def check_references(dataset: Dataset, doc_for: typing.Callable[[Loc], YamlDoc |
                 ("sources", i, "paragraphs"),
                 f"expected paragraphs numbered 1..{len(numbers)} in order, found {numbers}",
             )
+        originals = [(j, p.original) for j, p in enumerate(source.paragraphs) if p.original is not None]
+        for (_, before), (j, after) in itertools.pairwise(originals):
+            if after <= before:
+                problem(
+                    ("sources", i, "paragraphs", j, "original"),
+                    f"expected the original's paragraph numbers to rise through the text, found {after} after {before}",
+                )
         if source.text_file is not None:
             text_path = (folder / source.text_file).resolve()
             if not text_path.is_relative_to(folder.resolve()) or not text_path.is_file():

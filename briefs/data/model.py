@@ -70,6 +70,14 @@ class Paragraph(Record):
     substantive: bool = Field(
         default=True, description="False for stray lines, headings and disclaimers: no claim needs to cite them."
     )
+    original: int | None = Field(
+        default=None,
+        ge=1,
+        description="Its number in the original publication, counting body paragraphs only (no title, headings "
+        "or stray lines of the copy): what a note's 'para.' shows, so a reader can check it against the linked "
+        "original (issue 23). Once one paragraph of a source has it, a paragraph without it (a heading, a line "
+        "the original lacks) cannot be cited. Default: notes show `n`.",
+    )
 
 
 SourceKind = Literal["article", "news", "official", "report", "reference", "dataset", "web"]
@@ -136,6 +144,33 @@ class Source(Record):
         description="What the text we hold is, when it is not the original: 'a machine translation with errors'. "
         "Briefs say it above the corrections.",
     )
+
+    def pinpoint(self, n: int) -> int | None:
+        """The number a note shows for paragraph ``n`` of the text: the original's, when the data numbers them so.
+
+        None for a line the original does not number (a heading, the title, a stray line of the copy): a
+        note citing it names the source without a paragraph.
+        """
+        if not self.numbers_original:
+            return n
+        return next((p.original for p in self.paragraphs if p.n == n), None)
+
+    def location_words(self, n: int, kind: str = "") -> str:
+        """Where paragraph ``n`` is, as a reader finds it in the original: 'para. 5', 'heading before para. 14'."""
+        shown = self.pinpoint(n)
+        if shown is not None:
+            return f"para. {shown}"
+        noun = "heading" if kind == "heading" else "line"
+        later = [p.original for p in self.paragraphs if p.n > n and p.original is not None]
+        if later:
+            return f"{noun} before para. {later[0]}"
+        earlier = [p.original for p in self.paragraphs if p.n < n and p.original is not None]
+        return f"{noun} after para. {earlier[-1]}" if earlier else noun
+
+    @property
+    def numbers_original(self) -> bool:
+        """Whether notes number this source's paragraphs as the original publication does."""
+        return any(p.original is not None for p in self.paragraphs)
 
 
 class Theme(Record):
