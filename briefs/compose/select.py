@@ -437,11 +437,7 @@ def select(
                 items = [i for i in items if i.priority <= spec.max_priority]
             if spec.max is not None:
                 # The most important first; among judgments, the office's own before the source's.
-                judgments = spec.id == "judgments"
-                keys = [
-                    (judgments and getattr(item.record, "by", None) == "source", item.priority, k)
-                    for k, item in enumerate(items)
-                ]
+                keys = [(not _office_own(item.record), item.priority, k) for k, item in enumerate(items)]
                 ranked = [k for *_, k in sorted(keys)][: spec.max]
                 items = [items[k] for k in sorted(ranked)]
             # Trimming takes items out of what the audience would see; it never lets in one `max` left out.
@@ -590,21 +586,18 @@ def citations_for(sources: list[Source], until: dt.date | None = None) -> Any:
 def format_notes(notes: list[Note], sources: list[Source], until: dt.date | None = None) -> list[Note]:
     """The notes with their text in the house style (Chicago notes): a source's first note in full, later ones
     short; a note citing several sources lists them in the order cited, separated by semicolons."""
-
     # A note's "para." is the original publication's number for the paragraph, when the data gives it (issue 23).
-    def shown(part: NotePart) -> list[int]:
-        return [k for k in (part.source.pinpoint(p) for p in part.paragraphs) if k is not None]
-
-    flat = [(part.source.id, next(iter(shown(part)), None)) for n in notes for part in n.parts]
-    formatted = iter(citations_for(sources, until).notes(flat))
+    parts = [part for n in notes for part in n.parts]
+    shown = [[k for k in (part.source.pinpoint(p) for p in part.paragraphs) if k is not None] for part in parts]
+    flat = [(part.source.id, numbers[0] if numbers else None) for part, numbers in zip(parts, shown, strict=True)]
+    formatted = iter(zip(citations_for(sources, until).notes(flat), shown, strict=True))
     out = []
     for note in notes:
         html: list[str] = []
         md: list[str] = []
-        for part in note.parts:
-            f = next(formatted)
+        for _ in note.parts:
+            f, numbers = next(formatted)
             h, m = str(f.html), str(f.markdown)
-            numbers = shown(part)
             if len(numbers) > 1:
                 first, listed = numbers[0], ", ".join(str(p) for p in numbers)
                 h = h.replace(f"para. {first}", f"paras. {listed}", 1)
@@ -730,7 +723,7 @@ def _items(dataset: Dataset, audience: Audience, spec: SectionSpec, actors: dict
         return [Item(f"quotes:{q.id}", q, extra={"speaker_actor": actors[q.speaker]}) for q in dataset.quotes]
     if kind == "judgments":
         # The office's own judgments first, then the source's (issue 23: a memo leads with what its office assesses).
-        ordered = sorted(dataset.judgments, key=lambda j: j.by == "source")
+        ordered = sorted(dataset.judgments, key=lambda j: not _office_own(j))
         return [Item(f"judgments:{j.id}", j, priority=j.priority) for j in ordered]
     if kind == "indicators":
         return [Item(f"indicators:{x.id}", x, priority=x.priority) for x in dataset.indicators]
@@ -750,6 +743,11 @@ def _items(dataset: Dataset, audience: Audience, spec: SectionSpec, actors: dict
     if kind in ("sources", "changes"):
         return []
     raise AssertionError(f"section kind {kind!r} has no selector")  # the schema admits no other
+
+
+def _office_own(record: object) -> bool:
+    """Whether a record is a judgment the office makes itself (not one it reports from its source)."""
+    return isinstance(record, Judgment) and record.by != "source"
 
 
 def _event_order(event: Event) -> tuple[dt.date, int]:

@@ -120,14 +120,14 @@ def materialise(bundle: TemplateBundle, under: Path | None = None) -> TemplateDi
                 # Another worker process on this machine wrote the same bytes meanwhile, and may be
                 # rendering from them: that folder stays (replacing it would pull it from under that worker).
                 shutil.rmtree(partial, ignore_errors=True)
-            elif base.is_symlink() or base.exists():
-                stale = base.with_name(f"{bundle.digest}.{os.getpid()}.{threading.get_ident()}.stale")
-                with contextlib.suppress(OSError):
-                    base.rename(stale)
-                shutil.rmtree(stale, ignore_errors=True)
-                with contextlib.suppress(OSError):
-                    stale.unlink()
-            if partial.exists():
+            else:
+                if base.is_symlink() or base.exists():
+                    stale = base.with_name(f"{bundle.digest}.{os.getpid()}.{threading.get_ident()}.stale")
+                    with contextlib.suppress(OSError):
+                        base.rename(stale)
+                    shutil.rmtree(stale, ignore_errors=True)
+                    with contextlib.suppress(OSError):
+                        stale.unlink()
                 try:
                     partial.rename(base)
                 except OSError:  # another worker process on this machine wrote the same bytes first
