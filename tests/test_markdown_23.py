@@ -92,7 +92,9 @@ def test_shipped_notes_and_corrections_follow_the_fpri_numbering(shipped_build: 
         assert cited and max(cited) <= 20, (audience, cited)
     desk = (shipped_build / DATASET / "desk.md").read_text(encoding="utf-8")
     assert re.search(r"paras?\. [\d, ]*\b18\b[^\n]*Over 6 Mln Voted", desk)
-    assert "| \\(U) heading before para. 14 | “Are you considering alternatives?”" in desk
-    assert "| \\(U) line before para. 1 | “Distributive policy”" in desk
-    places = re.findall(r"^\| \\\(U\) (?:heading |line )?(?:before |after )?para\. (\d+) \|", desk, re.M)
+    assert "| \\(U) heading before para.\u00a014 | “Are you considering alternatives?”" in desk
+    assert "| \\(U) line before para.\u00a01 | “Distributive policy”" in desk
+    places = re.findall(r"^\| \\\(U\) (?:heading |line )?(?:before |after )?para\.\u00a0(\d+) \|", desk, re.M)
     assert [int(p) for p in places] == sorted(int(p) for p in places)  # down the article, as a reader checks
+    # "para." and its number stay on one line in a narrow column (Word set "(U) para.⏎1").
+    assert places and not re.search(r"^\| \\\(U\) [^|]*para\. \d", desk, re.M)

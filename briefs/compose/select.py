@@ -197,7 +197,7 @@ class Brief:
         if not para:
             return location
         source = next((s for s in self.dataset.sources if s.id == sid), None)
-        return source.location_words(int(para), kind) if source is not None else f"para. {para}"
+        return source.location_words(int(para), kind) if source is not None else f"para.\u00a0{para}"
 
     def status_words(self, status: str) -> str:
         """A judgment's `status` in a reader's words: 'overtaken by events'."""

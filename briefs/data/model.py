@@ -157,15 +157,16 @@ class Source(Record):
 
     def location_words(self, n: int, kind: str = "") -> str:
         """Where paragraph ``n`` is, as a reader finds it in the original: 'para. 5', 'heading before para. 14'."""
+        # "para." keeps its number on its line (a no-break space): "(U) para.⏎1" is a cell a reader puzzles out.
         shown = self.pinpoint(n)
         if shown is not None:
-            return f"para. {shown}"
+            return f"para.\u00a0{shown}"
         noun = "heading" if kind == "heading" else "line"
         later = [p.original for p in self.paragraphs if p.n > n and p.original is not None]
         if later:
-            return f"{noun} before para. {later[0]}"
+            return f"{noun} before para.\u00a0{later[0]}"
         earlier = [p.original for p in self.paragraphs if p.n < n and p.original is not None]
-        return f"{noun} after para. {earlier[-1]}" if earlier else noun
+        return f"{noun} after para.\u00a0{earlier[-1]}" if earlier else noun
 
     @property
     def numbers_original(self) -> bool:

@@ -462,7 +462,8 @@ def _fit_tables(document: Document) -> None:
                 _word_twips(w, points, bold if r == 0 else regular)
                 for r, row in enumerate(rows)
                 if c < len(row)
-                for w in row[c].split()
+                for w in re.split(r"[^\S\u00a0]+", row[c])  # words as Word breaks them: never at a no-break space
+                if w
             ]
             lines = [
                 _word_twips(row[c], points, bold if r == 0 else regular) for r, row in enumerate(rows) if c < len(row)
