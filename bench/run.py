@@ -122,6 +122,16 @@ def run(cmd: Sequence[str], *, check: bool = True, cwd: Path = REPO) -> Sample:
     return Sample(wall, cpu, usage.ru_maxrss / 1024, sampler.peak_kb / 1024, out)
 
 
+def _edit_record(path: Path, original: str, after: str, n: int) -> None:
+    """Write ``original`` with one record changed: a word new each time (``n``) put after ``after``.
+
+    After a key ending a line (``keywords:``) the word is a new first list item; else it opens the text.
+    """
+    insert = f"    - bench{n}\n" if after.endswith(":\n") else f"Bench{n} "
+    assert after in original, (path, after)
+    path.write_text(original.replace(after, after + insert, 1), encoding="utf-8")
+
+
 def shown(cmd: Sequence[str], tmp: Path) -> str:
     """A command as a reader would type it from the repository root."""
     text = " ".join(str(c) for c in cmd).replace(PY, ".venv/bin/python").replace(str(REPO) + "/", "")
@@ -237,22 +247,34 @@ class Suite:
         self.extra["noop_heavy_modules"] = probe.stdout.strip().splitlines()[-1]
 
     def bench_edit(self) -> None:
-        self.say("build after editing one data file")
-        data = self.fresh("data")
-        shutil.copytree(SHIPPED, data / SHIPPED.name)
-        out = self.fresh("edit")
-        run([*BUILD, "-q", "--data", str(data), "--out", str(out)])
-        edited = data / SHIPPED.name / "indicators.yaml"
-        count = iter(range(10**6))
+        # Issue 27: a brief's stamp covers the records it can show, so a comment rebuilds nothing, a quote's
+        # wording (quotes: the desk memo alone) rebuilds desk, and a keyword (info: every brief) all four.
+        for label, file, edit_at in (
+            ("build after a comment line in a data file", "indicators.yaml", None),
+            ("build after editing one record only desk shows (a quote)", "quotes.yaml", "    context: >-\n      "),
+            ("build after editing one record every brief shows (a keyword)", "dataset.yaml", "  keywords:\n"),
+        ):
+            self.say(label)
+            data = self.fresh("data")
+            shutil.copytree(SHIPPED, data / SHIPPED.name)
+            out = self.fresh("edit")
+            run([*BUILD, "-q", "--data", str(data), "--out", str(out)])
+            edited = data / SHIPPED.name / file
+            original = edited.read_text(encoding="utf-8")
+            count = iter(range(10**6))
 
-        def edit() -> None:
-            with edited.open("a", encoding="utf-8") as f:
-                f.write(f"# bench edit {next(count)}\n")
+            def edit(
+                edited: Path = edited, original: str = original, edit_at: str | None = edit_at, count: Any = count
+            ) -> None:
+                n = next(count)
+                if edit_at is None:
+                    with edited.open("a", encoding="utf-8") as f:
+                        f.write(f"# bench edit {n}\n")
+                else:
+                    _edit_record(edited, original, edit_at, n)
 
-        m = self.measure(
-            "build after editing one data file", [*BUILD, "-q", "--data", str(data), "--out", str(out)], before=edit
-        )
-        self.extra["edit_summary"] = _summary_line(m.samples[-1].stdout)
+            m = self.measure(label, [*BUILD, "-q", "--data", str(data), "--out", str(out)], before=edit)
+            self.extra[f"edit_summary: {label}"] = _summary_line(m.samples[-1].stdout)
 
     def bench_watch(self) -> None:
         self.say("watch: saved edit -> new principal.pdf")
@@ -284,12 +306,13 @@ class Suite:
             if not summaries.acquire(timeout=300) or not target.exists():
                 self.say(f"  watch ({label}): no first build within 300 s; output:\n{''.join(lines)[-2000:]}")
                 return None
-            edited = data / SHIPPED.name / "indicators.yaml"
+            edited = data / SHIPPED.name / "dataset.yaml"
+            original = edited.read_text(encoding="utf-8")
             for i in range(self.runs):
                 time.sleep(0.5)  # let the watcher settle after its build
                 before = target.stat()
-                with edited.open("a", encoding="utf-8") as f:
-                    f.write(f"# bench watch edit {i}\n")
+                # A record principal shows (a comment would rebuild nothing since issue 27).
+                _edit_record(edited, original, "  keywords:\n", i)
                 t0 = time.perf_counter()
                 while True:
                     now = target.stat() if target.exists() else before

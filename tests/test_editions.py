@@ -133,9 +133,13 @@ def test_same_records_make_no_new_edition(mini_data: Path, tpl: Path, tmp_path: 
     out = tmp_path / "out"
     args = ("--data", mini_data, "--templates", tpl, "--out", out, "--audience", "watcher", "--format", "md")
     assert run_cli(*args)[0] == 0
-    # A comment is a data-file change (the target is rebuilt) but not a change of records.
+    # A comment changes no record: nothing is rebuilt (issue 27: the stamp covers records, not files).
     records = mini_data / "mini" / "records.yaml"
     records.write_text("# reviewed\n" + records.read_text(encoding="utf-8"), encoding="utf-8")
+    code, stdout, _ = run_cli(*args)
+    assert code == 0 and "0 built, 1 up to date" in stdout
+    # A priority is part of the record (it steers fitting: the brief is rebuilt) but not of what it says.
+    edit(records, "    key: true\n", "    key: true\n    priority: 2\n")
     code, stdout, _ = run_cli(*args)
     assert code == 0 and "1 built" in stdout
     assert [p.name for p in (out / "mini" / ".editions" / "watcher").iterdir()] == ["0001.json"]

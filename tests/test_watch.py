@@ -100,7 +100,7 @@ def test_watch_picks_up_an_edit_and_survives_a_broken_one(mini_data: Path, tmp_p
         lines.expect("1 built, 0 up to date")  # the first build: the watcher was listening before it
         set_rise(mini_data, "5")
         lines.expect("records.yaml")  # what changed
-        assert "records.yaml changed" in lines.expect("mini/alpha.md: rebuild — ")  # --explain
+        assert "records.yaml#figures:rise changed" in lines.expect("mini/alpha.md: rebuild — ")  # --explain
         lines.expect("1 built, 0 up to date")
         assert "5 meters" in brief.read_text(encoding="utf-8")
 

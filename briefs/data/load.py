@@ -48,6 +48,8 @@ class LoadedDataset:
     dataset: Dataset
     folder: Path
     files: tuple[Path, ...]
+    owners: dict[str, Path] = field(default_factory=dict, hash=False, compare=False)
+    """Which file holds each top-level key (`info`, `events`, …): a brief's stamp names a record by its file."""
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,7 @@ def load_dataset(folder: Path) -> tuple[LoadedDataset | None, list[Problem]]:
     if problems:
         return None, problems
     assert dataset is not None
-    return LoadedDataset(dataset, folder, tuple(files)), []
+    return LoadedDataset(dataset, folder, tuple(files), {key: doc.path for key, doc in owner.items()}), []
 
 
 _adapters: dict[Any, TypeAdapter[Any]] = {}

@@ -51,6 +51,7 @@ from briefs.pipeline.plan import (
     load_state,
     loaded_assets,
     missing_templates,
+    record_inputs,
     section_partials,
     stamp_for,
     template_chain,
@@ -261,15 +262,16 @@ def make_plan(options: Options) -> Plan:
 
     group_inputs: dict[tuple[str, str], str] = {}
     for dataset_id, loaded in datasets.items():
-        data_files = sorted(p for p in loaded.folder.rglob("*") if p.is_file() and not p.name.startswith("."))
-        # Trimming reads the validated records, not the files: a comment or a reordered key changes no cut.
-        content = loaded.dataset.model_dump_json()
         for audience_id, aud in audiences.items():
             if not goes_with(loaded, aud):
                 continue  # the audience or the dataset limits itself to others (`datasets:`, `info.audiences`)
             if not in_shard(dataset_id, audience_id, options.shard):
                 continue
+            # What the brief can show, record by record (issue 27): the stamp's data and the remembered cut's key.
+            # Trimming reads the validated records, not the files: a comment or a reordered key changes no cut.
+            records = record_inputs(loaded, aud.audience)
             if templates_digest is not None:
+                content = sorted(records.items())
                 group = [__version__, build_options, content, aud.audience.model_dump_json(), templates_digest]
                 group_inputs[dataset_id, audience_id] = hashlib.sha256(json.dumps(group).encode()).hexdigest()
             formats: list[str] = [f for f in aud.audience.formats if not options.formats or f in options.formats]
@@ -290,7 +292,7 @@ def make_plan(options: Options) -> Plan:
                     fetched = assets if fmt in ("pdf", "html") else []
                 stamp = stamp_for(
                     target,
-                    dataset_files=data_files,
+                    records=records,
                     audience_file=aud.path,
                     templates=chain,
                     assets=fetched,

@@ -1,8 +1,9 @@
 """Targets (dataset × audience × format), what each one reads, and whether it is stale and why.
 
-An output's stamp is a content hash of exactly what it read: the dataset's files, the audience file,
-every template in its inheritance and include chain, the assets PDFs load, the tool's version and the
-options that change output. Modification times are never trusted.
+An output's stamp is a content hash of exactly what it read: the records of the dataset its audience can
+show (issue 27: not whole data files), the audience file, every template in its inheritance and include
+chain, the assets PDFs load, the tool's version and the options that change output. Modification times
+are never trusted.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ import jinja2
 import jinja2.meta
 
 from briefs import __version__
+from briefs.compose.reads import shown_records
 from briefs.data.audiences import TemplateDirs
-from briefs.data.load import LoadedAudience
+from briefs.data.load import LoadedAudience, LoadedDataset
+from briefs.data.model import Audience
 from briefs.data.yamlfile import read_yaml
 from briefs.errors import InputError, Problem, display_path
 from briefs.files import read_record, sha256_file
@@ -181,19 +184,40 @@ def _asset_digest(path: Path, hasher: FileHasher) -> str:
         return "missing"
 
 
+def record_inputs(loaded: LoadedDataset, audience: Audience) -> dict[str, str]:
+    """The records ``audience``'s brief can show (`briefs.compose.reads`), each with its content hash.
+
+    Named by file and record, ``data/kazakhstan-2022/quotes.yaml#quotes:suleimenov-abide``, so `--explain`
+    says which record changed. Hashed as validated, not as written: a comment, a reordered key or a record
+    moved to another file of the dataset changes no record (the move renames one, and rebuilds).
+    """
+    folder = display_path(loaded.folder)
+    out: dict[str, str] = {}
+    for kind, rid, record in shown_records(loaded.dataset, audience):
+        owner = loaded.owners.get(kind)
+        where = display_path(owner) if owner is not None else folder
+        key = f"{where}#{kind}" if rid is None else f"{where}#{kind}:{rid}"
+        out[key] = hashlib.sha256(record.model_dump_json().encode("utf-8")).hexdigest()
+    return out
+
+
+def input_file(key: str) -> str:
+    """The file a stamp's input is in: a record's key names its file before the '#'."""
+    return key.partition("#")[0]
+
+
 def stamp_for(
     target: Target,
     *,
-    dataset_files: list[Path],
+    records: dict[str, str],
     audience_file: Path,
     templates: list[Path],
     assets: list[Path],
     options: dict[str, str],
     hasher: FileHasher,
 ) -> Stamp:
-    """The content stamp of one target."""
-    files = [*dataset_files, audience_file, *templates]
-    inputs = {display_path(p): hasher(p) for p in files}
+    """The content stamp of one target: the records it can show (`record_inputs`) and the files it reads."""
+    inputs = {**records, **{display_path(p): hasher(p) for p in [audience_file, *templates]}}
     loaded = {display_path(p): _asset_digest(p, hasher) for p in assets}
     loaded = {k: v for k, v in loaded.items() if k not in inputs}  # a stylesheet also included as a template
     return Stamp({**inputs, **loaded}, {"tool": __version__, "format": target.fmt, **options}, tuple(loaded))

@@ -51,6 +51,7 @@ from briefs.files import read_limited
 from briefs.formats import FORMATS
 from briefs.pipeline.build import Options, PlannedTarget, Report, TargetResult
 from briefs.pipeline.fastpath import STATE_DIR, STATE_FILE
+from briefs.pipeline.plan import input_file
 from briefs.preview.page import PAGE
 
 if TYPE_CHECKING:
@@ -320,9 +321,9 @@ class Preview:
             # template is desk's, not public's); one in a file no brief has read yet (a new data file,
             # a new audience) or in no file at all concerns every brief.
             anyones = set().union(*reads.values()) if reads else set()
-            everyones = [p for p in problems if p.file not in anyones]
+            everyones = [p for p in problems if not _concerns(p, anyones)]
             for key, brief in self.briefs.items():
-                own = [p for p in problems if p.file in reads.get(key, set())] + everyones
+                own = [p for p in problems if _concerns(p, reads.get(key, set()))] + everyones
                 brief.problems = own
                 if own:
                     brief.status = "bad-input"
@@ -416,6 +417,11 @@ def written_outputs(out_dir: Path) -> dict[tuple[str, str, str], str | None]:
     return outputs
 
 
+def _concerns(problem: Problem, reads: set[str]) -> bool:
+    """Whether ``problem`` is in a file of ``reads`` (or in a folder it names, ending in '/')."""
+    return problem.file in reads or any(f.endswith("/") and problem.file.startswith(f) for f in reads)
+
+
 @dataclass
 class Recorded:
     """What the build state says of each brief (dataset, audience): its titles and every file it read."""
@@ -440,7 +446,11 @@ def recorded(out_dir: Path) -> Recorded:
             continue
         key = (dataset, audience)
         if isinstance(entry.get("inputs"), dict):
-            found.inputs.setdefault(key, set()).update(str(k) for k in entry["inputs"])
+            reads = found.inputs.setdefault(key, set())
+            for k in map(str, entry["inputs"]):
+                reads.add(input_file(k))
+                if "#" in k:  # a record (issue 27): a mistake in any file of its dataset stops the brief's build
+                    reads.add(input_file(k).rpartition("/")[0] + "/")
         titles = entry.get("titles")
         if isinstance(titles, dict):
             pair = (titles.get("dataset"), titles.get("audience"))
