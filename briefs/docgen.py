@@ -591,6 +591,8 @@ ATTRIBUTES: dict[str, dict[str, str]] = {
         "later_through": "The date of the newest later development shown (`'2023-04-01'`), or none: "
         "`m.asof()` writes the as-of line from it.",
         "bound": "Every update's `about`, resolved: `(kind, id)` to the updates that revise that record.",
+        "source_line": "The main source cited in full (`.html`, `.markdown`), once, where the audience has "
+        "`cite_main_source: once`; none otherwise. `m.source_line()` prints it, heading the notes.",
         "judgment_state": "`brief.judgment_state(j)`: what a reader must be told about a judgment's currency "
         "(`.words`: 'overtaken by events'; `.reviewed`; `.live`), or none when it stands as made; "
         "`m.currency(j)` prints it.",

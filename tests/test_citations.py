@@ -172,9 +172,10 @@ def test_hostile_data_stays_inert(cit: Citations) -> None:
         assert "\n" not in md and "\n" not in out.text
         for active in ("<", "[", "]", "*", "|"):  # every one escaped: none without a backslash before it
             assert not re.search(r"(?<!\\)" + re.escape(active), md), active
-        assert "\\<script\\>" in md and "\\*x\\*" in md and "\\|" in md
+        # (the title is headline-cased: its "*x*" is a word, "*X*")
+        assert "\\<script\\>" in md and "\\*X\\*" in md and "\\|" in md
         assert '"' not in out.text  # straight quotes in data come out curly
-    assert "‘q’" in notes[0].text
+    assert "‘Q’" in notes[0].text  # a word in quotes, headline-cased
 
 
 def test_no_straight_double_quotes_and_deterministic(cit: Citations) -> None:

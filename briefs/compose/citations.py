@@ -63,6 +63,7 @@ _PARAGRAPH = "987654321987"
 _LINKABLE = re.compile(r"^https?://[^\s]+$", re.IGNORECASE)
 
 # Kinds whose title the style sets in quotation marks (the others are italic).
+_CASED_VARIABLES = {"title", "title-short", "container-title", "container-title-short"}
 _QUOTED_TITLE_TYPES = {"article-newspaper", "article-magazine", "webpage", "post-weblog", "entry-encyclopedia"}
 
 # An author string is an organisation when it has no space, contains one of these words, a lower-case
@@ -183,6 +184,11 @@ class _Style(CitationStylesStyle):  # type: ignore[misc]
         self.xml = etree.parse(str(path), parser)
         self.root = self.xml.getroot()
         self.root.set_locale_list(self.root.get("default-locale", "en-US"), validate=False)
+        # Titles come headline-cased (`headline_case`) and publications' names as they style themselves
+        # ("bne IntelliNews"): citeproc-py's title case, which made "Bne" and kept "‘look", is not applied.
+        for element in self.root.iter():
+            if element.get("text-case") == "title" and element.get("variable") in _CASED_VARIABLES:
+                del element.attrib["text-case"]
 
 
 def is_organisation(name: str) -> bool:
@@ -244,6 +250,58 @@ def _curly(value: str, *, inside_quotes: bool) -> str:
     return value
 
 
+# CMOS 8.159: articles, the coordinating conjunctions and, but, for, or, nor, "to" and "as", and prepositions
+# whatever their length. Not "up", "down", "out", "off": far more often adverbs in a headline ("Steps Up"),
+# which Chicago capitalizes.
+_MINOR_WORDS = frozenset(
+    {"a", "an", "the", "and", "but", "for", "or", "nor", "to", "as"}
+    | {"about", "above", "across", "after", "against", "along", "amid", "among", "around", "at", "before"}
+    | {"behind", "below", "beneath", "beside", "between", "beyond", "by", "despite", "during", "except", "from"}
+    | {"in", "inside", "into", "like", "near", "of", "on", "onto", "outside", "over", "past", "per", "since"}
+    | {"than", "through", "throughout", "till", "toward", "towards", "under", "underneath", "until", "upon"}
+    | {"versus", "via", "with", "within", "without"}
+)
+_WORD = re.compile(r"^([^\w]*)([\w’'.-]+?)([^\w]*)$")
+
+
+def headline_case(title: str) -> str:
+    """A title in Chicago's headline style (CMOS 8.159): major words capitalized, minor words lower case.
+
+    The first and last words of the title and of each part (before and after a colon or a dash), and a
+    word after an opening quotation mark, are always capitalized. A word the data gives with a capital
+    inside it or in capitals (IntelliNews, UN, FM) is kept as written; a minor word the data capitalized
+    mid-title ("Tolls From January") is lowered.
+    Hyphenated compounds capitalize each element that is not a minor word ("Re-Exports").
+    citeproc-py's own title case keeps every word it finds capitalized, lowers only its short stop-word
+    list (so "About" and "Between" stay), and skips a word after an opening quote ("‘look at Ukraine’").
+    """
+    tokens = title.split(" ")
+    out = []
+    starts = True  # the next word opens the title or a part of it
+    for i, token in enumerate(tokens):
+        m = _WORD.match(token)
+        if not m:
+            out.append(token)
+            starts = starts or token in ("—", "–", "-", ":")
+            continue
+        lead, word, trail = m.groups()
+        first = starts or any(q in lead for q in "‘“\"'(")
+        last = i == len(tokens) - 1 or trail.endswith((":", "—", "–"))  # the last word of the title or its part
+        parts = word.split("-")
+        cased = []
+        for j, part in enumerate(parts):
+            keep = any(c.isupper() for c in part[1:]) or (part.isupper() and len(part) > 1)
+            if keep or not part:
+                cased.append(part)
+            elif part.lower() in _MINOR_WORDS and not ((first and j == 0) or (last and j == len(parts) - 1)):
+                cased.append(part.lower())
+            else:
+                cased.append(part[:1].upper() + part[1:])
+        out.append(lead + "-".join(cased) + trail)
+        starts = trail.endswith((":", "—", "–", "?", "!"))
+    return " ".join(out)
+
+
 def _date_parts(value: str, source_id: str, key: str) -> dict[str, Any]:
     """A CSL date from a partial date."""
     m = _PARTIAL_DATE.match(value)
@@ -256,7 +314,7 @@ def csl_item(source: CitableSource, key: str) -> dict[str, Any]:
     """The CSL-JSON record for a source, under citeproc's key."""
     kind = csl_type(source)
     item: dict[str, Any] = {"id": key, "type": kind}
-    title = _curly(_clean(source.title), inside_quotes=kind in _QUOTED_TITLE_TYPES)
+    title = headline_case(_curly(_clean(source.title), inside_quotes=kind in _QUOTED_TITLE_TYPES))
     if re.search(r"(?<![.])\.$", title) and "." not in title.rsplit(" ", 1)[-1][:-1]:
         title = title[:-1]  # the note's own punctuation follows: “Title,” not “Title.,” (but “… the U.S.,”)
     item["title"] = title
@@ -265,7 +323,7 @@ def csl_item(source: CitableSource, key: str) -> dict[str, Any]:
         item["title-short"] = main  # short notes drop the subtitle (CMOS 14.30)
     short_title = getattr(source, "short_title", None)
     if short_title:  # the data's own short form (CMOS 14.30: up to four words of the title)
-        item["title-short"] = _curly(_clean(short_title), inside_quotes=kind in _QUOTED_TITLE_TYPES)
+        item["title-short"] = headline_case(_curly(_clean(short_title), inside_quotes=kind in _QUOTED_TITLE_TYPES))
     authors = [csl_name(a) for a in source.authors if _clean(a)]
     if authors:
         item["author"] = authors

@@ -167,6 +167,8 @@ class Brief:
     """The later developments (updates) the brief shows, in its updates section or beside what they revise."""
     bound: dict[tuple[str, str], list[Update]] = field(default_factory=dict)
     """Every update's `about`, resolved: (kind, id) -> the updates that revise that record, oldest first."""
+    source_line: Note | None = None
+    """The main source cited in full, once, where the audience cites it so (`cite_main_source: once`)."""
 
     @property
     def later_through(self) -> str | None:
@@ -353,12 +355,15 @@ class _Notes:
     stands for two different things; a source cited twice at one point (two paragraphs) is one part.
     """
 
-    def __init__(self, sources: dict[str, Source]) -> None:
+    def __init__(self, sources: dict[str, Source], cited_once: str | None = None) -> None:
         self.sources = sources
+        self.cited_once = cited_once
+        # A source cited once, in the brief's source line (`Audience.cite_main_source: once`): never a note.
         self.numbers: dict[tuple[tuple[str, tuple[int, ...]], ...], int] = {}
         self.notes: list[Note] = []
 
     def number(self, cites: list[str]) -> list[int]:
+        cites = [c for c in cites if c.partition("#")[0] != self.cited_once]
         if not cites:
             return []
         # The point as its note reads: by source, the paragraphs a reader is shown. A line the original does
@@ -411,9 +416,10 @@ def select(
     takes out the one it leans on, it goes too. ``changes`` (from `briefs.pipeline.editions.plan_edition`)
     fills the "What changed" section; without it (a first edition) that section is left out.
     """
-    notes = _Notes({s.id: s for s in dataset.sources})
-    actors = {a.id: a for a in dataset.actors}
     main = next((s for s in dataset.sources if s.id == dataset.info.main_source), dataset.sources[0])
+    once = audience.cite_main_source == "once"
+    notes = _Notes({s.id: s for s in dataset.sources}, main.id if once else None)
+    actors = {a.id: a for a in dataset.actors}
     noun = SOURCE_NOUNS.get(main.kind, "source")
     bound = revisions_by_target(dataset)
     sections: list[BriefSection] = []
@@ -456,7 +462,7 @@ def select(
     for section in sections:
         if section.kind == "sources":
             section.items = [Item(f"note:{n.n}", n) for n in notes.notes]
-    shown = [s for s in sections if s.items or s.kind in ("bluf", "summary")]
+    shown = [s for s in sections if s.items or s.kind in ("bluf", "summary") or (s.kind == "sources" and once)]
     # A first edition has no "What changed"; every other section that shows nothing is said (issue 24).
     empty = [(places[id(s.spec)], s.spec, s.title) for s in sections if s not in shown and s.kind != "changes"]
     sections = shown
@@ -468,6 +474,9 @@ def select(
     brief.date = shown_date(brief)  # from what is shown and cited, not from the notes' wording
     # A note never says a source was accessed after the brief's own date (issue 23): such a date is left out.
     formatted = format_notes(notes.notes, dataset.sources, brief.date)
+    if once:  # the main source in full, once: the brief's source line (issue 23 §3)
+        (line,) = format_notes([Note(0, main, None)], dataset.sources, brief.date)
+        brief.source_line = line
     for section in sections:
         if section.kind == "sources":
             section.items = [Item(f"note:{n.n}", n) for n in formatted]

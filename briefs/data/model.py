@@ -863,6 +863,12 @@ class Audience(Record):
     visuals: Visuals = Field(
         default_factory=Visuals, description="Pictures drawn from the data: `timeline`, `key_figures`."
     )
+    cite_main_source: Literal["in_notes", "once"] = Field(
+        default="in_notes",
+        description="`once` for a short memo: the main source (`info.main_source`) is cited once, in a source "
+        "line heading the notes, and the notes cite only what comes from elsewhere; a point the main source "
+        "alone supports carries no note. `in_notes`: every citation of it is a note, with its paragraph.",
+    )
     front_matter: bool = Field(
         default=True,
         description="Start the Markdown brief with YAML front matter (for a static-site pipeline); `false` for "

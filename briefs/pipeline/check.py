@@ -39,7 +39,8 @@ def unshown_sections(brief: Brief, render_it: Any, template: str) -> tuple[str, 
     A template that overrides `body` and skips a kind (congress showing its options only inside another
     section's box) would drop the section and leave its notes in Sources, cited by nothing (issue 24).
     """
-    watched = [(s, s.items) for s in brief.sections if s.kind not in SHOWN_FROM_INFO]
+    # A section with no items has nothing to lose (Sources holding only a source line, `cite_main_source: once`).
+    watched = [(s, s.items) for s in brief.sections if s.kind not in SHOWN_FROM_INFO and s.items]
     for section, items in watched:
         section.items = _Watched(items)
     try:
