@@ -84,12 +84,79 @@ def test_a_forced_rebuild_reuses_the_cut_and_writes_the_same_bytes(
         assert state["cuts"]["kazakhstan-2022/congress"]["drop_order"] == cut
 
 
+def _counting_layouts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count WeasyPrint layouts: the real `render_pdf`, called through."""
+    import briefs.formats.pdf as pdf
+
+    layouts: list[int] = []
+    real = pdf.render_pdf
+
+    def counted(*args: object, **kwargs: object) -> object:
+        layouts.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pdf, "render_pdf", counted)
+    return layouts
+
+
+# Edits of what congress shows: one that lengthens it, one that shortens it, one that reorders what it drops.
+SUMMARY = "    In January 2022 protests swept Kazakhstan and turned violent; "
+START_EDITS = {
+    "longer": ("dataset.yaml", SUMMARY, SUMMARY + "the unrest was the worst since independence, and "),
+    "shorter": ("dataset.yaml", "    guarded strategic sites until mid-January. ", "    guarded strategic sites. "),
+    "reordered": ("analysis.yaml", "priority: 4", "priority: 5"),
+}
+
+
 @pytest.mark.slow
-def test_a_changed_input_searches_again(scratch_build: tuple[Path, str], tmp_path: Path, run_cli: RunCli) -> None:
-    """The cut is keyed by every input: a different PDF variant is another layout, so no reuse."""
+@pytest.mark.parametrize("edit", sorted(START_EDITS))
+def test_an_edit_starts_from_the_previous_cut(
+    scratch_build: tuple[Path, str], tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch, edit: str
+) -> None:
+    """Issue 27: after an edit the cut is found for other inputs, so it is not taken; it is where the search
+    starts. The brief is what a search from scratch makes of the edited data, byte for byte, in fewer layouts."""
+    out, _ = fresh_copy(scratch_build, tmp_path)
+    data = tmp_path / "data"
+    shutil.copytree(SHIPPED_DATA, data)
+    file, old, new = START_EDITS[edit]
+    path = data / "kazakhstan-2022" / file
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    layouts = _counting_layouts(monkeypatch)
+    argv = ["--data", str(data), "--audience", "congress", "--format", "pdf", "--jobs", "1", "-v"]
+    code, _, stderr = run_cli(*argv, "--out", out)
+    assert code == 0 and "of the previous cut" in stderr, stderr
+    started = len(layouts)
+    # From scratch: the same folder before the edit (the same editions, so the same "What changed"), its cut forgotten.
+    scratch = tmp_path / "scratch"
+    shutil.copytree(scratch_build[0], scratch)
+    state_file = scratch / ".briefs" / "state.json"
+    state = json.loads(state_file.read_text(encoding="utf-8"))
+    state["cuts"] = {}
+    state_file.write_text(json.dumps(state), encoding="utf-8")
+    code, _, stderr = run_cli(*argv, "--out", scratch)
+    assert code == 0 and "of the previous cut" not in stderr, stderr
+    searched = len(layouts) - started
+    name = "kazakhstan-2022/congress.pdf"
+    assert (out / name).read_bytes() == (scratch / name).read_bytes()
+    assert started < searched, (started, searched)
+    print(f"{edit}: {started} layouts from the previous cut, {searched} from scratch")
+
+
+@pytest.mark.slow
+def test_another_layout_starts_from_the_cut_and_ends_where_a_search_does(
+    scratch_build: tuple[Path, str], tmp_path: Path, run_cli: RunCli
+) -> None:
+    """The cut is keyed by every input: a different PDF variant is another layout, so the cut is only a start."""
     out, _ = fresh_copy(scratch_build, tmp_path)
     code, _, stderr = run_cli(*args_for(out), "--pdf-variant", "pdf/ua-1")
+    assert code == 0 and "of the previous cut" in stderr, stderr
+    scratch = tmp_path / "scratch"
+    code, _, stderr = run_cli(*[a for a in args_for(scratch)], "--pdf-variant", "pdf/ua-1")
     assert code == 0 and ", dropping " in stderr, stderr
+    name = "kazakhstan-2022/congress.pdf"
+    assert (out / name).read_bytes() == (scratch / name).read_bytes()
 
 
 @pytest.mark.slow

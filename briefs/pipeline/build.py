@@ -18,7 +18,7 @@ from typing import Any
 
 from briefs import __version__
 from briefs.compose.changes import Changes
-from briefs.compose.fit import Rendered
+from briefs.compose.fit import PREVIOUS_CUT, Rendered
 from briefs.data.audiences import (
     TemplateDirs,
     discover_audiences,
@@ -454,11 +454,14 @@ def build(
 
         def known_cut(key: tuple[str, str]) -> tuple[str, ...] | None:
             memo = cuts.get("/".join(key))
-            if cut_keys[key] is None or not isinstance(memo, dict) or memo.get("key") != cut_keys[key]:
+            if not isinstance(memo, dict):
                 return None
             order = memo.get("drop_order")
             if not (isinstance(order, list) and all(isinstance(k, str) for k in order)):
                 return None
+            if cut_keys[key] is None or memo.get("key") != cut_keys[key]:
+                # Found for other inputs (before an edit): where fitting starts its search (issue 27).
+                return (PREVIOUS_CUT, *order) if order else None
             # What the layout that found the cut loaded (issue 27): with it, a build without a PDF can
             # take the cut without laying the brief out, and still stamp its files with those assets.
             assets = memo.get("assets")
