@@ -193,3 +193,28 @@ def test_word_and_html_take_a_known_cut_without_a_layout(
     assert fonts and fonts == [
         a for a in state["targets"]["kazakhstan-2022/congress.pdf"]["assets"] if a.endswith(".ttf")
     ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("audience", ["principal", "congress", "public"])
+def test_a_cold_fit_takes_about_two_layouts_and_ends_where_the_search_does(
+    tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch, audience: str
+) -> None:
+    """Issue 27: with no cut remembered, the first layout says how far over the brief runs; fitting drops
+    that much at once (the search's drops, in its order) and confirms. Same bytes as dropping one item per
+    layout, in 3 layouts or 4 rather than one per drop."""
+    import briefs.compose.fit as fit
+
+    layouts = _counting_layouts(monkeypatch)
+    argv = ["--data", str(SHIPPED_DATA), "--audience", audience, "--format", "pdf", "--format", "md", "--jobs", "1"]
+    code, _, stderr = run_cli(*argv, "--out", tmp_path / "estimated")
+    assert code == 0, stderr
+    estimated = len(layouts)
+    monkeypatch.setattr(fit, "ESTIMATE_CUT", False)
+    code, _, stderr = run_cli(*argv, "--out", tmp_path / "searched")
+    assert code == 0, stderr
+    searched = len(layouts) - estimated
+    for fmt in ("pdf", "md"):
+        name = f"kazakhstan-2022/{audience}.{fmt}"
+        assert (tmp_path / "estimated" / name).read_bytes() == (tmp_path / "searched" / name).read_bytes(), fmt
+    assert estimated <= 4 < searched, (estimated, searched)
