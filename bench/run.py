@@ -1,7 +1,7 @@
 """The benchmark suite (issue 8): every measure in fresh subprocesses, median and spread over runs.
 
 Usage: python -m bench [--runs N] [--only NAME,...] [--briefs N] [--json FILE]
-Names: import, full, floor (with the forced PDF build), noop, edit, watch, many, stages; and, only when
+Names: import, full, floor (with the forced PDF build), fitted, noop, edit, watch, many, stages; and, only when
 asked (--only cluster, needs the [dask] extra), cluster: --jobs 2 against a 2-worker Dask LocalCluster.
 See docs/performance.md.
 Everything is written under a temporary folder that is removed at the end (unless --keep).
@@ -30,7 +30,7 @@ from bench.datasets import SHIPPED, generate
 REPO = Path(__file__).resolve().parent.parent
 PY = sys.executable
 BUILD = [PY, str(REPO / "build.py")]
-NAMES = ("import", "full", "floor", "noop", "edit", "watch", "many", "stages", "cluster")
+NAMES = ("import", "full", "floor", "fitted", "noop", "edit", "watch", "many", "stages", "cluster")
 DEFAULT = NAMES[:-1]  # the cluster measure takes ~10 minutes and Dask: only when asked
 
 SMALL_AUDIENCE = """\
@@ -224,6 +224,27 @@ class Suite:
         out = self.fresh("forced")
         run([*BUILD, "-q", "--format", "pdf", "--out", str(out)])
         self.measure("forced PDF build", [*BUILD, "-q", "--format", "pdf", "--force", "--out", str(out)])
+
+    def bench_fitted(self) -> None:
+        # Issue 27: one brief built cold (no remembered cut: fitting searches) against WeasyPrint laying out
+        # its final HTML once, each a whole process (both import WeasyPrint), side by side.
+        self.say("a cold brief against one layout of its final HTML")
+        html_out = self.fresh("html")
+        run([*BUILD, "-q", "--format", "html", "--out", str(html_out)])
+        for audience in ("principal", "congress", "public", "desk"):
+            html = html_out / SHIPPED.name / f"{audience}.html"
+            floor_cmd = [PY, "-m", "bench.floor", str(self.fresh("floor")), str(html)]
+            floor = self.measure(f"one layout of {audience}'s final HTML", floor_cmd)
+            cmd = [*BUILD, "-q", "--audience", audience, "--format", "pdf", "--jobs", "1", "--out", "OUT"]
+
+            def new_out(cmd: list[str] = cmd) -> None:
+                cmd[-1] = str(self.fresh("cold"))
+
+            m = self.measure(f"cold build of {audience} alone (PDF)", cmd, before=new_out)
+            m.command = shown(cmd[:-1], self.tmp) + " $(mktemp -d)"
+            ratio = m.stat("wall")[0] / floor.stat("wall")[0]
+            self.extra[f"cold {audience} / one layout"] = round(ratio, 2)
+            self.say(f"  {audience}: {ratio:.2f} x one layout")
 
     def bench_noop(self) -> None:
         self.say("no-op build")

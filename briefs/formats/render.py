@@ -272,11 +272,15 @@ def yaml_string(value: Any) -> MarkdownSafe:
 
 
 def cite_html(numbers: list[int]) -> Markup:
-    """Note numbers as linked superscripts."""
+    """Note numbers as linked superscripts, joined to the word before them (U+2060 WORD JOINER).
+
+    Without the joiner the line breaker may break between a sentence's period and its note number, and
+    the number opens the next line alone (issue 23: "decisions.\n27" in the desk PDF).
+    """
     if not numbers:
         return Markup("")
     links = ",".join(f'<a href="#note-{int(n)}">{int(n)}</a>' for n in sorted(numbers))
-    return Markup(f'<sup class="cite">{links}</sup>')
+    return Markup(f'<sup class="cite">\u2060{links}</sup>')
 
 
 def cite_md(numbers: list[int]) -> MarkdownSafe:
@@ -515,6 +519,9 @@ def make_env(dirs: TemplateDirs, fmt: str) -> SandboxedEnvironment:
         env.template_class = _MarkdownTemplate
     env.globals.pop("lipsum", None)  # lipsum(n=10**9) would build gigabytes of text; no brief needs it
     env.globals["cite"] = cite_html if is_html else cite_md
+    # Before a label ("(moderate confidence)", "(Recommended by FPRI)"): it never opens a line alone, away
+    # from its sentence (issue 23 §4); the label's own words still wrap, and still read as typed.
+    env.globals["nbsp"] = "\u00a0"
     if is_html:
         env.globals["timeline_svg"] = timeline_svg  # pictures drawn from the data (issue 5)
     env.filters.update(
