@@ -17,6 +17,7 @@ import pypdf
 import pytest
 
 from briefs.compose.citations import headline_case
+from tests.conftest import RunCli
 
 DATASET = "kazakhstan-2022"
 FPRI_URL = "https://www.fpri.org/article/2022/06/how-russias-invasion-of-ukraine-has-affected-kazakh-politics/"
@@ -48,23 +49,26 @@ def _pdf_text(path: Path) -> str:
     return "\n".join(page.extract_text() for page in pypdf.PdfReader(path).pages)
 
 
-def test_the_short_memo_cites_its_main_source_once(shipped_build: Path) -> None:
+@pytest.mark.parametrize("audience", ["principal"])
+def test_the_short_memo_cites_its_main_source_once(shipped_build: Path, audience: str) -> None:
     folder = shipped_build / DATASET
-    md = (folder / "principal.md").read_text(encoding="utf-8")
+    md = (folder / f"{audience}.md").read_text(encoding="utf-8")
     notes = re.findall(r"^\[\^(\d+)\]: (.*)$", md, flags=re.M)
     assert notes, "other sources are still noted"
     # No note cites the main source: the source line does, once, in full, with its link.
     assert not [n for n, text in notes if "Foreign Policy Research Institute" in text or "fpri.org" in text]
     lines = [line for line in md.splitlines() if "fpri.org/article" in line]
-    assert len(lines) == 1 and lines[0].startswith("\\(U) Main source: ")
-    assert "The notes cite other sources." in lines[0]
-    assert md.index("Main source:") < md.index("[^1]:") and md.rstrip().endswith("**UNCLASSIFIED**")
+    assert len(lines) == 1 and "Main source: " in lines[0] and "The notes cite other sources." in lines[0]
+    assert md.index("Main source:") < md.index("[^1]:")
+    if audience == "principal":
+        assert lines[0].startswith("\\(U) Main source: ") and md.rstrip().endswith("**UNCLASSIFIED**")
     # The PDF and the Word brief say the same.
-    text = _pdf_text(folder / "principal.pdf")
+    text = re.sub(r"\s+", " ", _pdf_text(folder / f"{audience}.pdf"))
     assert text.count("Main source:") == 1 and "Foreign Policy Research Institute" in text
-    assert text.count("Foreign Policy Research Institute") == 1
-    document = docx.Document(io.BytesIO((folder / "principal.docx").read_bytes()))
-    paragraphs = [p.text for p in document.paragraphs if "Main source:" in p.text]
+    assert text.count("“How Russia’s Invasion of Ukraine Has Affected Kazakh Politics,”") == 1
+    document = docx.Document(io.BytesIO((folder / f"{audience}.docx").read_bytes()))
+    cells = [p for table in document.tables for cell in table._cells for p in cell.paragraphs]  # congress's columns
+    paragraphs = [p.text for p in [*document.paragraphs, *cells] if "Main source:" in p.text]
     assert len(paragraphs) == 1 and "How Russia’s Invasion of Ukraine Has Affected Kazakh Politics" in paragraphs[0]
 
 
@@ -83,3 +87,23 @@ def test_titles_are_headline_style_and_names_as_published(shipped_build: Path, a
     assert "Bne IntelliNews" not in notes
     assert "‘look at" not in notes
     assert not re.search(r"“[^”]*\b[A-Za-z]+ (From|Of|To|On|In|For|And|The|With|Over) [^”]*”", notes), notes
+
+
+def test_check_refuses_a_template_that_leaves_the_source_line_out(tmp_path: Path, run_cli: RunCli) -> None:
+    """With `cite_main_source: once` no note cites the main source: a template without the line loses it."""
+    from tests.conftest import MINI, SHIPPED_TEMPLATES, write_tree
+
+    data = write_tree(tmp_path / "data", {f"mini/{k}": v for k, v in MINI.items()})
+    audience = (SHIPPED_TEMPLATES / "audiences" / "principal.yaml").read_text(encoding="utf-8")
+    tpl = write_tree(
+        tmp_path / "tpl",
+        {
+            "audiences/short.yaml": audience,
+            # The principal's layout, its sources shown as a bare list of notes.
+            "audiences/short.html.j2": (SHIPPED_TEMPLATES / "audiences" / "principal.html.j2")
+            .read_text(encoding="utf-8")
+            .replace("{{ m.source_line() }}", ""),
+        },
+    )
+    code, _, err = run_cli("check", "--data", data, "--templates", tpl, "--audience", "short")
+    assert code == 2 and "does not show the source line" in err and "short.html.j2" in err, err

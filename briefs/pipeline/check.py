@@ -58,6 +58,21 @@ def unshown_sections(brief: Brief, render_it: Any, template: str) -> tuple[str, 
             for s, _ in watched
             if not s.items.seen  # type: ignore[attr-defined]
         ]
+        line = brief.source_line
+        if line is not None and line.html not in text and line.markdown not in text:
+            # `cite_main_source: once`: no note cites the main source, so a template that leaves the source
+            # line out leaves the brief's main source uncited.
+            problems.append(
+                Problem(
+                    template,
+                    None,
+                    None,
+                    "",
+                    f"{brief.dataset.id}/{brief.audience.id}: the template does not show the source line "
+                    "(`brief.source_line`, `m.source_line()`), and the audience cites its main source only "
+                    "there (`cite_main_source: once`); show it where the notes begin, or set `in_notes`",
+                )
+            )
     finally:
         for section, items in watched:
             section.items = items
