@@ -85,9 +85,10 @@ def render_group(
 ) -> Rendered:
     """Render one dataset for one audience in ``formats``, trimming to its limits if it allows.
 
-    Trimming drops the least important item, lays the brief out again, and repeats until it fits:
-    one layout per dropped item, so the result is the shortest run of drops, in priority order, that
-    fits. ``known_cut`` (the drops the last trimming of the same inputs made, see `trim_key`) saves
+    Trimming finds the shortest run of drops, least important first, that fits. It drops at once what
+    the first layout says it takes and confirms (issue 27: about three layouts, not one per drop; see
+    `ESTIMATE_CUT`). ``known_cut`` opening with `PREVIOUS_CUT` is the cut of the brief before an edit:
+    the search starts there. Otherwise ``known_cut`` (the drops the last trimming of the same inputs made, see `trim_key`) saves
     that search (issue 8). It is taken only if it is still the start of the priority order, fits,
     and does not fit without its last drop: two layouts instead of one per drop, and the same items as
     the search (pages and words never grow when an item is dropped). Otherwise the search runs.
@@ -260,7 +261,7 @@ def _render_group(
             drop_one(f"{words} words", word_limit)
             md_text, words = render_md(brief)
 
-    jumped = bool(start)  # a start from the previous cut is already an estimate
+    jumped = bool(start) and bool(dropped)  # a start taken from the previous cut is already an estimate
 
     def jump(pdf: RenderedPdf, limit: int) -> bool:
         """From the first layout over the page limit, drop at once what it takes to fit, as estimated.
