@@ -430,7 +430,9 @@ def select(
             items = [Item(f"changes:{n}", c, priority=c.priority) for n, c in enumerate(found)]
         else:
             items = _items(dataset, audience, spec, actors)
-            if audience.voice == "neutral":
+            if audience.voice in ("neutral", "authors"):
+                # Neither a CRS-style brief nor a think tank's authors speak for the office: its own
+                # judgments ("We assess…") are left out, whatever fitting would keep (issue 23 §1).
                 items = _without_office_judgments(items, dataset)
         if spec.id == "analysis":
             for part in items:

@@ -845,7 +845,8 @@ class Audience(Record):
         "attributes every judgment and takes no position: the office's own judgments and confidence tags are left "
         "out, a `recommendations` section is refused (use `options`), and `check` refuses first-person prose. "
         "`authors` (a think-tank brief for the public): its authors (`info.authors`) speak, not a government "
-        "office: no confidence jargon (only a judgment's status when it is not as made), recommendations "
+        "office: none of the office's own judgments (`by: analyst`), no confidence jargon (only a judgment's "
+        "status when it is not as made), recommendations "
         "labelled as the authors' (or as drawn from the source, with no authors), and the line that the views "
         "are the authors' own.",
     )
