@@ -165,17 +165,8 @@ def test_word_and_html_take_a_known_cut_without_a_layout(
 ) -> None:
     """Issue 27: with the cut for the same inputs remembered, a Markdown and HTML build lays nothing out,
     writes what a search from scratch writes, and stamps its files with the fonts and CSS that chose the cut."""
-    import briefs.formats.pdf as pdf
-
     out, _ = fresh_copy(scratch_build, tmp_path)
-    layouts: list[int] = []
-    real = pdf.render_pdf
-
-    def counted(*args: object, **kwargs: object) -> object:
-        layouts.append(1)
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(pdf, "render_pdf", counted)
+    layouts = _counting_layouts(monkeypatch)
     formats = ["--format", "md", "--format", "html"]
     argv = ["--data", str(SHIPPED_DATA), "--audience", "congress", "--jobs", "1", *formats]
     code, _, stderr = run_cli(*argv, "--out", out, "--force")
