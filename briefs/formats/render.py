@@ -519,8 +519,9 @@ def make_env(dirs: TemplateDirs, fmt: str) -> SandboxedEnvironment:
         env.template_class = _MarkdownTemplate
     env.globals.pop("lipsum", None)  # lipsum(n=10**9) would build gigabytes of text; no brief needs it
     env.globals["cite"] = cite_html if is_html else cite_md
-    # Before a label ("(moderate confidence)", "(Recommended by FPRI)"): it never opens a line alone, away
-    # from its sentence (issue 23 §4); the label's own words still wrap, and still read as typed.
+    # Opening a label ("(moderate confidence)", "(Recommended by FPRI)"): it never opens a line alone, away
+    # from its sentence (issue 23 §4); the label's own words still wrap, and still read as typed. In HTML it
+    # goes inside the label's span: before the span, WeasyPrint broke the line a word early ("consolidate⏎").
     env.globals["nbsp"] = "\u00a0"
     if is_html:
         env.globals["timeline_svg"] = timeline_svg  # pictures drawn from the data (issue 5)
