@@ -33,20 +33,15 @@ def shown_records(dataset: Dataset, audience: Audience) -> list[tuple[str, str |
     ``info`` comes as ``("info", None, dataset.info)``; the rest are whole records by their kind and id.
     """
     kinds = {SECTION_RECORDS[s.id] for s in audience.sections if s.id in SECTION_RECORDS}
-    wanted: set[tuple[str, str]] = set()
-    for kind in kinds & (set(RECORD_KINDS) - {"recommendations"}):
-        wanted |= {(kind, r.id) for r in getattr(dataset, kind)}
-    if "recommendations" in kinds:
-        wanted |= {
-            ("recommendations", r.id) for r in dataset.recommendations if not r.audiences or audience.id in r.audiences
-        }
-    wanted |= {("sources", s.id) for s in dataset.sources}
-    # What the records shown name, and the brief shows beside them (one step: none of these names more).
-    named: set[tuple[str, str]] = set()
-    for kind, rid in wanted:
-        named |= set(_names(_record(dataset, kind, rid)))
-    named |= {("judgments", j) for j in _judgments_stated(dataset.info.key_points + dataset.info.implications)}
-    wanted |= named
+    wanted: set[tuple[str, str]] = {("sources", s.id) for s in dataset.sources}
+    for kind in kinds & set(RECORD_KINDS):
+        for record in getattr(dataset, kind):
+            if kind == "recommendations" and record.audiences and audience.id not in record.audiences:
+                continue
+            wanted.add((kind, record.id))
+            # What it names, and the brief shows beside it (one step: none of these names more).
+            wanted |= set(_names(record))
+    wanted |= {("judgments", j) for j in _judgments_stated(dataset.info.key_points + dataset.info.implications)}
     # Updates beside what they revise: the record itself, a paragraph through its section (or `info`), or a
     # judgment a shown sentence states.
     if "updates" not in kinds:
@@ -67,10 +62,6 @@ def shown_records(dataset: Dataset, audience: Audience) -> list[tuple[str, str |
     for kind in RECORD_KINDS:
         out += [(kind, r.id, r) for r in getattr(dataset, kind) if (kind, r.id) in wanted]
     return out
-
-
-def _record(dataset: Dataset, kind: str, rid: str) -> Any:
-    return next(r for r in getattr(dataset, kind) if r.id == rid)
 
 
 def _names(record: Any) -> Iterator[tuple[str, str]]:

@@ -262,6 +262,7 @@ def make_plan(options: Options) -> Plan:
 
     group_inputs: dict[tuple[str, str], str] = {}
     for dataset_id, loaded in datasets.items():
+        digests: dict[tuple[str, str | None], str] = {}  # each record hashed once for all the audiences
         for audience_id, aud in audiences.items():
             if not goes_with(loaded, aud):
                 continue  # the audience or the dataset limits itself to others (`datasets:`, `info.audiences`)
@@ -269,7 +270,7 @@ def make_plan(options: Options) -> Plan:
                 continue
             # What the brief can show, record by record (issue 27): the stamp's data and the remembered cut's key.
             # Trimming reads the validated records, not the files: a comment or a reordered key changes no cut.
-            records = record_inputs(loaded, aud.audience)
+            records = record_inputs(loaded, aud.audience, digests)
             if templates_digest is not None:
                 content = sorted(records.items())
                 group = [__version__, build_options, content, aud.audience.model_dump_json(), templates_digest]

@@ -184,20 +184,27 @@ def _asset_digest(path: Path, hasher: FileHasher) -> str:
         return "missing"
 
 
-def record_inputs(loaded: LoadedDataset, audience: Audience) -> dict[str, str]:
+def record_inputs(
+    loaded: LoadedDataset, audience: Audience, digests: dict[tuple[str, str | None], str] | None = None
+) -> dict[str, str]:
     """The records ``audience``'s brief can show (`briefs.compose.reads`), each with its content hash.
 
     Named by file and record, ``data/kazakhstan-2022/quotes.yaml#quotes:suleimenov-abide``, so `--explain`
     says which record changed. Hashed as validated, not as written: a comment, a reordered key or a record
     moved to another file of the dataset changes no record (the move renames one, and rebuilds).
+    ``digests`` (one per dataset, shared by its audiences) keeps each record's hash, so a record every
+    brief shows (`info`, the sources) is serialised and hashed once per plan, not once per audience.
     """
     folder = display_path(loaded.folder)
+    files = {kind: display_path(path) for kind, path in loaded.owners.items()}  # one display path per file
+    known = digests if digests is not None else {}
     out: dict[str, str] = {}
     for kind, rid, record in shown_records(loaded.dataset, audience):
-        owner = loaded.owners.get(kind)
-        where = display_path(owner) if owner is not None else folder
+        where = files.get(kind, folder)
         key = f"{where}#{kind}" if rid is None else f"{where}#{kind}:{rid}"
-        out[key] = hashlib.sha256(record.model_dump_json().encode("utf-8")).hexdigest()
+        if (kind, rid) not in known:
+            known[kind, rid] = hashlib.sha256(record.model_dump_json().encode("utf-8")).hexdigest()
+        out[key] = known[kind, rid]
     return out
 
 
