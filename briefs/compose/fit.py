@@ -239,6 +239,21 @@ def _render_group(
         )
         return Rendered({}, pages, [], {fmt: message for fmt in formats})
 
+    def step_back(keep: int) -> None:
+        """If the brief fits, put its last drops back while it still fits, keeping at least ``keep`` of them.
+
+        A start from an estimate (the previous cut, or the first layout's) may have dropped more than the
+        search would: pages never grow when an item is dropped, so the first run that fits without its
+        last drop is what the search would have stopped at.
+        """
+        nonlocal brief
+        if len(dropped) <= keep or not measure(brief)[0]:
+            return
+        while len(dropped) > keep and measure(shorter := brief_without(dropped[:-1]))[0]:
+            log.debug("%s/%s: keeping %s after all", dataset.id, audience.id, dropped[-1])
+            dropped.pop()
+            brief = shorter
+
     if start and trim and known_cut is None:
         for item in start:  # the part of the previous cut that is still the priority order
             candidates = [k for k in brief.droppable() if k not in dropped]
@@ -246,10 +261,7 @@ def _render_group(
                 break
             dropped.append(item)
             brief = brief_without(dropped)
-        if dropped and measure(brief)[0]:
-            while dropped and measure(shorter := brief_without(dropped[:-1]))[0]:
-                dropped.pop()  # the edit made room: the search would have stopped sooner
-                brief = shorter
+        step_back(0)  # the edit made room: the search would have stopped sooner
         log.debug("%s/%s: from %d of the previous cut's %d drops", dataset.id, audience.id, len(dropped), len(start))
 
     # Every limit is measured whatever formats were asked for: over one, the brief fails in all of them.
@@ -288,11 +300,7 @@ def _render_group(
             log.debug("%s/%s: %d pages > %d, dropping %s (estimated)", dataset.id, audience.id, pdf.pages, limit, key)
         dropped[:] = trial
         brief = candidate
-        if measure(brief)[0]:
-            while len(dropped) > base + 1 and measure(shorter := brief_without(dropped[:-1]))[0]:
-                log.debug("%s/%s: keeping %s after all", dataset.id, audience.id, dropped[-1])
-                dropped.pop()
-                brief = shorter
+        step_back(base + 1)
         return True
 
     needs_layout = "pdf" in formats or (page_limit is not None and not trusted)

@@ -678,7 +678,7 @@ def _passage_items(prefix: str, passages: list[Passage]) -> list[Item]:
 def _without_office_judgments(items: list[Item], dataset: Dataset) -> list[Item]:
     """A neutral (CRS-style) brief takes no position: the office's own judgments are left out, whether as
     judgments or as sentences that state one; a paragraph left with no sentence goes with them."""
-    office = {j.id for j in dataset.judgments if j.by == "analyst"}
+    office = {j.id for j in dataset.judgments if _office_own(j)}
     out = []
     for item in items:
         if isinstance(item.record, Judgment) and item.record.id in office:
