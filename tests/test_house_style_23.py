@@ -3,6 +3,7 @@ prose (file, line and key for each text), periods and commas set inside closing 
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -59,3 +60,63 @@ def test_periods_and_commas_go_inside_closing_quotes(mini_data: Path, run_cli: R
     code, _, err = run_cli("--data", mini_data, "--out", out, "-q", "--format", "md", "--audience", "public")
     assert code == 0, err
     assert "“a flood of the century”, the report says" in (out / "mini" / "public.md").read_text(encoding="utf-8")
+
+
+def test_inflected_british_forms_are_found_too() -> None:
+    """codespell's list lacks plurals and past tenses ('rumours', 'levelled'); breame's list has them."""
+    problems = us_style_problems("Despite rumours the sanctions, already levelled, followed mobilisation.")
+    assert "'rumours' (US spelling: 'rumors')" in problems, problems
+    assert "'levelled' (US spelling: 'leveled')" in problems, problems
+    assert "'mobilisation' (US spelling: 'mobilization')" in problems, problems
+    assert len(british_spellings()) > 1500
+
+
+def test_both_word_lists_agree_where_they_overlap() -> None:
+    """Read one over the other, so a word both know must be respelled the same by each."""
+    from breame.data.spelling_constants import BRITISH_ENGLISH_SPELLINGS
+
+    spellings = british_spellings()
+    disagree = {gb: us for gb, us in BRITISH_ENGLISH_SPELLINGS.items() if gb.isalpha() and spellings.get(gb, us) != us}
+    assert not disagree
+
+
+def test_a_word_the_house_keeps_is_accepted_and_only_that_word(mini_data: Path) -> None:
+    _key_point(mini_data, "The report says a catalogue was criticised.", "  house_spellings: [Catalogue]\n")
+    with pytest.raises(InputError) as info:
+        load_datasets(mini_data)
+    (problem,) = [str(p) for p in info.value.problems]
+    assert "'criticised'" in problem and "atalogue" not in problem, problem
+    _key_point(mini_data, "The report says a catalogue was criticized.", "  house_spellings: [Catalogue]\n")
+    assert load_datasets(mini_data)
+    _key_point(mini_data, "The report says a catalogue was criticized.")
+    with pytest.raises(InputError, match="'catalogue' \\(US spelling: 'catalog'\\)"):
+        load_datasets(mini_data)
+
+
+def test_american_words_the_lists_respell_are_not_refused() -> None:
+    """breame maps 'buses' to 'busses', 'tonnes' to 'tons' and 'gauge' to 'gage'; codespell 'dialogue' to
+    'dialog'. Each is American as written (or another word), so `check` lets it be."""
+    text = "The buses carried tonnes of grain; a gauge of the dialogue, said an archaeologist."
+    assert us_style_problems(text) == []
+
+
+def test_a_source_note_a_brief_shows_is_checked(mini_data: Path) -> None:
+    """A source's `text_note` heads the corrections annex: the office's words, in its style."""
+    path = mini_data / "mini" / "sources.yaml"
+    body = path.read_text(encoding="utf-8")
+    assert "  - id: report\n" in body
+    path.write_text(body.replace("  - id: report\n", "  - id: report\n    text_note: A copy with misspelt names.\n"))
+    with pytest.raises(InputError, match=r"sources\[0\]\.text_note: expected US house style.*'misspelt'"):
+        load_datasets(mini_data)
+
+
+def test_the_shipped_briefs_read_in_us_spelling(shipped_build: Path) -> None:
+    """Every word a reader sees, the templates' own included, outside quotes, links and source titles."""
+    spellings = british_spellings()
+    found = []
+    for path in sorted(shipped_build.glob("*/*.md")):
+        text = path.read_text(encoding="utf-8")
+        text = re.sub(r"<[^>]+>|https?://\S+|“[^”]*”|‘[^’]*’|\*[^*\n]+\*, [A-Z][a-z]+ \d", " ", text)
+        for n, line in enumerate(text.splitlines(), 1):
+            found += [f"{path.name}:{n}: {w}" for w in re.findall(r"[A-Za-z]+", line) if w.lower() in spellings]
+    assert not found, found

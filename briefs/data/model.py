@@ -557,6 +557,11 @@ class DatasetInfo(Record):
         description="The office's house style: `us` (American spelling, 'January 6, 2022', periods and commas "
         "inside closing quotes) or `gb`. `check` finds British spellings and day-month dates in US-style prose.",
     )
+    house_spellings: list[Text] = Field(
+        default_factory=list,
+        description="Words the house spells its own way, which `check` accepts in US-style prose although the "
+        "word lists respell them: `[catalogue]`.",
+    )
     summary: Prose = Field(description="A paragraph: the situation and why it matters.")
     bluf: Prose = Field(description="Bottom line up front: at most four lines.")
     office: Text | None = Field(
