@@ -613,6 +613,8 @@ ATTRIBUTES: dict[str, dict[str, str]] = {
         "title": "Its heading: the audience's `title:` or the kind's default.",
         "items": "What it shows, in order: a list of [`Item`](#item).",
         "spec": "The audience's settings for it (SectionSpec: `max`, `origin`, `trim`…).",
+        "reviews": "In `updates` only: the key judgments whose reviews it shows (the judgments section's "
+        "`reviews: updates`), each an [`Item`](#item) with `status_note`, `reviewed`, `status` and `status_notes`.",
     },
     "Item": {
         "key": "What trimming calls it: `figures:rise`, `sections:sanctions:2`.",

@@ -119,4 +119,12 @@ def test_the_shipped_briefs_read_in_us_spelling(shipped_build: Path) -> None:
         text = re.sub(r"<[^>]+>|https?://\S+|“[^”]*”|‘[^’]*’|\*[^*\n]+\*, [A-Z][a-z]+ \d", " ", text)
         for n, line in enumerate(text.splitlines(), 1):
             found += [f"{path.name}:{n}: {w}" for w in re.findall(r"[A-Za-z]+", line) if w.lower() in spellings]
+            found += [f"{path.name}:{n}: {m}" for m in re.findall(r"\S+, \(", line)]  # CMOS 6.97
     assert not found, found
+
+
+def test_a_comma_before_an_opening_parenthesis_is_found() -> None:
+    """'on March 2, 2022, (ES-11/1)': the comma a date takes goes after the parenthesis (CMOS 6.97)."""
+    problems = us_style_problems("Kazakhstan abstained on March 2, 2022, (ES-11/1) and later.")
+    assert problems == ["'2022, (' (no comma before an opening parenthesis: '2022 (')"]
+    assert us_style_problems("Kazakhstan abstained on March 2, 2022 (ES-11/1), and later.") == []

@@ -148,6 +148,8 @@ class BriefSection:
     title: str
     items: list[Item]
     spec: SectionSpec
+    reviews: list[Item] = field(default_factory=list)
+    """Updates section: the key judgments whose reviews it shows (`reviews: updates`), in their order."""
 
 
 @dataclass
@@ -455,16 +457,27 @@ def select(
                 _attach_revisions(item, bound)
         if spec.id != "sources":
             for item in items:
-                _number(item, notes)
+                _number(item, notes, reviews=spec.reviews == "under")
+        reviewed: list[Item] = []
+        if spec.id == "updates":  # the reviews of key judgments shown above with `reviews: updates`
+            for earlier in sections:
+                if earlier.kind == "judgments" and earlier.spec.reviews == "updates":
+                    for judged in earlier.items:
+                        if isinstance(judged.record, Judgment) and judged.record.status_note:
+                            review = Item(f"review:{judged.key}", judged.record, priority=judged.priority)
+                            review.extra["status_notes"] = notes.number(list(judged.record.status_cites))
+                            reviewed.append(review)
         title = spec.title or (changes.title if spec.id == "changes" and changes else DEFAULT_TITLES[spec.id])
         title = title.replace("{source}", noun)  # a title names the source by its kind: "Since the {source}"
         places[id(spec)] = place
-        sections.append(BriefSection(spec.id, title, items, spec))
+        sections.append(BriefSection(spec.id, title, items, spec, reviewed))
     # Notes are numbered as sections appear; the sources section lists them all.
     for section in sections:
         if section.kind == "sources":
             section.items = [Item(f"note:{n.n}", n) for n in notes.notes]
-    shown = [s for s in sections if s.items or s.kind in ("bluf", "summary") or (s.kind == "sources" and once)]
+    shown = [
+        s for s in sections if s.items or s.reviews or s.kind in ("bluf", "summary") or (s.kind == "sources" and once)
+    ]
     # A first edition has no "What changed"; every other section that shows nothing is said (issue 24).
     empty = [(places[id(s.spec)], s.spec, s.title) for s in sections if s not in shown and s.kind != "changes"]
     sections = shown
@@ -632,14 +645,17 @@ def _join_parts(parts: list[str]) -> str:
     return "; ".join(trimmed)
 
 
-def _number(item: Item, notes: _Notes) -> None:
-    """Give an item (and its paragraphs' claims) their note numbers, in reading order."""
+def _number(item: Item, notes: _Notes, *, reviews: bool = True) -> None:
+    """Give an item (and its paragraphs' claims) their note numbers, in reading order.
+
+    ``reviews``: whether a judgment's review is shown here (else the updates section numbers it, later).
+    """
     if item.children:
         for child in item.children:
             _number(child, notes)
     else:
         item.notes = notes.number(list(getattr(item.record, "cites", []) or []))
-    if isinstance(item.record, Judgment) and item.record.status_note:
+    if reviews and isinstance(item.record, Judgment) and item.record.status_note:
         item.extra["status_notes"] = notes.number(list(item.record.status_cites))
     for revision in item.revisions:
         revision.notes = notes.number(list(revision.record.cites))

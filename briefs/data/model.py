@@ -706,6 +706,12 @@ class SectionSpec(Record):
         default=False,
         description="Reference material after the body: lettered ('Annex A: Timeline'), the first on a new page.",
     )
+    reviews: Literal["under", "updates"] = Field(
+        default="under",
+        description="Judgments only: where each judgment's last review (`status_note`) is shown: `under` the "
+        "judgment, with its basis, or in the `updates` section, under 'Key judgments reviewed', so that the key "
+        "judgments and their bases fit on page 1. The judgment's label says what the review found either way.",
+    )
 
 
 class MemoHeader(Record):
@@ -908,6 +914,18 @@ class Audience(Record):
                 "no `recommendations` section in a brief with `voice: neutral` (it takes no position); "
                 "use an `options` section: what Congress may consider, with the arguments for and against"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _reviews_have_a_place(self) -> Audience:
+        """`reviews: updates` moves the judgments' reviews to a later updates section, which must be there."""
+        kinds = [s.id for s in self.sections]
+        for k, spec in enumerate(self.sections):
+            if spec.reviews == "updates" and (spec.id != "judgments" or "updates" not in kinds[k + 1 :]):
+                raise ValueError(
+                    "`reviews: updates` is for a `judgments` section followed by an `updates` section, "
+                    f"found it on `{spec.id}`" + ("" if spec.id != "judgments" else " with no `updates` after it")
+                )
         return self
 
     @model_validator(mode="after")

@@ -1,0 +1,97 @@
+"""Issue 23 §1: the analytic memo's key judgments on page 1, each with its basis, the office's own first.
+
+A judgment's last review ("Reviewed April 24, 2023 (holds on review): …") ran three lines under each, so
+page 1 held three of the six; with `reviews: updates` the reviews move to the updates annex, under "Key
+judgments reviewed", and the label under each judgment still says what its review found.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pypdf
+import pytest
+
+from briefs.data.load import load_dataset
+from tests.conftest import SHIPPED_DATA, RunCli
+
+DATASET = "kazakhstan-2022"
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("\u00ad", "")).strip()
+
+
+def _shown_judgments(md: str) -> list[str]:
+    """The statements in the Markdown's Key judgments section, without the portion mark and note."""
+    part = md.split("## Key judgments", 1)[1].split("\n## ", 1)[0]
+    bullets = re.findall(r"^- \\\(U\) (.+?)(?:\[\^\d+\]| \*\()", part, flags=re.M)
+    return [_flat(b) for b in bullets]
+
+
+def test_desk_page_one_holds_four_to_six_key_judgments_each_with_its_basis(shipped_build: Path) -> None:
+    folder = shipped_build / DATASET
+    statements = _shown_judgments((folder / "desk.md").read_text(encoding="utf-8"))
+    assert 4 <= len(statements) <= 6, statements
+    page_one = _flat(pypdf.PdfReader(folder / "desk.pdf").pages[0].extract_text())
+    on_page_one = [s for s in statements if s[:60] in page_one]
+    assert len(on_page_one) >= 4, (len(on_page_one), page_one[-400:])
+    assert on_page_one == statements[: len(on_page_one)]  # in order: none skipped
+    # Each judgment on page 1 has its basis there too, directly after it.
+    assert page_one.count("Basis:") >= len(on_page_one)
+    assert "Reviewed" not in page_one
+
+
+def test_desk_shows_every_review_in_its_updates_annex_with_its_notes(shipped_build: Path) -> None:
+    loaded, problems = load_dataset(SHIPPED_DATA / DATASET)
+    assert loaded is not None, problems
+    md = (shipped_build / DATASET / "desk.md").read_text(encoding="utf-8")
+    judgments_part = md.split("## Key judgments", 1)[1].split("\n## ", 1)[0]
+    reviewed_part = md.split("### Key judgments reviewed", 1)[1].split("\n## ", 1)[0]
+    assert md.split("### Key judgments reviewed", 1)[0].rsplit("\n## ", 1)[1].startswith("Annex F: Updates")
+    shown = _shown_judgments(md)
+    reviewed = [j for j in loaded.dataset.judgments if j.status_note and _flat(j.text) in shown]
+    assert reviewed, "the shipped desk memo shows reviewed judgments"
+    for judgment in reviewed:
+        opening = _flat(judgment.status_note or "")[:50].replace("'", "’")
+        assert opening not in _flat(judgments_part)
+        assert opening in _flat(reviewed_part), opening
+    # The reviews' notes are numbered where they are read: each one defined among the notes.
+    for number in re.findall(r"\[\^(\d+)\]", reviewed_part):
+        assert f"\n[^{number}]: " in md
+    # The label under each judgment still says what its review found.
+    assert "holds on review, April 24, 2023" in judgments_part
+
+
+def test_reviews_in_updates_need_an_updates_section_after_the_judgments(
+    tmp_path: Path, mini_data: Path, run_cli: RunCli
+) -> None:
+    templates = tmp_path / "templates" / "audiences"
+    templates.mkdir(parents=True)
+    (templates / "memo.yaml").write_text(
+        textwrap.dedent(
+            """\
+            title: Memo
+            sections:
+              - {id: judgments, reviews: updates}
+              - summary
+            """
+        ),
+        encoding="utf-8",
+    )
+    code, _, err = run_cli("check", "--data", mini_data, "--templates", tmp_path / "templates")
+    assert code == 2, err
+    assert "memo.yaml" in err and "`reviews: updates` is for a `judgments` section followed by an `updates`" in err
+
+
+def test_reviews_in_updates_is_an_option_of_judgments_only() -> None:
+    from pydantic import ValidationError
+
+    from briefs.data.model import Audience
+
+    with pytest.raises(ValidationError, match="found it on `summary`"):
+        Audience.model_validate({"id": "x", "title": "X", "sections": [{"id": "summary", "reviews": "updates"}]})
+    spec = Audience.model_validate({"id": "x", "title": "X", "sections": ["judgments", "updates"]}).sections[0]
+    assert spec.reviews == "under"
