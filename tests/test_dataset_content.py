@@ -301,6 +301,7 @@ def test_desk_brief_shows_later_facts_only_as_updates(data, desk_brief):
     for update in data["updates"]:
         assert " ".join(update["text"].split()[:3]) in updates.group(1).replace("’", "'"), update["id"]
     rest = desk_brief.replace(updates.group(1), "")
+    rest = rest.replace("  \n  ", " ")  # a list item's continuation line (a correction's evidence) is the item's
     for later in (r"\b238\b", r"back to Astana"):
         for line in rest.splitlines():
             # A source's title in the notes may name the later fact; anywhere else it must say "update".

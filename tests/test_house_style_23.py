@@ -128,3 +128,5 @@ def test_a_comma_before_an_opening_parenthesis_is_found() -> None:
     problems = us_style_problems("Kazakhstan abstained on March 2, 2022, (ES-11/1) and later.")
     assert problems == ["'2022, (' (no comma before an opening parenthesis: '2022 (')"]
     assert us_style_problems("Kazakhstan abstained on March 2, 2022 (ES-11/1), and later.") == []
+    # and a US date keeps the comma between day and year, also where a folded YAML line put a break
+    assert us_style_problems("signed on March 23 2019, days later") == ["'March 23 2019' (US date: 'March 23, 2019')"]

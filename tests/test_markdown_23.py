@@ -92,9 +92,11 @@ def test_shipped_notes_and_corrections_follow_the_fpri_numbering(shipped_build: 
         assert cited and max(cited) <= 20, (audience, cited)
     desk = (shipped_build / DATASET / "desk.md").read_text(encoding="utf-8")
     assert re.search(r"paras?\. [\d, ]*\b18\b[^\n]*Over 6 Mln Voted", desk)
-    assert "| \\(U) heading before para.\u00a014 | “Are you considering alternatives?”" in desk
-    assert "| \\(U) line before para.\u00a01 | “Distributive policy”" in desk
-    places = re.findall(r"^\| \\\(U\) (?:heading |line )?(?:before |after )?para\.\u00a0(\d+) \|", desk, re.M)
-    assert [int(p) for p in places] == sorted(int(p) for p in places)  # down the article, as a reader checks
-    # "para." and its number stay on one line in a narrow column (Word set "(U) para.⏎1").
-    assert places and not re.search(r"^\| \\\(U\) [^|]*para\. \d", desk, re.M)
+    assert "- \\(U) **heading before para.\u00a014:** “Are you considering alternatives?”" in desk
+    assert "- \\(U) **line before para.\u00a01:** “Distributive policy”" in desk
+    annex = desk.split("## Annex G: Corrections to the source", 1)[1].split("\n## ", 1)[0]
+    for group in annex.split("\n### ")[1:]:  # facts, dates and names; then the translation's wording
+        places = re.findall(r"^- \\\(U\) \*\*(?:heading |line )?(?:before |after )?para\.\u00a0(\d+):", group, re.M)
+        assert places and [int(p) for p in places] == sorted(int(p) for p in places)  # down the article
+    # "para." and its number stay on one line (Word set "(U) para.⏎1" in a narrow column).
+    assert not re.search(r"^- \\\(U\) \*\*[^*]*para\. \d", annex, re.M)

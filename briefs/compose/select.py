@@ -36,6 +36,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+CORRECTIONS_OF_FACT = frozenset({"fact", "date", "name"})
+"""Correction kinds that change what a reader takes as fact; the others (wording, pronoun, heading,
+residue) mend the translation."""
+
 DEFAULT_TITLES: dict[str, str] = {
     "bluf": "Bottom line up front",
     "summary": "Summary",
@@ -202,6 +206,14 @@ class Brief:
             return location
         source = next((s for s in self.dataset.sources if s.id == sid), None)
         return source.location_words(int(para), kind) if source is not None else f"para.\u00a0{para}"
+
+    def corrections_of_fact(self, items: list[Item]) -> list[Item]:
+        """A corrections section's corrections of fact, date and name: the ones a reader's facts turn on."""
+        return [i for i in items if getattr(i.record, "kind", None) in CORRECTIONS_OF_FACT]
+
+    def corrections_of_text(self, items: list[Item]) -> list[Item]:
+        """The rest: the translation's wording, pronouns, headings and stray lines (a methods note's matter)."""
+        return [i for i in items if getattr(i.record, "kind", None) not in CORRECTIONS_OF_FACT]
 
     def status_words(self, status: str) -> str:
         """A judgment's `status` in a reader's words: 'overtaken by events'."""
@@ -765,7 +777,9 @@ def _items(dataset: Dataset, audience: Audience, spec: SectionSpec, actors: dict
             sid, _, para = c.location.partition("#")
             return (order.get(sid, len(order)), int(para) if para.isdigit() else 0)
 
-        ordered_corrections = sorted(dataset.corrections, key=place)
+        # Corrections of fact first (a table with their evidence), then those of the text (a compact list),
+        # so that notes number up the page as a reader meets them.
+        ordered_corrections = sorted(dataset.corrections, key=lambda c: (c.kind not in CORRECTIONS_OF_FACT, place(c)))
         return [Item(f"corrections:{c.id}", c, priority=4) for c in ordered_corrections]
     if kind in ("sources", "changes"):
         return []

@@ -28,6 +28,7 @@ _MONTHS = "January|February|March|April|May|June|July|August|September|October|N
 _DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:–\d{{1,2}})? ({_MONTHS})\b(,? \d{{4}})?")
 _QUOTED = re.compile(r"“[^”]*”")
 _COMMA_PAREN = re.compile(r"\S+, \(")
+_NO_YEAR_COMMA = re.compile(rf"\b(?:{_MONTHS}) \d{{1,2}} \d{{4}}\b")
 _WORD = re.compile(r"[A-Za-z]+")
 
 _NOT_PROSE = frozenset(
@@ -104,8 +105,9 @@ def prose_fields(dataset: Dataset) -> Iterator[tuple[Loc, str]]:
 
 
 def us_style_problems(text: str, kept: frozenset[str] = frozenset()) -> list[str]:
-    """What in one text is not US house style: British spellings, day-month dates and a comma before an
-    opening parenthesis ('March 2, 2022, (ES-11/1)', Chicago 6.97), each with its fix.
+    """What in one text is not US house style: British spellings, day-month dates, a year without its comma
+    ('March 23 2019') and a comma before an opening parenthesis ('March 2, 2022, (ES-11/1)', Chicago 6.97),
+    each with its fix.
 
     ``kept``: lower-case words the house spells its own way (`info.house_spellings`).
     """
@@ -122,6 +124,9 @@ def us_style_problems(text: str, kept: frozenset[str] = frozenset()) -> list[str
         assert parts is not None
         day, month, year = parts.group(1), parts.group(2), (parts.group(3) or "").lstrip(",").strip()
         found.append(f"'{match}' (US date order: '{month} {day}{', ' + year if year else ''}')")
+    for match in dict.fromkeys(_NO_YEAR_COMMA.findall(plain)):
+        month_day, _, year = match.rpartition(" ")
+        found.append(f"'{match}' (US date: '{month_day}, {year}')")
     for match in dict.fromkeys(_COMMA_PAREN.findall(plain)):  # CMOS 6.97: the comma follows the parenthesis
         found.append(f"'{match}' (no comma before an opening parenthesis: '{match[:-3]} (')")
     return found
