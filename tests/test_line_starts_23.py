@@ -64,7 +64,8 @@ def _early_breaks(document: Any) -> list[str]:
     """Lines of a paragraph broken too early: a line that is not its block's last, under half full.
 
     Seen when a no-break space stood before a label's span: WeasyPrint broke after "consolidate", a
-    word early, and set the rest on the next line (issue 23 §4).
+    word early, and set the rest on the next line (issue 23 §4); and in the corrections annex, where a
+    correction's text ran straight into its evidence's block span: "→ They⏎(Western leaders) can cite…".
     """
     from weasyprint.formatting_structure import boxes
 
@@ -84,7 +85,8 @@ def _early_breaks(document: Any) -> list[str]:
                 lines = []  # a narrow cell breaks where its words allow ("(U)⏎para. 6")
             for line, following in itertools.pairwise(lines):
                 used = sum(c.margin_width() for c in line.children)
-                if used < 0.5 * box.width and text(following).strip()[:1].islower():
+                goes_on = text(following).strip()[:1]
+                if used < 0.5 * box.width and (goes_on.islower() or goes_on == "("):
                     found.append(f"{text(line).strip()!r} | {text(following).strip()[:30]!r}")
             stack.extend(c for c in children if not isinstance(c, boxes.LineBox))
     return found
