@@ -130,3 +130,13 @@ def test_a_comma_before_an_opening_parenthesis_is_found() -> None:
     assert us_style_problems("Kazakhstan abstained on March 2, 2022 (ES-11/1), and later.") == []
     # and a US date keeps the comma between day and year, also where a folded YAML line put a break
     assert us_style_problems("signed on March 23 2019, days later") == ["'March 23 2019' (US date: 'March 23, 2019')"]
+
+
+def test_a_title_named_in_running_text_is_cased_as_in_the_notes(shipped_build: Path) -> None:
+    """Congress's closing line named the article 'How Russia’s Invasion of Ukraine has Affected…' (the data's
+    casing) while its notes, headline-cased, said 'Has Affected': one title, one form (CMOS 8.159)."""
+    md = (shipped_build / "kazakhstan-2022" / "congress.md").read_text(encoding="utf-8")
+    named = re.search(r"This brief summarizes FPRI’s analysis, “([^”]+),”", md)
+    assert named, md[-600:]
+    noted = re.search(r"^\[\^\d+\]: “(How Russia[^”]+),” Foreign Policy Research Institute", md, re.M)
+    assert noted and named.group(1) == noted.group(1) == "How Russia’s Invasion of Ukraine Has Affected Kazakh Politics"

@@ -16,7 +16,7 @@ import docx
 import pypdf
 import pytest
 
-from briefs.compose.citations import headline_case
+from briefs.formats.titles import headline_case
 from tests.conftest import RunCli
 
 DATASET = "kazakhstan-2022"

@@ -29,6 +29,7 @@ from markupsafe import Markup
 
 from briefs.data.audiences import TemplateDirs
 from briefs.errors import BriefsError, InputError, Problem, display_path
+from briefs.formats.titles import headline_case
 from briefs.formats.visuals import MONTHS, timeline_svg
 
 log = logging.getLogger(__name__)
@@ -534,8 +535,15 @@ def make_env(dirs: TemplateDirs, fmt: str) -> SandboxedEnvironment:
         mdsafe=markdown_safe,
         md_url=md_url,
         yamlstr=yaml_string,
+        headline=headline,
     )
     return env
+
+
+def headline(title: str) -> str:
+    """A title in Chicago's headline style (CMOS 8.159), as the notes set it: 'How Russia’s Invasion of Ukraine
+    Has Affected Kazakh Politics', for a title named in running text."""
+    return headline_case(str(title))
 
 
 def precompile(dirs: TemplateDirs) -> int:
