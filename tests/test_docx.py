@@ -757,6 +757,54 @@ def test_a_docx_libreoffice_lays_out_over_its_limit_is_cut_further(
     assert (again / DATASET / "principal.docx").read_bytes() == word.read_bytes()
 
 
+def test_a_rebuild_of_the_same_inputs_reuses_the_word_layout_without_libreoffice(
+    tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 27: LibreOffice measured the Word brief of these very inputs, so a forced rebuild takes its
+    verdict (its pages and the items it also dropped) and converts nothing: the same bytes, the same report.
+    Another LibreOffice install measures again."""
+    if LIBREOFFICE is None:
+        pytest.skip("LibreOffice not installed (apt-get install libreoffice-writer-nogui)")
+    import json
+
+    from briefs.formats import docx_layout
+
+    templates = tmp_path / "tpl"
+    larger_house_style(templates, "principal", 1.25)  # the Word brief needs drops of its own
+    out = tmp_path / "out"
+    argv = ["--data", SHIPPED_DATA, "--templates", templates, "--out", out, "--audience", "principal", "--jobs", "1"]
+    code, said, err = run_cli(*argv, "--format", "docx")
+    assert code == 0, err
+    word = (out / DATASET / "principal.docx").read_bytes()
+    also = _left_out(said, "the Word brief kazakhstan-2022/principal also leaves out:")
+    assert also, said
+    state = out / ".briefs" / "state.json"
+    memo = json.loads(state.read_text(encoding="utf-8"))["cuts"][f"{DATASET}/principal"]["word_cut"]
+    assert memo[0].startswith("%layout=LibreOffice at ") and any(m.startswith("%drop=") for m in memo), memo
+
+    conversions: list[bytes] = []
+    measure = docx_layout.docx_pages
+    monkeypatch.setattr(
+        docx_layout, "docx_pages", lambda data, program: conversions.append(data) or measure(data, program)
+    )
+    code, again, err = run_cli(*argv, "--format", "docx", "--force")
+    assert code == 0, err
+    assert conversions == []
+    assert (out / DATASET / "principal.docx").read_bytes() == word
+    assert _left_out(again, "the Word brief kazakhstan-2022/principal also leaves out:") == also
+    assert "principal.docx (" in again and "pages as LibreOffice lays it out)" in again
+
+    # The remembered layout names the LibreOffice that made it: another install measures again.
+    saved = json.loads(state.read_text(encoding="utf-8"))
+    cut = saved["cuts"][f"{DATASET}/principal"]
+    cut["word_cut"] = ["%layout=LibreOffice at /elsewhere (2020-01-01 00:00:00 UTC)", *cut["word_cut"][1:]]
+    state.write_text(json.dumps(saved), encoding="utf-8")
+    code, _, err = run_cli(*argv, "--format", "docx", "--force")
+    assert code == 0, err
+    assert conversions, "a layout made by another LibreOffice was trusted"
+    assert (out / DATASET / "principal.docx").read_bytes() == word
+
+
 def test_without_libreoffice_the_docx_takes_the_pdf_s_cut_and_the_build_says_so(
     built: Path, tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -42,6 +42,10 @@ class Rendered:
     notes: dict[str, str] = field(default_factory=dict)  # per format, what the build says of it: "2 pages as …"
     extra_dropped: dict[str, list[str]] = field(default_factory=dict)
     """Per format, what it leaves out beyond ``dropped``: the Word brief where LibreOffice lays it out over."""
+    word_cut: list[str] = field(default_factory=list)
+    """How LibreOffice laid the Word brief out, when it measured it: ``%layout=<its install>``,
+    ``%pages=<n>`` and ``%drop=<key>`` for each item dropped beyond the brief's cut. Remembered with
+    the cut, it spares the next build of the same inputs its LibreOffice runs (issue 27)."""
     assets: dict[str, list[str]] = field(default_factory=dict)
     """Per format, the files its layouts loaded (fonts, stylesheets, images) that shaped it, relative to the
     template folder that held each: `base/fonts/LiberationSerif-Regular.ttf`. The PDF's always; the other
@@ -98,7 +102,7 @@ def render_group(
     """
     if known_cut and known_cut[0] == PREVIOUS_CUT:
         # The cut of an earlier edition (other inputs): where the search starts, not a result (issue 27).
-        start = [k for k in known_cut[1:] if not k.startswith(("+", "@"))] if audience.overflow == "trim" else []
+        start = [k for k in known_cut[1:] if not k.startswith(("+", "@", "%"))] if audience.overflow == "trim" else []
         return _render_group(loaded, audience, dirs, formats, variant, changes, None, start)
     if known_cut and audience.overflow == "trim":
         try:
@@ -183,7 +187,8 @@ def _render_group(
 
     # A remembered cut: the greedy drops in order, then "+key" for each item the refill put back, then
     # "@name" for each file the layout that found it loaded.
-    remembered = [k for k in known_cut or () if not k.startswith(("+", "@"))]
+    remembered = [k for k in known_cut or () if not k.startswith(("+", "@", "%"))]
+    word_known = [k for k in known_cut or () if k.startswith("%")]  # the Word brief's layout, for these inputs
     restored = [k[1:] for k in known_cut or () if k.startswith("+")]
     known_assets = [k[1:] for k in known_cut or () if k.startswith("@")]
     # The cut was found for these very inputs (its key is their hash: data, audience, every template
@@ -354,6 +359,7 @@ def _render_group(
     notes: dict[str, str] = {}
     extra: dict[str, list[str]] = {}
     word: Brief | None = None  # the Word brief's items: the brief's, or fewer where LibreOffice lays it out over
+    word_cut: list[str] = []
 
     def word_brief(md_text: str) -> None:
         """The DOCX, from the brief's cut; where LibreOffice lays it out over the page limit, cut further (issue 26).
@@ -365,20 +371,32 @@ def _render_group(
         """
         nonlocal word
         from briefs.formats.docx import render_docx
-        from briefs.formats.docx_layout import docx_pages, libreoffice
+        from briefs.formats.docx_layout import docx_pages, libreoffice, libreoffice_version
 
         def make(candidate: Brief, text: str) -> bytes:
             return render_docx(text, audience=audience, info=dataset.info, date=candidate.date, dirs=dirs)
 
         word = brief
-        data = make(brief, md_text)
         program = libreoffice() if page_limit is not None else None
         if page_limit is None or program is None:
             if page_limit is not None:
                 notes["docx"] = "not measured: LibreOffice is not installed, so it holds the PDF's cut"
-            out["docx"] = data
+            out["docx"] = make(brief, md_text)
             return
+        layout = libreoffice_version(program)
         cut = [k for k in brief.dropped]
+        known = _known_word_cut(word_known, layout)
+        if known is not None:
+            # This LibreOffice measured the Word brief of these very inputs (the cut's key covers data,
+            # audience, templates and options): its verdict holds, with no conversion (issue 27).
+            count, extra = known
+            cut += extra
+            word = brief_without(cut) if extra else brief
+            out["docx"] = make(word, render_md(word)[0] if extra else md_text)
+            word_cut[:] = [f"%layout={layout}", f"%pages={count}", *(f"%drop={k}" for k in extra)]
+            notes["docx"] = f"{count} page{'s' if count != 1 else ''} as LibreOffice lays it out"
+            return
+        data = make(brief, md_text)
         while (count := docx_pages(data, program)) > page_limit:
             what = f"{count} pages as LibreOffice lays the Word brief out"
             if not trim:
@@ -397,6 +415,8 @@ def _render_group(
             data = make(word, render_md(word)[0])
         notes["docx"] = f"{count} page{'s' if count != 1 else ''} as LibreOffice lays it out"
         out["docx"] = data
+        extra = cut[len(brief.dropped) :]
+        word_cut[:] = [f"%layout={layout}", f"%pages={count}", *(f"%drop={k}" for k in extra)]
 
     if "md" in formats or "docx" in formats:
         # The Word brief is converted from the same Markdown text: the same items, notes and numbers (issue 15).
@@ -411,7 +431,21 @@ def _render_group(
         extra["docx"] = [d for d in left_out(dataset, audience, changes, word) if d not in told]
     names = known_assets if trusted else asset_names(dirs, fetched)
     assets = {fmt: names if fmt == "pdf" or page_limit is not None else [] for fmt in formats}
-    return Rendered(out, pages, told, errors, drop_order=order, notes=notes, extra_dropped=extra, assets=assets)
+    return Rendered(
+        out, pages, told, errors, drop_order=order, notes=notes, extra_dropped=extra, assets=assets, word_cut=word_cut
+    )
+
+
+def _known_word_cut(entries: list[str], layout: str) -> tuple[int, list[str]] | None:
+    """A remembered Word layout (`Rendered.word_cut`) if this LibreOffice made it: its pages and extra drops."""
+    found = {"layout": [], "pages": [], "drop": []}  # type: dict[str, list[str]]
+    for entry in entries:
+        name, sep, value = entry[1:].partition("=")
+        if sep and name in found:
+            found[name].append(value)
+    if found["layout"] != [layout] or len(found["pages"]) != 1 or not found["pages"][0].isdigit():
+        return None
+    return int(found["pages"][0]), found["drop"]
 
 
 def asset_names(dirs: TemplateDirs, paths: Iterable[Path]) -> list[str]:

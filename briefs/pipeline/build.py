@@ -465,10 +465,15 @@ def build(
                 return (PREVIOUS_CUT, *order) if order else None
             # What the layout that found the cut loaded (issue 27): with it, a build without a PDF can
             # take the cut without laying the brief out, and still stamp its files with those assets.
+            # And how LibreOffice laid out the Word brief of these inputs, so a rebuild need not convert it again.
+            word = memo.get("word_cut")
+            word_cut = (
+                tuple(w for w in word if isinstance(w, str) and w.startswith("%")) if isinstance(word, list) else ()
+            )
             assets = memo.get("assets")
             if isinstance(assets, list) and all(isinstance(a, str) for a in assets):
-                return (*order, *(f"@{a}" for a in assets))
-            return tuple(order)
+                return (*order, *(f"@{a}" for a in assets), *word_cut)
+            return (*order, *word_cut)
 
         def last_seconds(key: tuple[str, str]) -> float:
             value = seconds.get("/".join(key))
@@ -504,6 +509,11 @@ def build(
                     laid_out = [names for names in outcome.assets.values() if names]
                     if laid_out:
                         memo["assets"] = laid_out[0]
+                    previous = cuts.get("/".join(key))
+                    if outcome.word_cut:
+                        memo["word_cut"] = outcome.word_cut
+                    elif isinstance(previous, dict) and previous.get("key") == memo["key"] and "word_cut" in previous:
+                        memo["word_cut"] = previous["word_cut"]  # a build without the DOCX keeps its layout
                     cuts["/".join(key)] = memo
             for member in members:
                 target = member.target

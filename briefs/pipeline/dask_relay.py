@@ -141,6 +141,7 @@ def encode_outcome(outcome: Any) -> dict[str, Any]:
             "notes": dict(outcome.notes),
             "extra_dropped": {k: list(v) for k, v in outcome.extra_dropped.items()},
             "assets": {k: list(v) for k, v in outcome.assets.items()},
+            "word_cut": list(outcome.word_cut),
         }
     if isinstance(outcome, list) and all(isinstance(p, Problem) for p in outcome):
         return {
@@ -200,6 +201,7 @@ def decode_outcome(value: Any) -> Any:
                 for k, v in _text_map(value.get("extra_dropped"), "extra_dropped", list).items()
             },
             assets={k: _texts(v, "assets") for k, v in _text_map(value.get("assets", {}), "assets", list).items()},
+            word_cut=_texts(value.get("word_cut", []), "word_cut"),
         )
     if kind == "problems":
         problems = []
