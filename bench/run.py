@@ -1,8 +1,9 @@
 """The benchmark suite (issue 8): every measure in fresh subprocesses, median and spread over runs.
 
 Usage: python -m bench [--runs N] [--only NAME,...] [--briefs N] [--json FILE]
-Names: import, full, floor (with the forced PDF build), fitted, noop, edit, watch, many, stages; and, only when
-asked (--only cluster, needs the [dask] extra), cluster: --jobs 2 against a 2-worker Dask LocalCluster.
+Names: import, full, floor (with the forced PDF build), fitted, formats (Word and HTML against pandoc), noop, edit,
+watch, many, stages; and, only when asked (--only cluster, needs the [dask] extra), cluster: --jobs 2 against a
+2-worker Dask LocalCluster.
 See docs/performance.md.
 Everything is written under a temporary folder that is removed at the end (unless --keep).
 """
@@ -30,7 +31,7 @@ from bench.datasets import SHIPPED, generate
 REPO = Path(__file__).resolve().parent.parent
 PY = sys.executable
 BUILD = [PY, str(REPO / "build.py")]
-NAMES = ("import", "full", "floor", "fitted", "noop", "edit", "watch", "many", "stages", "cluster")
+NAMES = ("import", "full", "floor", "fitted", "formats", "noop", "edit", "watch", "many", "stages", "cluster")
 DEFAULT = NAMES[:-1]  # the cluster measure takes ~10 minutes and Dask: only when asked
 
 SMALL_AUDIENCE = """\
@@ -245,6 +246,38 @@ class Suite:
             ratio = m.stat("wall")[0] / floor.stat("wall")[0]
             self.extra[f"cold {audience} / one layout"] = round(ratio, 2)
             self.say(f"  {audience}: {ratio:.2f} x one layout")
+
+    def bench_formats(self) -> None:
+        # Issue 27: Word and HTML from known cuts (and, for Word, LibreOffice's remembered page counts)
+        # against pandoc alone turning the same Markdown into the same format, each a whole run, side by side.
+        import pypandoc  # type: ignore[import-untyped]
+
+        from briefs.formats.docx import PANDOC_READER
+
+        self.say("forced Word and HTML builds from known cuts against pandoc alone on the same Markdown")
+        out = self.fresh("formats")
+        run([*BUILD, "-q", "--format", "md", "--format", "html", "--format", "docx", "--out", str(out)])
+        pandoc = pypandoc.get_pandoc_path()
+        mds = sorted((out / SHIPPED.name).glob("*.md"))
+        floor_dir = self.fresh("pandoc")
+        floor_dir.mkdir(parents=True)
+        for fmt in ("docx", "html"):
+            steps = []
+            for md in mds:
+                args = [pandoc, "-f", PANDOC_READER, "-t", fmt, "-o", str(floor_dir / f"{md.stem}.{fmt}"), str(md)]
+                if fmt == "docx":
+                    args.insert(5, f"--reference-doc={REPO / 'templates' / 'audiences' / f'{md.stem}.reference.docx'}")
+                else:
+                    args.insert(5, "--standalone")
+                steps.append(" ".join(f"'{a}'" for a in args))
+            floor = self.measure(f"pandoc alone, {len(mds)} Markdown briefs to {fmt}", ["sh", "-c", " && ".join(steps)])
+            floor.command = f"pandoc -f {PANDOC_READER} -t {fmt} … (each of the {len(mds)} Markdown briefs)"
+            m = self.measure(
+                f"forced {fmt} build, known cuts", [*BUILD, "-q", "--format", fmt, "--force", "--out", str(out)]
+            )
+            ratio = m.stat("wall")[0] / floor.stat("wall")[0]
+            self.extra[f"forced {fmt} / pandoc alone"] = round(ratio, 2)
+            self.say(f"  {fmt}: {ratio:.2f} x pandoc alone")
 
     def bench_noop(self) -> None:
         self.say("no-op build")

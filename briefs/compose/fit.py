@@ -199,7 +199,8 @@ def _render_group(
         if word_limit is None and page_limit is None:
             raise _KnownCutMissError("has no limit to cut for")
         for i, item in enumerate(remembered):  # the search would have dropped exactly these, in this order
-            candidates = [k for k in brief_without(remembered[:i]).droppable() if k not in remembered[:i]]
+            unformatted = select(dataset, audience, frozenset(remembered[:i]), changes, formatted=False)
+            candidates = [k for k in unformatted.droppable() if k not in remembered[:i]]
             if not candidates or candidates[0] != item:
                 raise _KnownCutMissError(f"is not the priority order at {item!r}")
         if remembered and not trusted:
@@ -260,11 +261,14 @@ def _render_group(
             brief = shorter
 
     if start and trim and known_cut is None:
+        walked = brief
         for item in start:  # the part of the previous cut that is still the priority order
-            candidates = [k for k in brief.droppable() if k not in dropped]
+            candidates = [k for k in walked.droppable() if k not in dropped]
             if not candidates or candidates[0] != item:
                 break
             dropped.append(item)
+            walked = select(dataset, audience, frozenset(dropped), changes, formatted=False)  # its items only
+        if dropped:
             brief = brief_without(dropped)
         step_back(0)  # the edit made room: the search would have stopped sooner
         log.debug("%s/%s: from %d of the previous cut's %d drops", dataset.id, audience.id, len(dropped), len(start))
@@ -466,7 +470,7 @@ def left_out(dataset: Any, audience: Audience, changes: Changes | None, fitted: 
     """
     if not fitted.dropped:
         return []
-    whole = select(dataset, audience, frozenset(), changes)
+    whole = select(dataset, audience, frozenset(), changes, formatted=False)  # its items' words, not its notes
     shown = set(fitted.item_keys())
     return [whole.describe(key) for key in whole.item_keys() if key not in shown]
 

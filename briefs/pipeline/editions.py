@@ -66,7 +66,7 @@ def snapshot(dataset: Dataset, audience: Audience) -> Records:
     info = dataset.info
     # Every kind the audience lists, even when empty, so a first record of a kind reads as "added".
     out: Records = {SECTION_RECORDS[s.id]: {} for s in audience.sections if s.id in SECTION_RECORDS}
-    for section in select(dataset, audience).sections:
+    for section in select(dataset, audience, formatted=False).sections:  # records, not notes: none formatted
         kind = SECTION_RECORDS.get(section.kind)
         if kind is None:
             continue
