@@ -3,6 +3,7 @@ of the same brief does not subset again (~0.3 s a face) and gets the very bytes 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,14 +21,21 @@ def face() -> Path:
     return path
 
 
-def test_a_subset_is_kept_and_taken_back_as_the_same_bytes(
-    face: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A cache folder of this test's own, and no subset remembered in this process before or after it."""
     monkeypatch.setenv("BRIEFS_CACHE_DIR", str(tmp_path / "cache"))
     subset_face.cache_clear()
+    yield tmp_path / "cache" / "fonts"
+    subset_face.cache_clear()
+
+
+def test_a_subset_is_kept_and_taken_back_as_the_same_bytes(
+    face: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     made = subset_face(face, CHARACTERS)
     assert made == docx_fonts._subset(face.read_bytes(), CHARACTERS)
-    (kept,) = (tmp_path / "cache" / "fonts").iterdir()
+    (kept,) = cache.iterdir()
     assert kept.read_bytes() == made
     subset_face.cache_clear()
 
@@ -43,12 +51,10 @@ def test_a_subset_is_kept_and_taken_back_as_the_same_bytes(
 
 
 def test_a_stray_file_is_remade_and_an_empty_setting_keeps_nothing(
-    face: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    face: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("BRIEFS_CACHE_DIR", str(tmp_path / "cache"))
-    subset_face.cache_clear()
     made = subset_face(face, CHARACTERS)
-    (kept,) = (tmp_path / "cache" / "fonts").iterdir()
+    (kept,) = cache.iterdir()
     kept.write_bytes(b"<html>not a font</html>")
     subset_face.cache_clear()
     assert subset_face(face, CHARACTERS) == made
@@ -57,5 +63,4 @@ def test_a_stray_file_is_remade_and_an_empty_setting_keeps_nothing(
     subset_face.cache_clear()
     assert docx_fonts.cache_dir() is None
     assert subset_face(face, CHARACTERS | {"Ж"}) == docx_fonts._subset(face.read_bytes(), CHARACTERS | {"Ж"})
-    assert len(list((tmp_path / "cache" / "fonts").iterdir())) == 1
-    subset_face.cache_clear()
+    assert len(list(cache.iterdir())) == 1
