@@ -186,7 +186,7 @@ def _render_group(
         return pdf
 
     # A remembered cut: the greedy drops in order, then "+key" for each item the refill put back, then
-    # "@name" for each file the layout that found it loaded.
+    # "@name" for each file the layout that found it loaded, then "%…" for how LibreOffice laid out its Word brief.
     remembered = [k for k in known_cut or () if not k.startswith(("+", "@", "%"))]
     word_known = [k for k in known_cut or () if k.startswith("%")]  # the Word brief's layout, for these inputs
     restored = [k[1:] for k in known_cut or () if k.startswith("+")]
@@ -393,11 +393,11 @@ def _render_group(
         if known is not None:
             # This LibreOffice measured the Word brief of these very inputs (the cut's key covers data,
             # audience, templates and options): its verdict holds, with no conversion (issue 27).
-            count, extra = known
-            cut += extra
-            word = brief_without(cut) if extra else brief
-            out["docx"] = make(word, render_md(word)[0] if extra else md_text)
-            word_cut[:] = [f"%layout={layout}", f"%pages={count}", *(f"%drop={k}" for k in extra)]
+            count, beyond = known
+            cut += beyond
+            word = brief_without(cut) if beyond else brief
+            out["docx"] = make(word, render_md(word)[0] if beyond else md_text)
+            word_cut[:] = [f"%layout={layout}", f"%pages={count}", *(f"%drop={k}" for k in beyond)]
             notes["docx"] = f"{count} page{'s' if count != 1 else ''} as LibreOffice lays it out"
             return
         data = make(brief, md_text)
@@ -419,8 +419,8 @@ def _render_group(
             data = make(word, render_md(word)[0])
         notes["docx"] = f"{count} page{'s' if count != 1 else ''} as LibreOffice lays it out"
         out["docx"] = data
-        extra = cut[len(brief.dropped) :]
-        word_cut[:] = [f"%layout={layout}", f"%pages={count}", *(f"%drop={k}" for k in extra)]
+        beyond = cut[len(brief.dropped) :]  # what the Word brief drops beyond the brief's cut
+        word_cut[:] = [f"%layout={layout}", f"%pages={count}", *(f"%drop={k}" for k in beyond)]
 
     if "md" in formats or "docx" in formats:
         # The Word brief is converted from the same Markdown text: the same items, notes and numbers (issue 15).
