@@ -95,3 +95,23 @@ def test_reviews_in_updates_is_an_option_of_judgments_only() -> None:
         Audience.model_validate({"id": "x", "title": "X", "sections": [{"id": "summary", "reviews": "updates"}]})
     spec = Audience.model_validate({"id": "x", "title": "X", "sections": ["judgments", "updates"]}).sections[0]
     assert spec.reviews == "under"
+
+
+def test_check_refuses_an_updates_template_that_leaves_the_reviews_out(tmp_path: Path, run_cli: RunCli) -> None:
+    """With `reviews: updates` the reviews are shown nowhere else: a template that skips them loses them."""
+    sections = tmp_path / "templates" / "base" / "sections"
+    sections.mkdir(parents=True)
+    (sections / "updates.html.j2").write_text(
+        '<section id="updates"><h2>{{ m.heading(section) }}</h2><ul>{% for item in section.items %}'
+        "<li>{{ item.text | prose }}{{ cite(item.notes) }}</li>{% endfor %}</ul></section>\n",
+        encoding="utf-8",
+    )
+    (sections / "updates.md.j2").write_text(
+        "## {{ m.heading(section) | mdsafe }}\n\n{% for item in section.items %}- {{ item.text | prose }}"
+        "{{ cite(item.notes) }}\n{% endfor %}\n",
+        encoding="utf-8",
+    )
+    code, _, err = run_cli("check", "--data", SHIPPED_DATA, "--templates", tmp_path / "templates")
+    assert code == 2, err
+    assert "kazakhstan-2022/desk: the template shows none of the key judgments' reviews" in err, err
+    assert "congress" not in err and "public" not in err  # they keep their reviews under the judgments

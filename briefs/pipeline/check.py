@@ -43,6 +43,10 @@ def unshown_sections(brief: Brief, render_it: Any, template: str) -> tuple[str, 
     watched = [(s, s.items) for s in brief.sections if s.kind not in SHOWN_FROM_INFO and s.items]
     for section, items in watched:
         section.items = _Watched(items)
+    # Judgments' reviews moved into the updates section (`reviews: updates`) are shown nowhere else.
+    reviewed = [(s, s.reviews) for s in brief.sections if s.reviews]
+    for section, reviews in reviewed:
+        section.reviews = _Watched(reviews)
     try:
         text = render_it()
         problems = [
@@ -57,6 +61,19 @@ def unshown_sections(brief: Brief, render_it: Any, template: str) -> tuple[str, 
             )
             for s, _ in watched
             if not s.items.seen  # type: ignore[attr-defined]
+        ]
+        problems += [
+            Problem(
+                template,
+                None,
+                None,
+                "",
+                f"{brief.dataset.id}/{brief.audience.id}: the template shows none of the key judgments' reviews "
+                f"that `reviews: updates` moves into section {s.kind!r} (“{s.title}”) (`section.reviews`); "
+                "show them, or set the judgments section's `reviews: under`",
+            )
+            for s, _ in reviewed
+            if not s.reviews.seen  # type: ignore[attr-defined]
         ]
         line = brief.source_line
         if line is not None and line.html not in text and line.markdown not in text:
@@ -76,6 +93,8 @@ def unshown_sections(brief: Brief, render_it: Any, template: str) -> tuple[str, 
     finally:
         for section, items in watched:
             section.items = items
+        for section, reviews in reviewed:
+            section.reviews = reviews
     return text, problems
 
 
