@@ -115,3 +115,55 @@ def test_check_refuses_an_updates_template_that_leaves_the_reviews_out(tmp_path:
     assert code == 2, err
     assert "kazakhstan-2022/desk: the template shows none of the key judgments' reviews" in err, err
     assert "congress" not in err and "public" not in err  # they keep their reviews under the judgments
+
+
+def test_reviews_alone_still_open_the_updates_section(mini_data: Path, run_cli: RunCli, tmp_path: Path) -> None:
+    """A dataset with no later developments but a reviewed judgment: the updates section shows the review,
+    numbered after the judgment's own note, rather than vanishing with the review in it."""
+    from tests.conftest import write_tree
+
+    templates = tmp_path / "templates"
+    write_tree(
+        templates,
+        {
+            "audiences/memo.yaml": """\
+                title: Memo
+                sections:
+                  - {id: judgments, reviews: updates}
+                  - summary
+                  - updates
+                  - sources
+                """
+        },
+    )
+    write_tree(
+        mini_data / "mini",
+        {
+            "judgments.yaml": """\
+                judgments:
+                  - id: floods-recur
+                    made: 2022-06-30
+                    text: Floods are likely to recur next spring.
+                    likelihood: likely
+                    confidence: moderate
+                    by: analyst
+                    basis: One report.
+                    reviewed: 2022-09-01
+                    status: holds
+                    status_note: The autumn gauge readings are as high as last year's.
+                    status_cites: [report#2]
+                    cites: [report#1]
+                """
+        },
+    )
+    out = tmp_path / "out"
+    argv = ("--data", mini_data, "--templates", templates, "--out", out, "-q", "--format", "md", "--audience", "memo")
+    code, _, err = run_cli(*argv)
+    assert code == 0, err
+    md = (out / "mini" / "memo.md").read_text(encoding="utf-8")
+    judgments = md.split("## Judgments", 1)[1].split("\n## ", 1)[0]  # the kind's default heading
+    assert "Floods are likely to recur next spring." in judgments and "autumn gauge" not in judgments
+    assert "holds on review, September 1, 2022" in judgments
+    reviewed = md.split("### Key judgments reviewed", 1)[1]
+    assert "*Reviewed September 1, 2022 (holds on review):* The autumn gauge readings" in reviewed, reviewed
+    assert re.search(r"last year’s\.\[\^2\]", reviewed), reviewed  # its own note, numbered after the first
