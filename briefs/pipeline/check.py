@@ -39,62 +39,56 @@ def unshown_sections(brief: Brief, render_it: Any, template: str) -> tuple[str, 
     A template that overrides `body` and skips a kind (congress showing its options only inside another
     section's box) would drop the section and leave its notes in Sources, cited by nothing (issue 24).
     """
-    # A section with no items has nothing to lose (Sources holding only a source line, `cite_main_source: once`).
-    watched = [(s, s.items) for s in brief.sections if s.kind not in SHOWN_FROM_INFO and s.items]
-    for section, items in watched:
-        section.items = _Watched(items)
+    who = f"{brief.dataset.id}/{brief.audience.id}"
+
+    def problem(message: str) -> Problem:
+        return Problem(template, None, None, "", f"{who}: {message}")
+
+    # What each section hands a template, and what is lost if the template never goes through it. A section
+    # with no items has nothing to lose (Sources holding only a source line, `cite_main_source: once`).
+    watched = [
+        (
+            s,
+            "items",
+            s.items,
+            f"the template shows nothing of section {s.kind!r} (“{s.title}”), which the audience asks for and "
+            "the data fills; show it, or take it out of the audience's `sections:`",
+        )
+        for s in brief.sections
+        if s.kind not in SHOWN_FROM_INFO and s.items
+    ]
     # Judgments' reviews moved into the updates section (`reviews: updates`) are shown nowhere else.
-    reviewed = [(s, s.reviews) for s in brief.sections if s.reviews]
-    for section, reviews in reviewed:
-        section.reviews = _Watched(reviews)
+    watched += [
+        (
+            s,
+            "reviews",
+            s.reviews,
+            f"the template shows none of the key judgments' reviews that `reviews: updates` moves into section "
+            f"{s.kind!r} (“{s.title}”) (`section.reviews`); show them, or set the judgments section's "
+            "`reviews: under`",
+        )
+        for s in brief.sections
+        if s.reviews
+    ]
+    for section, name, held, _ in watched:
+        setattr(section, name, _Watched(held))
     try:
         text = render_it()
-        problems = [
-            Problem(
-                template,
-                None,
-                None,
-                "",
-                f"{brief.dataset.id}/{brief.audience.id}: the template shows nothing of section {s.kind!r} "
-                f"(“{s.title}”), which the audience asks for and the data fills; show it, or take it out of "
-                "the audience's `sections:`",
-            )
-            for s, _ in watched
-            if not s.items.seen  # type: ignore[attr-defined]
-        ]
-        problems += [
-            Problem(
-                template,
-                None,
-                None,
-                "",
-                f"{brief.dataset.id}/{brief.audience.id}: the template shows none of the key judgments' reviews "
-                f"that `reviews: updates` moves into section {s.kind!r} (“{s.title}”) (`section.reviews`); "
-                "show them, or set the judgments section's `reviews: under`",
-            )
-            for s, _ in reviewed
-            if not s.reviews.seen  # type: ignore[attr-defined]
-        ]
+        problems = [problem(lost) for s, name, _, lost in watched if not getattr(s, name).seen]
         line = brief.source_line
         if line is not None and line.html not in text and line.markdown not in text:
             # `cite_main_source: once`: no note cites the main source, so a template that leaves the source
             # line out leaves the brief's main source uncited.
             problems.append(
-                Problem(
-                    template,
-                    None,
-                    None,
-                    "",
-                    f"{brief.dataset.id}/{brief.audience.id}: the template does not show the source line "
-                    "(`brief.source_line`, `m.source_line()`), and the audience cites its main source only "
-                    "there (`cite_main_source: once`); show it where the notes begin, or set `in_notes`",
+                problem(
+                    "the template does not show the source line (`brief.source_line`, `m.source_line()`), and "
+                    "the audience cites its main source only there (`cite_main_source: once`); show it where "
+                    "the notes begin, or set `in_notes`"
                 )
             )
     finally:
-        for section, items in watched:
-            section.items = items
-        for section, reviews in reviewed:
-            section.reviews = reviews
+        for section, name, held, _ in watched:
+            setattr(section, name, held)
     return text, problems
 
 
