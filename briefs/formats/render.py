@@ -535,15 +535,9 @@ def make_env(dirs: TemplateDirs, fmt: str) -> SandboxedEnvironment:
         mdsafe=markdown_safe,
         md_url=md_url,
         yamlstr=yaml_string,
-        headline=headline,
+        headline=headline_case,  # a title named in running text, as the notes case it
     )
     return env
-
-
-def headline(title: str) -> str:
-    """A title in Chicago's headline style (CMOS 8.159), as the notes set it: 'How Russia’s Invasion of Ukraine
-    Has Affected Kazakh Politics', for a title named in running text."""
-    return headline_case(str(title))
 
 
 def precompile(dirs: TemplateDirs) -> int:
