@@ -102,7 +102,7 @@ def render_group(
     """
     if known_cut and known_cut[0] == PREVIOUS_CUT:
         # The cut of an earlier edition (other inputs): where the search starts, not a result (issue 27).
-        start = [k for k in known_cut[1:] if not k.startswith(("+", "@", "%"))] if audience.overflow == "trim" else []
+        start = [k for k in known_cut[1:] if not k.startswith(NOT_DROPS)] if audience.overflow == "trim" else []
         return _render_group(loaded, audience, dirs, formats, variant, changes, None, start)
     if known_cut and audience.overflow == "trim":
         try:
@@ -114,6 +114,9 @@ def render_group(
 
 PREVIOUS_CUT = "~"
 """Opens a ``known_cut`` that was found for other inputs (the brief before an edit): a place to start from."""
+NOT_DROPS = ("+", "@", "%")
+"""How a remembered cut marks what is not a drop: an item the refill put back, a file the layout loaded,
+how LibreOffice laid out the Word brief."""
 
 
 ESTIMATE_CUT = True
@@ -158,6 +161,10 @@ def _render_group(
     def brief_without(items: Iterable[str]) -> Brief:
         return select(dataset, audience, frozenset(items), changes)
 
+    def items_without(items: Iterable[str]) -> Brief:
+        """`brief_without` for reading which items it holds: its notes are not formatted."""
+        return select(dataset, audience, frozenset(items), changes, formatted=False)
+
     def render_md(brief: Brief) -> tuple[str, int]:
         text = render(md_env, template_name(dirs, stem, "md"), dirs, context_for(brief, "md"))
         return text, len(text.split())
@@ -187,7 +194,7 @@ def _render_group(
 
     # A remembered cut: the greedy drops in order, then "+key" for each item the refill put back, then
     # "@name" for each file the layout that found it loaded, then "%…" for how LibreOffice laid out its Word brief.
-    remembered = [k for k in known_cut or () if not k.startswith(("+", "@", "%"))]
+    remembered = [k for k in known_cut or () if not k.startswith(NOT_DROPS)]
     word_known = [k for k in known_cut or () if k.startswith("%")]  # the Word brief's layout, for these inputs
     restored = [k[1:] for k in known_cut or () if k.startswith("+")]
     known_assets = [k[1:] for k in known_cut or () if k.startswith("@")]
@@ -199,8 +206,7 @@ def _render_group(
         if word_limit is None and page_limit is None:
             raise _KnownCutMissError("has no limit to cut for")
         for i, item in enumerate(remembered):  # the search would have dropped exactly these, in this order
-            unformatted = select(dataset, audience, frozenset(remembered[:i]), changes, formatted=False)
-            candidates = [k for k in unformatted.droppable() if k not in remembered[:i]]
+            candidates = [k for k in items_without(remembered[:i]).droppable() if k not in remembered[:i]]
             if not candidates or candidates[0] != item:
                 raise _KnownCutMissError(f"is not the priority order at {item!r}")
         if remembered and not trusted:
@@ -267,7 +273,7 @@ def _render_group(
             if not candidates or candidates[0] != item:
                 break
             dropped.append(item)
-            walked = select(dataset, audience, frozenset(dropped), changes, formatted=False)  # its items only
+            walked = items_without(dropped)
         if dropped:
             brief = brief_without(dropped)
         step_back(0)  # the edit made room: the search would have stopped sooner
