@@ -92,3 +92,31 @@ def sha256_file(path: Path, limit: int | None = None) -> str:
                 raise FileTooLargeError(seen, limit, str(path))
             h.update(block)
     return h.hexdigest()
+
+
+def cache_dir() -> Path | None:
+    """Where work that is slow to redo is kept between runs (subset fonts, formatted notes): ``$BRIEFS_CACHE_DIR``,
+    else ``$XDG_CACHE_HOME/briefs`` (or ``~/.cache/briefs``); None when ``BRIEFS_CACHE_DIR`` is set empty (none kept).
+
+    Everything kept there is named by what made it, so a hit is the very bytes the work would make, and any
+    file in it may be deleted at any time."""
+    chosen = os.environ.get("BRIEFS_CACHE_DIR")
+    if chosen is not None:
+        return Path(chosen) if chosen else None
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "briefs"
+
+
+def keep(path: Path, data: bytes) -> bool:
+    """Write ``data`` to ``path`` whole or not at all (a temporary file renamed into place); False when it cannot
+    be kept (a read-only or full disk), which only costs the next run the work again."""
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".part-", delete=False) as part:
+            part.write(data)
+        Path(part.name).replace(path)
+    except OSError:
+        return False
+    return True

@@ -26,6 +26,8 @@ notes.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
 import re
 from collections.abc import Iterable, Sequence
@@ -46,11 +48,16 @@ from citeproc.source.json import CiteProcJSON  # type: ignore[import-untyped]
 from lxml import etree  # type: ignore[import-untyped]
 from markupsafe import Markup
 
+from briefs.files import cache_dir, keep
 from briefs.formats import SHIPPED_TEMPLATES
 from briefs.formats.render import md_escape, md_href
 from briefs.formats.titles import headline_case
 
 log = logging.getLogger(__name__)
+
+NOTES_RECIPE = "briefs notes 1"
+"""Names how notes are formatted here beyond this module's own source (which is part of every kept file's name
+too): a change that alters citeproc's raw output must change this, so no kept note outlives it."""
 
 DEFAULT_STYLE = SHIPPED_TEMPLATES / "base" / "csl" / "chicago-notes-bibliography.csl"
 """The shipped style: CSL Chicago notes-bibliography (18th ed.), adapted for citeproc-py; see its README."""
@@ -370,6 +377,58 @@ class Citations:
         self._style = _Style(self._style_path)
         self._forms: dict[tuple[str, bool, bool], str] = {}
         self._entries: dict[str, str | None] = {}  # citeproc's entry per source, rendered once
+        self._kept = self._kept_file()
+        self._read_kept()
+        self._kept_size = len(self._forms) + len(self._entries)
+
+    def _kept_file(self) -> Path | None:
+        """Where this formatter's renders are kept between runs (`briefs.files.cache_dir`), or None.
+
+        citeproc-py's renders are most of a forced build's time (~1.4 s for the shipped briefs; issue 27), and
+        a rebuild of the same sources renders the same forms again. The file is named by everything a render
+        depends on: the style's bytes, citeproc-py's version, this module's source and `NOTES_RECIPE`, and
+        every source's CSL data with its id, so a hit is the very text citeproc would return, and an edit to
+        any source starts afresh (citeproc sees every item when it renders one).
+        """
+        folder = cache_dir()
+        if folder is None:
+            return None
+        import citeproc
+
+        digest = hashlib.sha256()
+        for part in (NOTES_RECIPE, citeproc.__version__, json.dumps([list(self._keys), self._data], sort_keys=True)):
+            digest.update(part.encode() + b"\0")
+        digest.update(self._style_path.read_bytes() + b"\0")
+        digest.update(Path(__file__).read_bytes())
+        return folder / "notes" / f"{digest.hexdigest()}.json"
+
+    def _read_kept(self) -> None:
+        """Take the renders a previous run kept, if any; a file that is not what `_keep` writes is ignored."""
+        if self._kept is None:
+            return
+        try:
+            kept = json.loads(self._kept.read_text(encoding="utf-8"))
+            forms, entries = kept["forms"], kept["entries"]
+            for name, raw in forms.items():
+                source_id, with_paragraph, short = name.split("\0")
+                if source_id in self._sources and isinstance(raw, str):
+                    self._forms[(source_id, with_paragraph == "1", short == "1")] = raw
+            for source_id, raw in entries.items():
+                if source_id in self._sources and (raw is None or isinstance(raw, str)):
+                    self._entries[source_id] = raw
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return
+
+    def _keep(self) -> None:
+        """Keep what this formatter has rendered, with what another process kept meanwhile, when it rendered more."""
+        if self._kept is None or len(self._forms) + len(self._entries) == self._kept_size:
+            return
+        self._read_kept()
+        forms = {f"{sid}\0{int(p)}\0{int(short)}": raw for (sid, p, short), raw in sorted(self._forms.items())}
+        text = json.dumps({"forms": forms, "entries": dict(sorted(self._entries.items()))}, ensure_ascii=False)
+        if not keep(self._kept, text.encode()):
+            log.debug("could not keep formatted notes in %s", self._kept.parent)
+        self._kept_size = len(self._forms) + len(self._entries)
 
     def _bibliography(self) -> CitationStylesBibliography:
         """A fresh citeproc bibliography: citation positions start again."""
@@ -414,6 +473,7 @@ class Citations:
             text, html, md = _outputs(self._note(source_id, paragraph, short), source.url)
             notes.append(FormattedNote(source_id, paragraph, short, text, html, md))
             seen.add(source_id)
+        self._keep()
         return notes
 
     def bibliography(self, source_ids: Iterable[str]) -> list[FormattedEntry]:
@@ -436,6 +496,7 @@ class Citations:
                 continue
             text, html, md = _outputs(raw, self._sources[source_id].url)
             entries.append(FormattedEntry(source_id, text, html, md))
+        self._keep()
         # citeproc-py sorts on rendered keys that carry our italic marks and opening quotation marks,
         # which put *The Astana Times* and “World …” out of place; a stable re-sort on the plain text, which
         # leads with the same author-or-substitute and title the style sorts by, restores the order.

@@ -23,10 +23,10 @@ import functools
 import hashlib
 import io
 import logging
-import os
-import tempfile
 import uuid
 from pathlib import Path
+
+from briefs.files import cache_dir, keep
 
 log = logging.getLogger(__name__)
 
@@ -72,16 +72,6 @@ SUBSET_RECIPE = "briefs docx subset 1"
 """Names the subsetting below (its options): a change to them must change this, so no cached subset outlives it."""
 
 
-def cache_dir() -> Path | None:
-    """Where subset fonts are kept between runs: ``$BRIEFS_CACHE_DIR``, else ``$XDG_CACHE_HOME/briefs`` (or
-    ``~/.cache/briefs``); None when ``BRIEFS_CACHE_DIR`` is set empty (no cache)."""
-    chosen = os.environ.get("BRIEFS_CACHE_DIR")
-    if chosen is not None:
-        return Path(chosen) if chosen else None
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "briefs"
-
-
 @functools.lru_cache(maxsize=64)
 def subset_face(path: Path, characters: frozenset[str]) -> bytes:
     """The font at ``path`` with only the glyphs of ``characters`` (and what its layout features reach).
@@ -106,14 +96,8 @@ def subset_face(path: Path, characters: frozenset[str]) -> bytes:
         except OSError:
             pass
     made = _subset(data, characters)
-    if kept is not None:
-        try:
-            kept.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=kept.parent, prefix=".part-", delete=False) as part:
-                part.write(made)
-            Path(part.name).replace(kept)
-        except OSError:  # a read-only or full disk: the subset is still right, only not kept
-            log.debug("could not keep the subset font in %s", kept.parent)
+    if kept is not None and not keep(kept, made):  # the subset is still right, only not kept
+        log.debug("could not keep the subset font in %s", kept.parent)
     return made
 
 

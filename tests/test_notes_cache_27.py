@@ -1,0 +1,119 @@
+"""Issue 27: formatted notes are kept between runs, named by everything citeproc's render depends on, so a
+forced rebuild of the same sources renders no note again (~1.4 s for the shipped briefs) and gets the very
+text citeproc returns."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("citeproc", reason="citeproc-py is not installed")
+
+from briefs.compose import citations
+from briefs.compose.citations import Citations
+
+
+@dataclass(frozen=True)
+class Src:
+    """A source with the attributes `CitableSource` names."""
+
+    id: str
+    kind: str
+    title: str
+    publisher: str
+    authors: list[str] = field(default_factory=list)
+    container: str | None = None
+    date: str | None = None
+    url: str | None = None
+    accessed: dt.date | None = None
+
+
+SOURCES = [
+    Src(
+        "rferl-2024",
+        "news",
+        "Kazakhstan Weighs Its Options as Russia Presses",
+        "Radio Free Europe/Radio Liberty",
+        ["Joanna Lillis"],
+        "Radio Free Europe/Radio Liberty",
+        "2024-05-09",
+        "https://www.rferl.org/a/kazakhstan-options/1.html",
+    ),
+    Src("fpri-2022", "article", "Central Asia's Balancing Act", "Foreign Policy Research Institute", date="2022-03"),
+]
+CITES: list[tuple[str, int | None]] = [("rferl-2024", None), ("fpri-2022", 4), ("rferl-2024", 2), ("fpri-2022", None)]
+
+
+@pytest.fixture
+def kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A cache folder of this test's own; yields the folder notes are kept in."""
+    monkeypatch.setenv("BRIEFS_CACHE_DIR", str(tmp_path / "cache"))
+    yield tmp_path / "cache" / "notes"
+
+
+def _count_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record every citeproc render (note or bibliography entry) from now on."""
+    calls: list[str] = []
+    for name in ("render_citation", "render_bibliography"):
+        real = getattr(citations._Style, name)
+
+        def spy(self: Any, *args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
+            calls.append(_name)
+            return _real(self, *args, **kwargs)
+
+        monkeypatch.setattr(citations._Style, name, spy)
+    return calls
+
+
+def test_notes_and_entries_are_kept_and_taken_back_without_rendering(
+    kept: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = Citations(SOURCES)
+    notes, entries = first.notes(CITES), first.bibliography(s.id for s in SOURCES)
+    (file,) = kept.iterdir()
+    calls = _count_renders(monkeypatch)
+    again = Citations(SOURCES)
+    assert again.notes(CITES) == notes
+    assert again.bibliography(s.id for s in SOURCES) == entries
+    assert calls == [], "rendered again although kept"
+    # With nothing kept, the same text: a hit is what citeproc returns.
+    monkeypatch.setenv("BRIEFS_CACHE_DIR", "")
+    fresh = Citations(SOURCES)
+    assert fresh.notes(CITES) == notes and fresh.bibliography(s.id for s in SOURCES) == entries
+    assert calls, "no cache set, yet nothing rendered"
+    assert [p.name for p in kept.iterdir()] == [file.name], "an empty BRIEFS_CACHE_DIR kept something"
+
+
+def test_an_edited_source_is_rendered_afresh(kept: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    Citations(SOURCES).notes(CITES)
+    edited = [dataclasses.replace(SOURCES[0], title="Kazakhstan Weighs Its Choices"), SOURCES[1]]
+    calls = _count_renders(monkeypatch)
+    notes = Citations(edited).notes(CITES)
+    assert calls, "an edited source was taken from what was kept for the old one"
+    assert "Weighs Its Choices" in notes[0].text
+    assert len(list(kept.iterdir())) == 2
+
+
+def test_a_stray_file_is_ignored_and_remade(kept: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    notes = Citations(SOURCES).notes(CITES)
+    (file,) = kept.iterdir()
+    for stray in ("not json", '{"forms": [1, 2]}', '{"forms": {"rferl-2024": 3}, "entries": {}}'):
+        file.write_text(stray, encoding="utf-8")
+        assert Citations(SOURCES).notes(CITES) == notes
+        assert '"forms": {"' in file.read_text(encoding="utf-8"), "the stray file was not remade"
+
+
+def test_processes_sharing_the_folder_keep_each_others_renders(kept: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two formatters of the same sources (two worker processes) render different notes; the file holds both.
+    one, two = Citations(SOURCES), Citations(SOURCES)
+    one.notes(CITES[:1])
+    two.notes(CITES[1:2])
+    calls = _count_renders(monkeypatch)
+    Citations(SOURCES).notes(CITES[:2])
+    assert calls == []
