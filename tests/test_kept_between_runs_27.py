@@ -5,9 +5,7 @@ no template again (~0.25 s a process), and gets the very text a fresh render mak
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,38 +13,12 @@ import pytest
 
 pytest.importorskip("citeproc", reason="citeproc-py is not installed")
 
+from test_citations import BYLINED, FPRI
+
 from briefs.compose import citations
 from briefs.compose.citations import Citations
 
-
-@dataclass(frozen=True)
-class Src:
-    """A source with the attributes `CitableSource` names."""
-
-    id: str
-    kind: str
-    title: str
-    publisher: str
-    authors: list[str] = field(default_factory=list)
-    container: str | None = None
-    date: str | None = None
-    url: str | None = None
-    accessed: dt.date | None = None
-
-
-SOURCES = [
-    Src(
-        "rferl-2024",
-        "news",
-        "Kazakhstan Weighs Its Options as Russia Presses",
-        "Radio Free Europe/Radio Liberty",
-        ["Joanna Lillis"],
-        "Radio Free Europe/Radio Liberty",
-        "2024-05-09",
-        "https://www.rferl.org/a/kazakhstan-options/1.html",
-    ),
-    Src("fpri-2022", "article", "Central Asia's Balancing Act", "Foreign Policy Research Institute", date="2022-03"),
-]
+SOURCES = [BYLINED, FPRI]  # a bylined news article and a think-tank commentary
 CITES: list[tuple[str, int | None]] = [("rferl-2024", None), ("fpri-2022", 4), ("rferl-2024", 2), ("fpri-2022", None)]
 
 
