@@ -120,3 +120,23 @@ def keep(path: Path, data: bytes) -> bool:
     except OSError:
         return False
     return True
+
+
+def prune(folder: Path, keep_newest: int) -> None:
+    """Remove all but the ``keep_newest`` most recently written entries of a cache folder, so a cache that gains
+    an entry per edit (notes per state of the sources, fonts per set of characters) stays bounded. Whatever
+    cannot be removed (another process's, a read-only disk) is left: it only costs room."""
+    import shutil
+
+    try:
+        entries = sorted(folder.iterdir(), key=lambda p: p.lstat().st_mtime_ns, reverse=True)
+    except OSError:
+        return
+    for stale in entries[keep_newest:]:
+        try:
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale)
+            else:
+                stale.unlink()
+        except OSError:
+            pass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -63,6 +63,17 @@ MINI = {
             cites: [report#2]
         """,
 }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The suite keeps fonts, notes and compiled templates in a folder of its own (each worker process), not
+    the user's ``~/.cache/briefs``: its many temporary template folders would only fill that one."""
+    patch = pytest.MonkeyPatch()
+    folder = tmp_path_factory.mktemp("cache")
+    patch.setenv("BRIEFS_CACHE_DIR", str(folder))
+    yield folder
+    patch.undo()
 
 
 def write_tree(root: Path, files: dict[str, str]) -> Path:

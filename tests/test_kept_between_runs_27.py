@@ -140,3 +140,28 @@ def test_compiled_templates_are_kept_and_an_edited_template_compiled_again(
     )
     assert render.make_env(dirs, "md").get_template("audiences/note.md.j2").render(items=["b"]) == "* b\n"
     assert compiled == ["audiences/note.md.j2"] * 2
+
+
+def test_the_cache_stays_bounded_keeping_the_newest(kept: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from briefs.files import prune
+
+    monkeypatch.setattr(citations, "KEPT_NOTES", 2)
+    for n, title in enumerate(["One", "Two", "Three"]):
+        before = set(kept.iterdir()) if kept.exists() else set()
+        Citations([dataclasses.replace(BYLINED, title=title), FPRI]).notes(CITES)
+        for file in set(kept.iterdir()) - before:  # each state's file plainly newer, whatever the clock's grain
+            os.utime(file, ns=(10**18 + n * 10**12,) * 2)
+    assert len(list(kept.iterdir())) == 2
+    calls = _count_renders(monkeypatch)
+    Citations([dataclasses.replace(BYLINED, title="Three"), FPRI]).notes(CITES)
+    assert calls == [], "the newest was pruned"
+    # Folders go too, and what cannot be listed is left alone.
+    folder = kept.parent / "other"
+    for name in ("a", "b", "c"):
+        (folder / name).mkdir(parents=True)
+        os.utime(folder / name, ns=(10**12 * ord(name),) * 2)
+    prune(folder, 1)
+    assert [p.name for p in folder.iterdir()] == ["c"]
+    prune(kept.parent / "missing", 1)

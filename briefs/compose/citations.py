@@ -48,7 +48,7 @@ from citeproc.source.json import CiteProcJSON  # type: ignore[import-untyped]
 from lxml import etree  # type: ignore[import-untyped]
 from markupsafe import Markup
 
-from briefs.files import cache_dir, keep
+from briefs.files import cache_dir, keep, prune
 from briefs.formats import SHIPPED_TEMPLATES
 from briefs.formats.render import md_escape, md_href
 from briefs.formats.titles import headline_case
@@ -58,6 +58,9 @@ log = logging.getLogger(__name__)
 NOTES_RECIPE = "briefs notes 1"
 """Names how notes are formatted here beyond this module's own source (which is part of every kept file's name
 too): a change that alters citeproc's raw output must change this, so no kept note outlives it."""
+
+KEPT_NOTES = 64
+"""At most this many formatters' files are kept (the newest): one per state of a dataset's sources."""
 
 DEFAULT_STYLE = SHIPPED_TEMPLATES / "base" / "csl" / "chicago-notes-bibliography.csl"
 """The shipped style: CSL Chicago notes-bibliography (18th ed.), adapted for citeproc-py; see its README."""
@@ -426,8 +429,11 @@ class Citations:
         self._read_kept()
         forms = {f"{sid}\0{int(p)}\0{int(short)}": raw for (sid, p, short), raw in sorted(self._forms.items())}
         text = json.dumps({"forms": forms, "entries": dict(sorted(self._entries.items()))}, ensure_ascii=False)
+        new = not self._kept.exists()
         if not keep(self._kept, text.encode()):
             log.debug("could not keep formatted notes in %s", self._kept.parent)
+        elif new:
+            prune(self._kept.parent, KEPT_NOTES)
         self._kept_size = len(self._forms) + len(self._entries)
 
     def _bibliography(self) -> CitationStylesBibliography:

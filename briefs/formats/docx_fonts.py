@@ -26,7 +26,7 @@ import logging
 import uuid
 from pathlib import Path
 
-from briefs.files import cache_dir, keep
+from briefs.files import cache_dir, keep, prune
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,9 @@ def obfuscate(data: bytes, key: str) -> bytes:
     return bytes(b ^ pad[i % 16] for i, b in enumerate(data[:32])) + data[32:]
 
 
+KEPT_FONTS = 256
+"""At most this many subsets are kept (the newest): one per face and set of characters, so edits add more."""
+
 SUBSET_RECIPE = "briefs docx subset 1"
 """Names the subsetting below (its options): a change to them must change this, so no cached subset outlives it."""
 
@@ -96,8 +99,11 @@ def subset_face(path: Path, characters: frozenset[str]) -> bytes:
         except OSError:
             pass
     made = _subset(data, characters)
-    if kept is not None and not keep(kept, made):  # the subset is still right, only not kept
-        log.debug("could not keep the subset font in %s", kept.parent)
+    if kept is not None:
+        if keep(kept, made):
+            prune(kept.parent, KEPT_FONTS)
+        else:  # the subset is still right, only not kept
+            log.debug("could not keep the subset font in %s", kept.parent)
     return made
 
 

@@ -30,7 +30,7 @@ from markupsafe import Markup
 
 from briefs.data.audiences import TemplateDirs
 from briefs.errors import BriefsError, InputError, Problem, display_path
-from briefs.files import cache_dir, keep
+from briefs.files import cache_dir, keep, prune
 from briefs.formats.titles import headline_case
 from briefs.formats.visuals import MONTHS, timeline_svg
 
@@ -413,8 +413,18 @@ class _CompiledTemplates(jinja2.BytecodeCache):
             self.store.clear()
         code = bucket.bytecode_to_string()
         self.store[bucket.key] = code
-        if (kept := self._kept(bucket.key)) is not None and not keep(kept, code):
+        if (kept := self._kept(bucket.key)) is None:
+            return
+        new_folder, new_file = not kept.parent.exists(), not kept.exists()
+        if not keep(kept, code):
             log.debug("could not keep the compiled template in %s", kept.parent)
+            return
+        # Bounded: a template's entry is replaced when it is edited, but each folder of templates adds its own
+        # entries, and each version of this module its own folder.
+        if new_file:
+            prune(kept.parent, 1024)
+        if new_folder:
+            prune(kept.parent.parent, 8)
 
 
 _COMPILER_DIGEST = hashlib.sha256(f"{jinja2.__version__}\0".encode() + Path(__file__).read_bytes()).hexdigest()[:32]
