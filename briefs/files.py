@@ -95,8 +95,9 @@ def sha256_file(path: Path, limit: int | None = None) -> str:
 
 
 def cache_dir() -> Path | None:
-    """Where work that is slow to redo is kept between runs (subset fonts, formatted notes): ``$BRIEFS_CACHE_DIR``,
-    else ``$XDG_CACHE_HOME/briefs`` (or ``~/.cache/briefs``); None when ``BRIEFS_CACHE_DIR`` is set empty (none kept).
+    """Where work that is slow to redo is kept between runs (subset fonts, formatted notes, compiled templates):
+    ``$BRIEFS_CACHE_DIR``, else ``$XDG_CACHE_HOME/briefs`` (or ``~/.cache/briefs``); None when ``BRIEFS_CACHE_DIR``
+    is set empty (none kept).
 
     Everything kept there is named by what made it, so a hit is the very bytes the work would make, and any
     file in it may be deleted at any time."""

@@ -59,8 +59,8 @@ NOTES_RECIPE = "briefs notes 1"
 """Names how notes are formatted here beyond this module's own source (which is part of every kept file's name
 too): a change that alters citeproc's raw output must change this, so no kept note outlives it."""
 
-KEPT_NOTES = 64
-"""At most this many formatters' files are kept (the newest): one per state of a dataset's sources."""
+KEPT_NOTES = 512
+"""At most this many formatters' files are kept (the newest, ~5 KB each): one per dataset and state of its sources."""
 
 DEFAULT_STYLE = SHIPPED_TEMPLATES / "base" / "csl" / "chicago-notes-bibliography.csl"
 """The shipped style: CSL Chicago notes-bibliography (18th ed.), adapted for citeproc-py; see its README."""
