@@ -167,3 +167,28 @@ def test_reviews_alone_still_open_the_updates_section(mini_data: Path, run_cli: 
     reviewed = md.split("### Key judgments reviewed", 1)[1]
     assert "*Reviewed September 1, 2022 (holds on review):* The autumn gauge readings" in reviewed, reviewed
     assert re.search(r"last year’s\.\[\^2\]", reviewed), reviewed  # its own note, numbered after the first
+
+
+@pytest.mark.slow
+def test_a_long_what_changed_list_does_not_push_the_key_judgments_off_page_one(tmp_path: Path, run_cli: RunCli) -> None:
+    """A new edition lists every revision under "What changed"; on the desk memo that list comes after the key
+    judgments, so page 1 still holds them however long it grows (it held one of five with eight revisions)."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(SHIPPED_DATA / DATASET, data / DATASET)
+    out = tmp_path / "out"
+    assert run_cli("build", "--data", data, "--out", out, "--audience", "desk", "-q")[0] == 0
+    events = data / DATASET / "events.yaml"
+    text = events.read_text(encoding="utf-8")
+    titles = re.findall(r"^    title: (.+)$", text, flags=re.M)[:8]
+    for title in titles:
+        text = text.replace(f"    title: {title}\n", f"    title: {title} (as revised)\n", 1)
+    events.write_text(text, encoding="utf-8")
+    assert run_cli("build", "--data", data, "--out", out, "--audience", "desk", "-q")[0] == 0
+    md = (out / DATASET / "desk.md").read_text(encoding="utf-8")
+    changes = md.split("## What changed", 1)[1].split("\n## ", 1)[0]
+    assert changes.count("(as revised)") >= 6, changes
+    statements = _shown_judgments(md)
+    page_one = _flat(pypdf.PdfReader(out / DATASET / "desk.pdf").pages[0].extract_text())
+    assert len([s for s in statements if s[:60] in page_one]) >= 4, page_one[-400:]
