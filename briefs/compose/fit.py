@@ -394,6 +394,12 @@ def _render_group(
             out["docx"] = make(brief, md_text)
             return
         layout = libreoffice_version(program)
+
+        def verdict(count: int, beyond: list[str]) -> None:
+            """What the build says of the Word brief, and what is remembered of it with the cut."""
+            notes["docx"] = f"{count} page{'s' if count != 1 else ''} as LibreOffice lays it out"
+            word_cut[:] = [f"%layout={layout}", f"%pages={count}", *(f"%drop={k}" for k in beyond)]
+
         cut = [k for k in brief.dropped]
         known = _known_word_cut(word_known, layout)
         if known is not None:
@@ -403,8 +409,7 @@ def _render_group(
             cut += beyond
             word = brief_without(cut) if beyond else brief
             out["docx"] = make(word, render_md(word)[0] if beyond else md_text)
-            word_cut[:] = [f"%layout={layout}", f"%pages={count}", *(f"%drop={k}" for k in beyond)]
-            notes["docx"] = f"{count} page{'s' if count != 1 else ''} as LibreOffice lays it out"
+            verdict(count, beyond)
             return
         data = make(brief, md_text)
         while (count := docx_pages(data, program)) > page_limit:
@@ -423,10 +428,8 @@ def _render_group(
             log.debug("%s/%s: %s > %d, dropping %s", dataset.id, audience.id, what, page_limit, cut[-1])
             word = brief_without(cut)
             data = make(word, render_md(word)[0])
-        notes["docx"] = f"{count} page{'s' if count != 1 else ''} as LibreOffice lays it out"
         out["docx"] = data
-        beyond = cut[len(brief.dropped) :]  # what the Word brief drops beyond the brief's cut
-        word_cut[:] = [f"%layout={layout}", f"%pages={count}", *(f"%drop={k}" for k in beyond)]
+        verdict(count, cut[len(brief.dropped) :])  # what the Word brief drops beyond the brief's cut
 
     if "md" in formats or "docx" in formats:
         # The Word brief is converted from the same Markdown text: the same items, notes and numbers (issue 15).

@@ -402,11 +402,12 @@ class _CompiledTemplates(jinja2.BytecodeCache):
             bucket.bytecode_from_string(code)
         elif (kept := self._kept(bucket.key)) is not None:
             try:
-                bucket.bytecode_from_string(kept.read_bytes())  # a stale or stray file resets the bucket
+                code = kept.read_bytes()
+                bucket.bytecode_from_string(code)  # a stale or stray file resets the bucket
             except (OSError, ValueError, EOFError, TypeError):
                 bucket.reset()
-            if bucket.code is not None:
-                self.store[bucket.key] = bucket.bytecode_to_string()
+            if bucket.code is not None and code is not None:
+                self.store[bucket.key] = code
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         if len(self.store) > 4096:  # bounded: one entry per template file, replaced when it is edited
