@@ -881,6 +881,12 @@ class Audience(Record):
         "line heading the notes, and the notes cite only what comes from elsewhere; a point the main source "
         "alone supports carries no note. `in_notes`: every citation of it is a note, with its paragraph.",
     )
+    word_notes: Literal["footnotes", "endnotes"] = Field(
+        default="footnotes",
+        description="Where the Word brief sets its notes: `footnotes` at the foot of each page, or `endnotes` "
+        "after the last annex, as the PDF does, for a long memo whose first citations, in full, would fill the "
+        "foot of page 1 (the desk memo).",
+    )
     front_matter: bool = Field(
         default=True,
         description="Start the Markdown brief with YAML front matter (for a static-site pipeline); `false` for "

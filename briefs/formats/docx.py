@@ -222,8 +222,163 @@ def finish(raw: bytes, *, audience: Audience, info: DatasetInfo, date: dt.date) 
     document.save(out)
     with zipfile.ZipFile(io.BytesIO(out.getvalue())) as saved:
         members = {name: saved.read(name) for name in saved.namelist()}
+    if audience.word_notes == "endnotes":
+        as_endnotes(members)
     embed_fonts(members)  # any Word or LibreOffice sets it in the faces it was measured in
     return zip_members(members)
+
+
+_NOTES_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+_NOTES_CONTENT = "application/vnd.openxmlformats-officedocument.wordprocessingml."
+_ENDNOTE_STYLES = (  # (id, name, based on): Word's own names, so its style pane and Find know them
+    ("EndnoteText", "endnote text", "FootnoteText"),
+    ("EndnoteReference", "endnote reference", "FootnoteReference"),
+)
+# What may follow `w:endnotePr` in `w:settings` and in `w:sectPr` (ECMA-376 §17.15.1.78, §17.6.17): it goes
+# before the first of these present, so Word, which validates element order, opens the file.
+_AFTER_SETTINGS_NOTES = (
+    "compat",
+    "docVars",
+    "rsids",
+    "mathPr",
+    "attachedSchema",
+    "themeFontLang",
+    "clrSchemeMapping",
+    "doNotIncludeSubdocsInStats",
+    "doNotAutoCompressPictures",
+    "forceUpgrade",
+    "captions",
+    "readModeInkLockDown",
+    "smartTagType",
+    "schemaLibrary",
+    "shapeDefaults",
+    "doNotEmbedSmartTags",
+    "decimalSymbol",
+    "listSeparator",
+)
+_AFTER_SECTION_NOTES = (
+    "type",
+    "pgSz",
+    "pgMar",
+    "paperSrc",
+    "pgBorders",
+    "lnNumType",
+    "pgNumType",
+    "cols",
+    "formProt",
+    "vAlign",
+    "noEndnote",
+    "titlePg",
+    "textDirection",
+    "bidi",
+    "rtlGutter",
+    "docGrid",
+    "printerSettings",
+    "sectPrChange",
+)
+
+
+def _insert_before_first(parent: Any, element: Any, names: tuple[str, ...]) -> None:
+    following = next((c for c in parent if c.tag in {f"{W}{n}" for n in names}), None)
+    if following is None:
+        parent.append(element)
+    else:
+        following.addprevious(element)
+
+
+def as_endnotes(members: dict[str, bytes]) -> None:
+    """The Word brief's notes as endnotes after its last annex, numbered 1, 2, 3 as in the PDF (issue 23).
+
+    pandoc writes only footnotes. Its footnotes part becomes the endnotes part (the same notes, links
+    and separators), every mark in the body an endnote mark (the NOTEREF fields of repeated citations
+    too: ``\\f`` formats them as the note's own mark), and Endnote Text and Endnote Reference styles are
+    added, based on the footnote styles, so the notes keep their size. Word numbers endnotes in lower-case
+    Roman unless told: the settings and every section say decimal. LibreOffice sets endnotes on a page
+    of their own after the text; Word directly after it.
+    """
+    from lxml import etree  # type: ignore[import-untyped]
+
+    if "word/footnotes.xml" not in members:
+        return
+    renamed = {
+        f"{W}footnotes": f"{W}endnotes",
+        f"{W}footnote": f"{W}endnote",
+        f"{W}footnoteRef": f"{W}endnoteRef",
+        f"{W}footnoteReference": f"{W}endnoteReference",
+    }
+    styles = {
+        "FootnoteText": "EndnoteText",
+        "FootnoteReference": "EndnoteReference",
+        "FootnoteBlockText": "EndnoteText",
+    }
+
+    def convert(part: Any) -> None:
+        for element in part.iter():
+            if element.tag in renamed:
+                element.tag = renamed[element.tag]
+            elif element.tag in (f"{W}pStyle", f"{W}rStyle") and element.get(f"{W}val") in styles:
+                element.set(f"{W}val", styles[element.get(f"{W}val")])
+
+    notes = parse_part(members.pop("word/footnotes.xml"))
+    convert(notes)
+    members["word/endnotes.xml"] = part_bytes(notes)
+    if "word/_rels/footnotes.xml.rels" in members:
+        members["word/_rels/endnotes.xml.rels"] = members.pop("word/_rels/footnotes.xml.rels")
+    body = parse_part(members["word/document.xml"])
+    convert(body)
+
+    def numbered(tag: str) -> Any:
+        props = etree.Element(f"{W}{tag}")
+        etree.SubElement(props, f"{W}numFmt", {f"{W}val": "decimal"})
+        return props
+
+    for sect in body.iter(f"{W}sectPr"):
+        for old in sect.findall(f"{W}endnotePr"):
+            sect.remove(old)
+        _insert_before_first(sect, numbered("endnotePr"), _AFTER_SECTION_NOTES)
+    members["word/document.xml"] = part_bytes(body)
+
+    settings = parse_part(members["word/settings.xml"])
+    for old in [*settings.findall(f"{W}footnotePr"), *settings.findall(f"{W}endnotePr")]:
+        settings.remove(old)
+    props = numbered("endnotePr")
+    props.insert(0, etree.Element(f"{W}pos", {f"{W}val": "docEnd"}))
+    for kind in ("separator", "continuationSeparator"):  # the separators the endnotes part holds
+        for note in notes.findall(f"{W}endnote"):
+            if note.get(f"{W}type") == kind:
+                etree.SubElement(props, f"{W}endnote", {f"{W}id": note.get(f"{W}id")})
+    _insert_before_first(settings, props, _AFTER_SETTINGS_NOTES)
+    members["word/settings.xml"] = part_bytes(settings)
+
+    style_part = parse_part(members["word/styles.xml"])
+    have = {s.get(f"{W}styleId"): s for s in style_part.iter(f"{W}style")}
+    for style_id, name, base in _ENDNOTE_STYLES:
+        if style_id in have or base not in have:
+            continue
+        style = etree.SubElement(
+            style_part, f"{W}style", {f"{W}type": have[base].get(f"{W}type"), f"{W}styleId": style_id}
+        )
+        etree.SubElement(style, f"{W}name", {f"{W}val": name})
+        etree.SubElement(style, f"{W}basedOn", {f"{W}val": base})
+        if have[base].get(f"{W}type") == "paragraph":
+            etree.SubElement(style, f"{W}next", {f"{W}val": style_id})
+        etree.SubElement(style, f"{W}uiPriority", {f"{W}val": "99"})
+        etree.SubElement(style, f"{W}unhideWhenUsed")
+    members["word/styles.xml"] = part_bytes(style_part)
+
+    for name, old, new in (
+        ("word/_rels/document.xml.rels", "footnotes", "endnotes"),
+        ("[Content_Types].xml", "footnotes", "endnotes"),
+    ):
+        part = parse_part(members[name])
+        for element in part:
+            for key in ("Type", "ContentType"):
+                if element.get(key) in (f"{_NOTES_TYPE}{old}", f"{_NOTES_CONTENT}{old}+xml"):
+                    element.set(key, element.get(key).replace(old, new))
+            for key in ("Target", "PartName"):
+                if element.get(key) in (f"{old}.xml", f"/word/{old}.xml"):
+                    element.set(key, element.get(key).replace(old, new))
+        members[name] = part_bytes(part)
 
 
 def share_repeated_notes(members: dict[str, bytes]) -> None:
@@ -234,7 +389,7 @@ def share_repeated_notes(members: dict[str, bytes]) -> None:
     footnote (a NOTEREF field, formatted as a footnote mark), and adjacent marks are separated by
     commas, as in the PDF ("4,5").
     """
-    from lxml import etree  # type: ignore[import-untyped]
+    from lxml import etree
 
     if "word/footnotes.xml" not in members:
         return
