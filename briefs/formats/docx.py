@@ -353,17 +353,19 @@ def as_endnotes(members: dict[str, bytes]) -> None:
     style_part = parse_part(members["word/styles.xml"])
     have = {s.get(f"{W}styleId"): s for s in style_part.iter(f"{W}style")}
     for style_id, name, base in _ENDNOTE_STYLES:
-        if style_id in have or base not in have:
+        if style_id in have:
             continue
-        style = etree.SubElement(
-            style_part, f"{W}style", {f"{W}type": have[base].get(f"{W}type"), f"{W}styleId": style_id}
-        )
+        kind = "paragraph" if style_id == "EndnoteText" else "character"
+        style = etree.SubElement(style_part, f"{W}style", {f"{W}type": kind, f"{W}styleId": style_id})
         etree.SubElement(style, f"{W}name", {f"{W}val": name})
-        etree.SubElement(style, f"{W}basedOn", {f"{W}val": base})
-        if have[base].get(f"{W}type") == "paragraph":
+        if base in have:  # pandoc writes both footnote styles; a reference document may restyle them
+            etree.SubElement(style, f"{W}basedOn", {f"{W}val": base})
+        if kind == "paragraph":
             etree.SubElement(style, f"{W}next", {f"{W}val": style_id})
         etree.SubElement(style, f"{W}uiPriority", {f"{W}val": "99"})
         etree.SubElement(style, f"{W}unhideWhenUsed")
+        if base not in have and kind == "character":  # the schema's order: properties last
+            etree.SubElement(etree.SubElement(style, f"{W}rPr"), f"{W}vertAlign", {f"{W}val": "superscript"})
     members["word/styles.xml"] = part_bytes(style_part)
 
     for name, old, new in (
