@@ -142,6 +142,59 @@ def test_compiled_templates_are_kept_and_an_edited_template_compiled_again(
     assert compiled == ["audiences/note.md.j2"] * 2
 
 
+def test_what_planning_parses_from_templates_is_kept_and_an_edit_parsed_again(
+    kept: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Planning reads each template's references and blocks (~0.1 s a run): kept, named by the source."""
+    import jinja2
+
+    from briefs.data.audiences import TemplateDirs
+    from briefs.formats import render
+    from briefs.pipeline.plan import TemplateGraph
+
+    shipped = tmp_path / "templates"
+    (shipped / "audiences").mkdir(parents=True)
+    layout, page = shipped / "layout.md.j2", shipped / "audiences" / "memo.md.j2"
+    layout.write_text("{% block body %}{% endblock %}{% block footer %}{% endblock %}", encoding="utf-8")
+    page.write_text('{% extends "layout.md.j2" %}{% block bdy %}x{% endblock %}', encoding="utf-8")
+    dirs = TemplateDirs(shipped=shipped)
+
+    def plan_reads() -> tuple[list[str], list[str]]:
+        monkeypatch.setattr(render, "TEMPLATE_FACTS", render._TemplateFacts())  # a new process
+        monkeypatch.setattr("briefs.pipeline.plan.TEMPLATE_FACTS", render.TEMPLATE_FACTS)
+        node = TemplateGraph(dirs).node("audiences/memo.md.j2")
+        assert node is not None
+        env = render.make_env(dirs, "md")
+        return node[1], [p.message for p in render.unknown_blocks(env, "audiences/memo.md.j2", "memo.md.j2")]
+
+    first = plan_reads()
+    assert first[0] == ["layout.md.j2"]
+    assert len(first[1]) == 1 and "'bdy'" in first[1][0] and "did you mean 'body'" in first[1][0]
+    assert len(list((kept.parent / "templates").glob("facts-*/*.json"))) == 3  # memo: both questions; layout: blocks
+
+    parsed: list[str] = []
+    real = jinja2.Environment.parse
+
+    def spy(self: Any, source: Any, name: Any = None, filename: Any = None) -> Any:
+        parsed.append(str(source)[:20])
+        return real(self, source, name, filename)
+
+    monkeypatch.setattr(jinja2.Environment, "parse", spy)
+    assert plan_reads() == first
+    assert len(parsed) == 1, "parsed again although kept"  # only to find the wrong block's line, for its message
+    # An edited template is parsed again: what was kept for its old source is not its answer.
+    parsed.clear()
+    page.write_text('{% extends "layout.md.j2" %}{% block body %}{% include "x.md.j2" %}{% endblock %}', "utf-8")
+    assert plan_reads() == (["layout.md.j2", "x.md.j2"], [])
+    assert len(parsed) == 2  # its references and its blocks; the layout's are kept
+    # A stray file where a fact was kept is parsed again, not believed.
+    for kept_file in (kept.parent / "templates").glob("facts-*/*.json"):
+        kept_file.write_text("not a fact", encoding="utf-8")
+    parsed.clear()
+    assert plan_reads() == (["layout.md.j2", "x.md.j2"], [])
+    assert len(parsed) == 3
+
+
 def test_the_cache_stays_bounded_keeping_the_newest(kept: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 

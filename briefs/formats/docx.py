@@ -13,6 +13,7 @@ data, and a zip rewritten with fixed timestamps and member order so two builds g
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import itertools
 import logging
@@ -561,6 +562,7 @@ SHORT_COLUMN = 1 / 6
 """A column whose longest cell sets in this share of the text width or less is as wide as that cell."""
 
 
+@functools.cache  # read once per process: the same shipped face for every table of every Word brief
 def _advances(font: str, bold: bool) -> tuple[dict[int, float], float] | None:
     """Each character's advance width in ems for a shipped Liberation font, and the font's mean; None if not shipped."""
     from fontTools.ttLib import TTFont
@@ -802,10 +804,14 @@ def _quotes_keep_their_attribution(document: Document) -> None:
     """A quoted paragraph keeps with the attribution under it ("— Name, role, date"): never a page between them."""
     from docx.text.paragraph import Paragraph
 
+    try:
+        quote = document.styles["Block Text"].style_id
+    except KeyError:
+        return  # no quotes: pandoc styles a block quote Block Text
     body = [Paragraph(p, document._body) for p in document.element.body.iterchildren(f"{W}p")]
     for said, by in itertools.pairwise(body):
-        styles = {p.style.name if p.style is not None else None for p in (said, by)}
-        if styles == {"Block Text"} and by.text.startswith("— ") and said._p.getnext() is by._p:
+        # The style's id from the paragraph's own XML: python-docx's `.style` searches every style each time.
+        if said._p.style == quote == by._p.style and by.text.startswith("— ") and said._p.getnext() is by._p:
             said.paragraph_format.keep_with_next = True
 
 

@@ -431,6 +431,51 @@ class _CompiledTemplates(jinja2.BytecodeCache):
 _COMPILER_DIGEST = hashlib.sha256(f"{jinja2.__version__}\0".encode() + Path(__file__).read_bytes()).hexdigest()[:32]
 
 
+class _TemplateFacts:
+    """What planning reads from a template's source, parsed once: kept in memory and between runs.
+
+    Planning parses every template to find what it references (its stamp's inputs) and which blocks it
+    and its layouts define (`unknown_blocks`): ~0.1 s of every run, a no-op build's included (issue 27).
+    A fact is a small JSON value named by what it answers (``purpose``) and the source's SHA-256, in a
+    folder named by Jinja's version and this module's source, as the compiled templates are: the same
+    source always parses to the same tree, so a kept fact is the one parsing would give.
+    """
+
+    def __init__(self) -> None:
+        self.store: dict[tuple[str, str], Any] = {}
+
+    def get(self, purpose: str, source: str, parse: Callable[[], Any]) -> Any:
+        """``parse()``'s result for ``source``, computed once: it must be JSON (lists, strings, None)."""
+        key = (purpose, hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest())
+        if key in self.store:
+            return self.store[key]
+        folder = cache_dir()
+        kept = folder / "templates" / f"facts-{_COMPILER_DIGEST}" / f"{key[0]}-{key[1]}.json" if folder else None
+        value: Any = None
+        found = False
+        if kept is not None:
+            try:
+                value, found = json.loads(kept.read_text(encoding="utf-8"))["value"], True
+            except (OSError, ValueError, KeyError, TypeError):
+                found = False
+        if not found:
+            value = parse()  # may raise: nothing is kept of a template that does not parse
+            if kept is not None:
+                new_folder = not kept.parent.exists()
+                if keep(kept, json.dumps({"value": value}).encode()):
+                    prune(kept.parent, 1024)
+                    if new_folder:
+                        prune(kept.parent.parent, 8)
+        if len(self.store) > 4096:  # a long watch session saves many versions of a template
+            self.store.clear()
+        self.store[key] = value
+        return value
+
+
+TEMPLATE_FACTS = _TemplateFacts()
+"""What planning reads from each template source; see `_TemplateFacts`."""
+
+
 def _plain_kind(obj: Any) -> str:
     """What a template author calls the object ("the dataset's info"), rather than its Python class path."""
     name = type(obj).__name__
@@ -698,12 +743,17 @@ ContextMaker = Callable[[Any], dict[str, Any]]
 def _blocks(env: Any, name: str, seen: frozenset[str] = frozenset()) -> tuple[set[str], set[str], str | None]:
     """(every block a template defines, those at its top level, the template it extends as a constant)."""
     source, filename, _ = env.loader.get_source(env, name)
-    tree = env.parse(source, name, filename)
-    every = {b.name for b in tree.find_all(nodes.Block)}
-    nested = {inner.name for b in tree.find_all(nodes.Block) for inner in b.find_all(nodes.Block)}
-    parent = next(iter(tree.find_all(nodes.Extends)), None)
-    extends = parent.template.value if parent is not None and isinstance(parent.template, nodes.Const) else None
-    return every, every - nested, extends if isinstance(extends, str) and extends not in seen else None
+
+    def parse() -> list[Any]:
+        tree = env.parse(source, name, filename)
+        every = {b.name for b in tree.find_all(nodes.Block)}
+        nested = {inner.name for b in tree.find_all(nodes.Block) for inner in b.find_all(nodes.Block)}
+        parent = next(iter(tree.find_all(nodes.Extends)), None)
+        extends = parent.template.value if parent is not None and isinstance(parent.template, nodes.Const) else None
+        return [sorted(every), sorted(every - nested), extends if isinstance(extends, str) else None]
+
+    every, top, extends = TEMPLATE_FACTS.get("blocks", source, parse)
+    return set(every), set(top), extends if extends not in seen else None
 
 
 def unknown_blocks(env: Any, name: str, file: str) -> list[Problem]:

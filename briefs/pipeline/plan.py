@@ -28,7 +28,7 @@ from briefs.errors import InputError, Problem, display_path
 from briefs.files import read_record, sha256_file
 from briefs.formats import FORMATS
 from briefs.formats.pdf import searched_first
-from briefs.formats.render import SHIPPED_PREFIX, make_loader, template_name
+from briefs.formats.render import SHIPPED_PREFIX, TEMPLATE_FACTS, make_loader, template_name
 from briefs.pipeline.fastpath import STATE_DIR, STATE_FILE
 
 log = logging.getLogger(__name__)
@@ -86,11 +86,6 @@ class FileHasher:
         return digest
 
 
-_REFERENCES: dict[str, list[str]] = {}
-"""The template names each template source references, kept for the life of the process: parsing is
-most of planning (~70 ms for the shipped templates), and a watcher plans again after every edit."""
-
-
 class TemplateGraph:
     """Which template files each template name loads, parsed once per plan and shared by its targets."""
 
@@ -107,18 +102,15 @@ class TemplateGraph:
             except jinja2.TemplateNotFound:
                 self.parsed[name] = None  # reported when rendering, with the folders searched
                 return None
-            refs = _REFERENCES.get(source)
-            if refs is None:
-                refs = []
+
+            def parse() -> list[str]:
                 try:
                     ast = self.env.parse(source)
-                    refs = [r for r in jinja2.meta.find_referenced_templates(ast) if r is not None]
+                    return [r for r in jinja2.meta.find_referenced_templates(ast) if isinstance(r, str)]
                 except (jinja2.TemplateSyntaxError, RecursionError):
-                    pass  # reported when rendering, with file and line
-                if len(_REFERENCES) > 4096:  # a long watch session saves many versions of a template
-                    _REFERENCES.clear()
-                _REFERENCES[source] = refs
-            self.parsed[name] = (Path(filename or name), refs)
+                    return []  # reported when rendering, with file and line
+
+            self.parsed[name] = (Path(filename or name), list(TEMPLATE_FACTS.get("references", source, parse)))
         return self.parsed[name]
 
     def chain(self, entry: str, extra: list[str]) -> list[Path]:
