@@ -95,7 +95,8 @@ def sha256_file(path: Path, limit: int | None = None) -> str:
 
 
 def cache_dir() -> Path | None:
-    """Where work that is slow to redo is kept between runs (subset fonts, formatted notes, compiled templates):
+    """Where work that is slow to redo is kept between runs (subset fonts, pandoc's Word documents, formatted notes,
+    compiled templates and what planning parses from them):
     ``$BRIEFS_CACHE_DIR``, else ``$XDG_CACHE_HOME/briefs`` (or ``~/.cache/briefs``); None when ``BRIEFS_CACHE_DIR``
     is set empty (none kept).
 

@@ -218,3 +218,55 @@ def test_the_cache_stays_bounded_keeping_the_newest(kept: Path, monkeypatch: pyt
     prune(folder, 1)
     assert [p.name for p in folder.iterdir()] == ["c"]
     prune(kept.parent / "missing", 1)
+
+
+def test_pandoc_s_word_document_is_kept_and_an_edit_converted_again(
+    kept: Path, tmp_path: Path, mini_data: Path, run_cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pandoc is most of a Word rebuild (~0.12 s a brief): its output is kept, named by its whole input, and a
+    forced rebuild of the same brief gets the very bytes pandoc makes, with no pandoc run."""
+    from briefs.formats import docx
+
+    runs: list[int] = []
+    real = docx.run_pandoc
+
+    def spy(args: list[str], stdin: bytes = b"", epoch: int = 0) -> bytes:
+        runs.append(len(stdin))
+        return real(args, stdin, epoch)
+
+    monkeypatch.setattr(docx, "run_pandoc", spy)
+    out = tmp_path / "out"
+
+    def build(*extra: str) -> bytes:
+        code, _, err = run_cli(
+            "--data",
+            mini_data,
+            "--out",
+            out,
+            "--format",
+            "docx",
+            "--audience",
+            "desk",
+            "--jobs",
+            "1",
+            "--force",
+            *extra,
+        )
+        assert code == 0, err
+        return (out / "mini" / "desk.docx").read_bytes()
+
+    first = build()
+    assert len(runs) == 1 and len(list((kept.parent / "pandoc").glob("*.docx"))) == 1
+    assert build() == first and len(runs) == 1, "pandoc ran again although its output was kept"
+    # With nothing kept, pandoc runs and gives the same bytes.
+    monkeypatch.setenv("BRIEFS_CACHE_DIR", "")
+    assert build() == first and len(runs) == 2
+    monkeypatch.setenv("BRIEFS_CACHE_DIR", str(kept.parent))
+    # A stray file where pandoc's output was kept is converted again, not used.
+    for stray in (kept.parent / "pandoc").glob("*.docx"):
+        stray.write_bytes(b"PK\x03\x04 not a whole zip")
+    assert build() == first and len(runs) == 3
+    # An edited brief is converted again.
+    dataset = mini_data / "mini" / "dataset.yaml"
+    dataset.write_text(dataset.read_text(encoding="utf-8").replace("bluf: ", "bluf: Edited. ", 1), encoding="utf-8")
+    assert build() != first and len(runs) == 4

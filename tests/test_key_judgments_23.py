@@ -192,3 +192,29 @@ def test_a_long_what_changed_list_does_not_push_the_key_judgments_off_page_one(t
     statements = _shown_judgments(md)
     page_one = _flat(pypdf.PdfReader(out / DATASET / "desk.pdf").pages[0].extract_text())
     assert len([s for s in statements if s[:60] in page_one]) >= 4, page_one[-400:]
+
+
+def _section(md: str, heading: str) -> str:
+    return md.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_a_sentence_stating_a_key_judgment_shown_above_points_to_it(shipped_build: Path) -> None:
+    """Issue 23 §1, less repetition: the desk memo's implications restated two key judgments with their labels
+    and their update in full. A sentence that states a judgment shown above now points to it, keeping what has
+    become of it (so an overtaken judgment is never read as current); a brief without the judgments shows all."""
+    loaded, problems = load_dataset(SHIPPED_DATA / DATASET)
+    assert loaded is not None, problems
+    desk = (shipped_build / DATASET / "desk.md").read_text(encoding="utf-8")
+    judgments, implications = _section(desk, "Key judgments"), _section(desk, "Implications for US policy")
+    assert any(j.status == "overtaken" and _flat(j.text)[:50] in _flat(desk) for j in loaded.dataset.judgments)
+    assert "overtaken by events" in judgments and "*Update, April 1, 2023:*" in judgments
+    pointers = re.findall(r"\*\(see Key judgments(?:: ([^)]*))?\)\*", implications)
+    assert len(pointers) >= 2, implications[:600]
+    assert any(p.startswith("overtaken by events") for p in pointers), pointers
+    assert "*Update, April 1, 2023:*" not in implications  # shown once, with the judgment it revises
+    assert "low confidence" not in implications and "moderate confidence" not in implications
+    # The principal memo has no judgments section: the same sentence keeps its full label and update.
+    principal = (shipped_build / DATASET / "principal.md").read_text(encoding="utf-8")
+    assert "see Key judgments" not in principal
+    if "first serious test" in principal:
+        assert "overtaken by events" in principal

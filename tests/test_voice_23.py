@@ -178,3 +178,32 @@ def test_named_authors_sign_the_public_brief_and_its_metadata(mini_data: Path, t
     assert docx.Document(str(out / "mini" / "public.docx")).core_properties.author == "Ada Lovelace, Charles Babbage"
     pdf_text = "".join(p.extract_text() for p in pypdf.PdfReader(out / "mini" / "public.pdf").pages)
     assert "About the authors" in pdf_text and "views expressed are the authors" in pdf_text
+
+
+def test_a_memo_names_who_sent_drafted_and_cleared_it(mini_data: Path, tmp_path: Path, run_cli: RunCli) -> None:
+    """Issue 23 §1: where the office names its people (the shipped data names none, and none is invented), the
+    Information Memo's FROM, Drafted and Cleared lines carry them, each line portion-marked, in every format."""
+    from tests.conftest import SHIPPED_TEMPLATES
+
+    spec = (SHIPPED_TEMPLATES / "audiences" / "principal.yaml").read_text(encoding="utf-8")
+    named = (
+        "memo:\n  to: The Secretary\n  from: SCA – Jane Roe, Acting Assistant Secretary (a fictional name)\n"
+        "  prepared_by: 'SCA/CEN: A. Analyst, ext. 7-1234'\n  cleared_by: 'SCA/CEN: B. Director; SCA/RA: C. Officer'\n"
+    )
+    assert "memo:\n  to: The Secretary\n" in spec
+    write_tree(tmp_path / "tpl", {"audiences/principal.yaml": spec.replace("memo:\n  to: The Secretary\n", named)})
+    out = tmp_path / "out"
+    argv = ("--data", mini_data, "--templates", tmp_path / "tpl", "--out", out, "--audience", "principal")
+    code, _, stderr = run_cli(*argv, "--format", "md", "--format", "pdf", "--format", "docx")
+    assert code == 0, stderr
+    md = (out / "mini" / "principal.md").read_text(encoding="utf-8")
+    pdf = " ".join(" ".join(p.extract_text().split()) for p in pypdf.PdfReader(out / "mini" / "principal.pdf").pages)
+    word = [p.text for p in docx.Document(str(out / "mini" / "principal.docx")).paragraphs]
+    for shown in (
+        "SCA – Jane Roe, Acting Assistant Secretary (a fictional name)",
+        "(U) Drafted: SCA/CEN: A. Analyst, ext. 7-1234",
+        "(U) Cleared: SCA/CEN: B. Director; SCA/RA: C. Officer",
+    ):
+        assert shown in md.replace("\\(U)", "(U)"), shown
+        assert shown in pdf, shown
+        assert any(shown in line for line in word), shown

@@ -472,6 +472,14 @@ def select(
                 items = [items[k] for k in sorted(ranked)]
             # Trimming takes items out of what the audience would see; it never lets in one `max` left out.
             items = _keep_passages(items, None, exclude)
+        if spec.id not in ("judgments", "sources", "changes", "updates"):
+            # A sentence stating a key judgment shown above points to it rather than repeating its confidence,
+            # status and updates (issue 23 §1: the desk memo's implications restated two judgments in full).
+            stated_above = {
+                j.record.id: s.title for s in sections if s.kind == "judgments" for j in s.items if j.record.id
+            }
+            for item in items:
+                _mark_restated(item, stated_above)
         if spec.id not in ("sources", "changes", "updates"):
             for item in items:
                 _attach_revisions(item, bound)
@@ -569,6 +577,15 @@ def _target(item: Item) -> tuple[str, str] | None:
     return (kind, rid) if sep and getattr(record, "id", None) == rid else None
 
 
+def _mark_restated(item: Item, judged: dict[str, str]) -> None:
+    """Mark each sentence of ``item`` that states a judgment in ``judged`` (id -> the section showing it)."""
+    for child in item.children:
+        if isinstance(child.record, Claim) and child.record.judgment in judged:
+            child.extra["restated_in"] = judged[child.record.judgment]
+        elif isinstance(child.record, Passage):
+            _mark_restated(child, judged)
+
+
 def _attach_revisions(item: Item, bound: dict[tuple[str, str], list[Update]]) -> None:
     """Put beside an item the updates that revise it (and, for a paragraph, those about the judgments it states).
 
@@ -580,7 +597,7 @@ def _attach_revisions(item: Item, bound: dict[tuple[str, str], list[Update]]) ->
         found += bound.get(target, [])
     if isinstance(item.record, Judgment | Passage) or item.children:
         for child in item.children:
-            if isinstance(child.record, Claim) and child.record.judgment:
+            if isinstance(child.record, Claim) and child.record.judgment and "restated_in" not in child.extra:
                 found += [u for u in bound.get(("judgments", child.record.judgment), []) if u not in found]
             elif isinstance(child.record, Passage):
                 _attach_revisions(child, bound)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import io
 import itertools
 import logging
@@ -24,8 +25,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from briefs.errors import InputError, Problem, display_path
+from briefs.files import cache_dir, keep, prune
 from briefs.formats.docx_fonts import embed_fonts, shipped_face
-from briefs.formats.pandoc import BOX_STYLE, CONTROL, W, parse_part, part_bytes, property_text, run_pandoc, zip_members
+from briefs.formats.pandoc import (
+    BOX_STYLE,
+    CONTROL,
+    W,
+    pandoc_binary,
+    parse_part,
+    part_bytes,
+    property_text,
+    run_pandoc,
+    zip_members,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -179,20 +191,67 @@ def render_docx(md_text: str, *, audience: Audience, info: DatasetInfo, date: dt
     """The Markdown brief as a DOCX in the audience's house style; the same input always gives the same bytes."""
     epoch = int(dt.datetime(date.year, date.month, date.day, tzinfo=dt.UTC).timestamp())
     stem = audience.template or audience.id
-    reference = reference_file(dirs, stem)
-    with tempfile.TemporaryDirectory(prefix="briefs-docx-") as tmp:
-        if reference is None:  # an audience of the user's own with no reference document: its look from its file
-            from briefs.formats.docx_reference import reference_docx
+    found = reference_file(dirs, stem)
+    if found is None:  # an audience of the user's own with no reference document: its look from its file
+        from briefs.formats.docx_reference import reference_docx
 
-            reference = Path(tmp) / "reference.docx"
-            reference.write_bytes(reference_docx(audience))
-        else:  # pandoc reads a checked copy, never the user's file (`read_reference`)
-            checked = Path(tmp) / "reference.docx"
-            checked.write_bytes(zip_members(read_reference(reference)))
-            reference = checked
-        args = ["-f", PANDOC_READER, "-t", "docx", "--sandbox", f"--reference-doc={reference}", "-o", "-"]
-        raw = run_pandoc(args, drop_notes_heading(strip_front_matter(md_text)).encode("utf-8"), epoch)
+        reference = reference_docx(audience)
+    else:  # pandoc reads a checked copy, never the user's file (`read_reference`)
+        reference = zip_members(read_reference(found), stored=True)
+    text = drop_notes_heading(strip_front_matter(md_text)).encode("utf-8")
+    kept = _kept_pandoc(reference, text, epoch)
+    raw = _read_kept_pandoc(kept)
+    if raw is None:
+        with tempfile.TemporaryDirectory(prefix="briefs-docx-") as tmp:
+            (Path(tmp) / "reference.docx").write_bytes(reference)
+            args = ["-f", PANDOC_READER, "-t", "docx", "--sandbox", f"--reference-doc={tmp}/reference.docx", "-o", "-"]
+            raw = run_pandoc(args, text, epoch)
+        if kept is not None and keep(kept, raw):
+            prune(kept.parent, KEPT_PANDOC)
     return finish(raw, audience=audience, info=info, date=date)
+
+
+KEPT_PANDOC = 128
+"""At most this many of pandoc's Word documents are kept (the newest, ~40 KB each): one per brief and state of its
+Markdown, so a build of many briefs keeps its own."""
+
+
+def _kept_pandoc(reference: bytes, text: bytes, epoch: int) -> Path | None:
+    """Where pandoc's DOCX for this input is kept between runs (`briefs.files.cache_dir`), or None.
+
+    pandoc is most of a Word rebuild's time (~0.12 s a brief; issue 27), and the same Markdown, reference
+    document and date always give the same bytes from the same pandoc. The file is named by all of them: the
+    pandoc binary (its path, size and date), the reader and options, the reference's bytes, the text and the
+    date; so an edit, another reference or another pandoc runs it again.
+    """
+    folder = cache_dir()
+    if folder is None:
+        return None
+    binary = pandoc_binary()
+    try:
+        facts = binary.stat()
+    except OSError:
+        return None
+    digest = hashlib.sha256()
+    for part in (str(binary.resolve()), str(facts.st_size), str(facts.st_mtime_ns), PANDOC_READER, "docx --sandbox"):
+        digest.update(part.encode() + b"\0")
+    for data in (reference, text, str(epoch).encode()):
+        digest.update(hashlib.sha256(data).digest())
+    return folder / "pandoc" / f"{digest.hexdigest()}.docx"
+
+
+def _read_kept_pandoc(kept: Path | None) -> bytes | None:
+    """A kept pandoc DOCX, or None when there is none or the file is not a whole zip (it is made again)."""
+    if kept is None:
+        return None
+    try:
+        data = kept.read_bytes()
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            if z.testzip() is not None or "word/document.xml" not in z.namelist():
+                return None
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError):
+        return None
+    return data
 
 
 def finish(raw: bytes, *, audience: Audience, info: DatasetInfo, date: dt.date) -> bytes:
@@ -205,7 +264,7 @@ def finish(raw: bytes, *, audience: Audience, info: DatasetInfo, date: dt.date) 
     only_web_links(members)
     if "docProps/app.xml" in members:  # pandoc copies the reference's, which claims Word 12 and made-up counts
         members["docProps/app.xml"] = APP_XML
-    document = docx.Document(io.BytesIO(zip_members(members)))
+    document = docx.Document(io.BytesIO(zip_members(members, stored=True)))
     _drop_marking_paragraphs(document, audience.marking)
     _superscript_note_commas(document)
     _fit_tables(document)
