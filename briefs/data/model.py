@@ -884,8 +884,9 @@ class Audience(Record):
     word_notes: Literal["footnotes", "endnotes"] = Field(
         default="footnotes",
         description="Where the Word brief sets its notes: `footnotes` at the foot of each page, or `endnotes` "
-        "after the last annex, as the PDF does, for a long memo whose first citations, in full, would fill the "
-        "foot of page 1 (the desk memo).",
+        "after the last annex, as the PDF does, so a long memo's first citations in full do not fill the foot of "
+        "page 1. Word sets endnotes after the text under its header and footer; LibreOffice 7.4 sets them on "
+        "pages of their own with no header or footer, so a marked memo's notes pages lose the marking there.",
     )
     front_matter: bool = Field(
         default=True,
