@@ -347,14 +347,15 @@ def _insert_before_first(parent: Any, element: Any, names: tuple[str, ...]) -> N
 
 
 def as_endnotes(members: dict[str, bytes]) -> None:
-    """The Word brief's notes as endnotes after its last annex, numbered 1, 2, 3 as in the PDF (issue 23).
+    """The Word brief's notes as endnotes after its last annex, numbered 1, 2, 3 as in the PDF (`word_notes`).
 
     pandoc writes only footnotes. Its footnotes part becomes the endnotes part (the same notes, links
     and separators), every mark in the body an endnote mark (the NOTEREF fields of repeated citations
     too: ``\\f`` formats them as the note's own mark), and Endnote Text and Endnote Reference styles are
     added, based on the footnote styles, so the notes keep their size. Word numbers endnotes in lower-case
-    Roman unless told: the settings and every section say decimal. LibreOffice sets endnotes on a page
-    of their own after the text; Word directly after it.
+    Roman unless told: the settings and every section say decimal. Word sets endnotes directly after the
+    text, under the section's header and footer; LibreOffice 7.4 sets them on pages of their own with no
+    header or footer (so no marking there), which is why no shipped audience asks for them.
     """
     from lxml import etree  # type: ignore[import-untyped]
 
