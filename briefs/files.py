@@ -109,11 +109,15 @@ def cache_dir() -> Path | None:
     return Path(base) / "briefs"
 
 
-def keep(path: Path, data: bytes) -> bool:
+def keep(path: Path, data: bytes, *, newest: int | None = None, versions: int | None = None) -> bool:
     """Write ``data`` to ``path`` whole or not at all (a temporary file renamed into place); False when it cannot
-    be kept (a read-only or full disk), which only costs the next run the work again."""
+    be kept (a read-only or full disk), which only costs the next run the work again.
+
+    Bounded when asked: a new file leaves only the ``newest`` entries of its folder, and a new folder only the
+    ``versions`` newest folders beside it (`prune`), so a cache that gains an entry per edit stays small."""
     import tempfile
 
+    new_folder, new_file = not path.parent.exists(), not path.exists()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".part-", delete=False) as part:
@@ -121,6 +125,10 @@ def keep(path: Path, data: bytes) -> bool:
         Path(part.name).replace(path)
     except OSError:
         return False
+    if newest is not None and new_file:
+        prune(path.parent, newest)
+    if versions is not None and new_folder:
+        prune(path.parent.parent, versions)
     return True
 
 

@@ -48,7 +48,7 @@ from citeproc.source.json import CiteProcJSON  # type: ignore[import-untyped]
 from lxml import etree  # type: ignore[import-untyped]
 from markupsafe import Markup
 
-from briefs.files import cache_dir, keep, prune
+from briefs.files import cache_dir, keep
 from briefs.formats import SHIPPED_TEMPLATES
 from briefs.formats.render import md_escape, md_href
 from briefs.formats.titles import headline_case
@@ -429,11 +429,8 @@ class Citations:
         self._read_kept()
         forms = {f"{sid}\0{int(p)}\0{int(short)}": raw for (sid, p, short), raw in sorted(self._forms.items())}
         text = json.dumps({"forms": forms, "entries": dict(sorted(self._entries.items()))}, ensure_ascii=False)
-        new = not self._kept.exists()
-        if not keep(self._kept, text.encode()):
+        if not keep(self._kept, text.encode(), newest=KEPT_NOTES):
             log.debug("could not keep formatted notes in %s", self._kept.parent)
-        elif new:
-            prune(self._kept.parent, KEPT_NOTES)
         self._kept_size = len(self._forms) + len(self._entries)
 
     def _bibliography(self) -> CitationStylesBibliography:

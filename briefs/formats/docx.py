@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from briefs.errors import InputError, Problem, display_path
-from briefs.files import cache_dir, keep, prune
+from briefs.files import cache_dir, keep
 from briefs.formats.docx_fonts import embed_fonts, shipped_face
 from briefs.formats.pandoc import (
     BOX_STYLE,
@@ -206,8 +206,8 @@ def render_docx(md_text: str, *, audience: Audience, info: DatasetInfo, date: dt
             (Path(tmp) / "reference.docx").write_bytes(reference)
             args = ["-f", PANDOC_READER, "-t", "docx", "--sandbox", f"--reference-doc={tmp}/reference.docx", "-o", "-"]
             raw = run_pandoc(args, text, epoch)
-        if kept is not None and keep(kept, raw):
-            prune(kept.parent, KEPT_PANDOC)
+        if kept is not None:
+            keep(kept, raw, newest=KEPT_PANDOC)
     return finish(raw, audience=audience, info=info, date=date)
 
 

@@ -26,7 +26,7 @@ import logging
 import uuid
 from pathlib import Path
 
-from briefs.files import cache_dir, keep, prune
+from briefs.files import cache_dir, keep
 
 log = logging.getLogger(__name__)
 
@@ -99,11 +99,8 @@ def subset_face(path: Path, characters: frozenset[str]) -> bytes:
         except OSError:
             pass
     made = _subset(data, characters)
-    if kept is not None:
-        if keep(kept, made):
-            prune(kept.parent, KEPT_FONTS)
-        else:  # the subset is still right, only not kept
-            log.debug("could not keep the subset font in %s", kept.parent)
+    if kept is not None and not keep(kept, made, newest=KEPT_FONTS):  # the subset is still right, only not kept
+        log.debug("could not keep the subset font in %s", kept.parent)
     return made
 
 

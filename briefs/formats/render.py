@@ -30,7 +30,7 @@ from markupsafe import Markup
 
 from briefs.data.audiences import TemplateDirs
 from briefs.errors import BriefsError, InputError, Problem, display_path
-from briefs.files import cache_dir, keep, prune
+from briefs.files import cache_dir, keep
 from briefs.formats.titles import headline_case
 from briefs.formats.visuals import MONTHS, timeline_svg
 
@@ -416,18 +416,15 @@ class _CompiledTemplates(jinja2.BytecodeCache):
         self.store[bucket.key] = code
         if (kept := self._kept(bucket.key)) is None:
             return
-        new_folder, new_file = not kept.parent.exists(), not kept.exists()
-        if not keep(kept, code):
-            log.debug("could not keep the compiled template in %s", kept.parent)
-            return
         # Bounded: a template's entry is replaced when it is edited, but each folder of templates adds its own
         # entries, and each version of this module its own folder.
-        if new_file:
-            prune(kept.parent, 1024)
-        if new_folder:
-            prune(kept.parent.parent, 8)
+        if not keep(kept, code, newest=KEPT_TEMPLATES, versions=KEPT_VERSIONS):
+            log.debug("could not keep the compiled template in %s", kept.parent)
 
 
+KEPT_TEMPLATES, KEPT_VERSIONS = 1024, 8
+"""At most this many compiled templates (and as many parsed facts) in a folder, and this many folders: one per
+version of this module and of Jinja."""
 _COMPILER_DIGEST = hashlib.sha256(f"{jinja2.__version__}\0".encode() + Path(__file__).read_bytes()).hexdigest()[:32]
 
 
@@ -461,11 +458,7 @@ class _TemplateFacts:
         if not found:
             value = parse()  # may raise: nothing is kept of a template that does not parse
             if kept is not None:
-                new_folder = not kept.parent.exists()
-                if keep(kept, json.dumps({"value": value}).encode()):
-                    prune(kept.parent, 1024)
-                    if new_folder:
-                        prune(kept.parent.parent, 8)
+                keep(kept, json.dumps({"value": value}).encode(), newest=KEPT_TEMPLATES, versions=KEPT_VERSIONS)
         if len(self.store) > 4096:  # a long watch session saves many versions of a template
             self.store.clear()
         self.store[key] = value
