@@ -429,18 +429,18 @@ def as_endnotes(members: dict[str, bytes]) -> None:
             etree.SubElement(etree.SubElement(style, f"{W}rPr"), f"{W}vertAlign", {f"{W}val": "superscript"})
     members["word/styles.xml"] = part_bytes(style_part)
 
-    for name, old, new in (
-        ("word/_rels/document.xml.rels", "footnotes", "endnotes"),
-        ("[Content_Types].xml", "footnotes", "endnotes"),
-    ):
+    renamed_part = {  # the document's relationship to the notes part, and the part's content type
+        f"{_NOTES_TYPE}footnotes": f"{_NOTES_TYPE}endnotes",
+        f"{_NOTES_CONTENT}footnotes+xml": f"{_NOTES_CONTENT}endnotes+xml",
+        "footnotes.xml": "endnotes.xml",
+        "/word/footnotes.xml": "/word/endnotes.xml",
+    }
+    for name in ("word/_rels/document.xml.rels", "[Content_Types].xml"):
         part = parse_part(members[name])
         for element in part:
-            for key in ("Type", "ContentType"):
-                if element.get(key) in (f"{_NOTES_TYPE}{old}", f"{_NOTES_CONTENT}{old}+xml"):
-                    element.set(key, element.get(key).replace(old, new))
-            for key in ("Target", "PartName"):
-                if element.get(key) in (f"{old}.xml", f"/word/{old}.xml"):
-                    element.set(key, element.get(key).replace(old, new))
+            for key in ("Type", "ContentType", "Target", "PartName"):
+                if element.get(key) in renamed_part:
+                    element.set(key, renamed_part[element.get(key)])
         members[name] = part_bytes(part)
 
 
