@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import hashlib
 import json
 import logging
@@ -105,6 +106,7 @@ def _prose_markdown() -> md_lib.Markdown:
 
 
 _md = _prose_markdown()
+PROSE_KEPT = 8192  # prose strings remembered per process and format (a dataset holds ~1,000)
 
 
 _OUTSIDE_QUOTE = re.compile(r"(”)([.,])")  # not ’: it is also an apostrophe ("the ministers’.")
@@ -137,7 +139,14 @@ def prose_html(text: str) -> Markup:
     Raw HTML and entities in the text are shown as typed (never parsed); image syntax is shown as typed
     (``![`` is escaped before Markdown sees it); nh3 then keeps only the allowed tags and http(s) hrefs.
     """
-    source = _CONTROL.sub("", str(text)).replace("&", _AMP).replace("![", "!\\[")
+    return _prose_html(str(text))
+
+
+@functools.lru_cache(maxsize=PROSE_KEPT)
+def _prose_html(text: str) -> Markup:
+    """`prose_html` of one string, remembered: a fitted brief renders the same prose once per trial cut,
+    and the briefs of a dataset share most of it (issue 27). It is a pure function of the text."""
+    source = _CONTROL.sub("", text).replace("&", _AMP).replace("![", "!\\[")
     _md.reset()
     rendered = _md.convert(source).replace(_AMP, "&amp;")
     rendered = re.sub(r"</p>\s*<p>", "<br>", rendered)
@@ -214,8 +223,14 @@ def _code_span(text: str) -> str:
 
 def prose_md(text: str) -> MarkdownSafe:
     """Inline Markdown kept as Markdown, but only what `prose_html` would allow."""
+    return _prose_md(str(text))
+
+
+@functools.lru_cache(maxsize=PROSE_KEPT)
+def _prose_md(text: str) -> MarkdownSafe:
+    """`prose_md` of one string, remembered as `_prose_html` is."""
     parser = _HtmlToMarkdown()
-    parser.feed(str(prose_html(text)))
+    parser.feed(str(_prose_html(text)))
     parser.close()
     return MarkdownSafe("".join(parser.out))
 
