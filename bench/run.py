@@ -303,6 +303,8 @@ class Suite:
     def bench_edit(self) -> None:
         # Issue 27: a brief's stamp covers the records it can show, so a comment rebuilds nothing, a quote's
         # wording (quotes: the desk memo alone) rebuilds desk, and a keyword (info: every brief) all four.
+        # Each record edit is timed against WeasyPrint laying out the final HTML of the briefs it rebuilt
+        # once (bench.floor, one process), the two interleaved run by run (target: <= 1.3 x).
         for label, file, edit_at in (
             ("build after a comment line in a data file", "indicators.yaml", None),
             ("build after editing one record only desk shows (a quote)", "quotes.yaml", "    context: >-\n      "),
@@ -312,7 +314,8 @@ class Suite:
             data = self.fresh("data")
             shutil.copytree(SHIPPED, data / SHIPPED.name)
             out = self.fresh("edit")
-            run([*BUILD, "-q", "--data", str(data), "--out", str(out)])
+            cmd = [*BUILD, "-q", "--data", str(data), "--out", str(out)]
+            run(cmd)
             edited = data / SHIPPED.name / file
             original = edited.read_text(encoding="utf-8")
             count = iter(range(10**6))
@@ -327,8 +330,35 @@ class Suite:
                 else:
                     _edit_record(edited, original, edit_at, n)
 
-            m = self.measure(label, [*BUILD, "-q", "--data", str(data), "--out", str(out)], before=edit)
+            floor: Measure | None = None
+            if edit_at is not None:
+                # One edit, not timed, says which briefs such an edit rebuilds; their final HTML is the floor's.
+                before = {p: p.stat().st_mtime_ns for p in (out / SHIPPED.name).glob("*.pdf")}
+                edit()
+                run(cmd)
+                rebuilt = sorted(p.stem for p, mtime in before.items() if p.stat().st_mtime_ns != mtime)
+                html_out = self.fresh("html")
+                run([*BUILD, "-q", "--data", str(data), "--format", "html", "--out", str(html_out)])
+                files = [str(html_out / SHIPPED.name / f"{stem}.html") for stem in rebuilt]
+                floor_cmd = [PY, "-m", "bench.floor", str(self.fresh("floor")), *files]
+                floor = Measure(f"one layout of what it rebuilt ({', '.join(rebuilt)})", shown(floor_cmd, self.tmp))
+            m = Measure(label, shown(cmd, self.tmp))
+            for _ in range(self.runs):
+                edit()
+                m.samples.append(run(cmd))
+                if floor is not None:
+                    floor.samples.append(run(floor_cmd))
+            for each in (m, floor) if floor is not None else (m,):
+                self.measures.append(each)
+                med, lo, hi = each.stat("wall")
+                peak = each.stat("tree_mb")[2]
+                self.say(f"  {each.name}: median {med:.2f} s ({lo:.2f}–{hi:.2f}), peak {peak:.0f} MB")
             self.extra[f"edit_summary: {label}"] = _summary_line(m.samples[-1].stdout)
+            if floor is not None:
+                ratio = m.stat("wall")[0] / floor.stat("wall")[0]
+                cpu = m.stat("cpu")[0] / floor.stat("cpu")[0]  # the build may use two workers; the floor one
+                self.extra[f"{label} / one layout of what it rebuilt"] = f"{ratio:.2f} × wall, {cpu:.2f} × CPU"
+                self.say(f"  {ratio:.2f} x one layout of what it rebuilt ({cpu:.2f} x in CPU)")
 
     def bench_watch(self) -> None:
         self.say("watch: saved edit -> new principal.pdf")
