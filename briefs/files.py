@@ -96,12 +96,13 @@ def sha256_file(path: Path, limit: int | None = None) -> str:
 
 def cache_dir() -> Path | None:
     """Where work that is slow to redo is kept between runs (subset fonts, pandoc's Word documents, formatted notes,
-    compiled templates and what planning parses from them):
+    compiled templates and what planning parses from them; and, only as where fitting starts, the last cut
+    found for each brief, `briefs.pipeline.seen_cuts`):
     ``$BRIEFS_CACHE_DIR``, else ``$XDG_CACHE_HOME/briefs`` (or ``~/.cache/briefs``); None when ``BRIEFS_CACHE_DIR``
     is set empty (none kept).
 
-    Everything kept there is named by what made it, so a hit is the very bytes the work would make, and any
-    file in it may be deleted at any time."""
+    Everything kept there is named by what made it, so a hit is the very bytes the work would make (a kept cut
+    is only a start, which fitting confirms), and any file in it may be deleted at any time."""
     chosen = os.environ.get("BRIEFS_CACHE_DIR")
     if chosen is not None:
         return Path(chosen) if chosen else None

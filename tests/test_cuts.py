@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,17 @@ def args_for(out: Path) -> list[str]:
     # -v: the trimming's debug lines (", dropping …") count the layouts a search made.
     audience = ["--audience", "congress", "--format", "pdf"]
     return ["--data", str(SHIPPED_DATA), *audience, "--jobs", "1", "--out", str(out), "-v"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_seen_cuts() -> Iterator[None]:
+    """These tests measure the output folder's own cut and the search from scratch: a fresh folder does not
+    start from the last cut this machine found (`briefs.pipeline.seen_cuts`, tested on its own below)."""
+    import briefs.pipeline.seen_cuts as seen_cuts
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(seen_cuts, "ENABLED", False)
+        yield
 
 
 @pytest.fixture(scope="module")

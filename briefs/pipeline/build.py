@@ -57,6 +57,7 @@ from briefs.pipeline.plan import (
     template_chain,
     why_stale,
 )
+from briefs.pipeline.seen_cuts import remember_cut, seen_cut
 from briefs.pipeline.shard import in_shard, shard_problems
 from briefs.pipeline.task import render_isolated
 
@@ -456,7 +457,9 @@ def build(
         def known_cut(key: tuple[str, str]) -> tuple[str, ...] | None:
             memo = cuts.get("/".join(key))
             if not isinstance(memo, dict):
-                return None
+                # None in this folder: the last cut this machine found for the brief, as a start (issue 27).
+                seen = seen_cut(*key)
+                return (PREVIOUS_CUT, *seen) if seen else None
             order = memo.get("drop_order")
             if not (isinstance(order, list) and all(isinstance(k, str) for k in order)):
                 return None
@@ -515,6 +518,7 @@ def build(
                     elif isinstance(previous, dict) and previous.get("key") == memo["key"] and "word_cut" in previous:
                         memo["word_cut"] = previous["word_cut"]  # a build without the DOCX keeps its layout
                     cuts["/".join(key)] = memo
+                    remember_cut(*key, outcome.drop_order)
             for member in members:
                 target = member.target
                 if isinstance(outcome, BaseException):
