@@ -642,11 +642,12 @@ def citations_for(sources: list[Source], until: dt.date | None = None) -> Any:
 
     # Sources are frozen models: the very same ones, as of the same date, have the same key. Asked once per
     # trial cut while a brief is fitted, hashing their dumps each time cost ~4 ms a call (issue 27).
+    # An entry holds its sources, so no id in its key can name another object while it is there.
     ident = (until, *map(id, sources))
     seen = _CITATIONS_SEEN.get(ident)
-    if seen is not None and all(a is b for a, b in zip(seen[0], sources, strict=True)) and seen[1] in _CITATIONS:
+    if seen is not None and seen[1] in _CITATIONS:
         return _CITATIONS[seen[1]]
-    originals = tuple(sources)  # held, so that no id in ``ident`` names another object later
+    originals = tuple(sources)
     if until is not None:
         sources = [s.model_copy(update={"accessed": None}) if s.accessed and s.accessed > until else s for s in sources]
     key = hashlib.sha256(json.dumps([s.model_dump(mode="json") for s in sources]).encode()).hexdigest()
