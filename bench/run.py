@@ -175,9 +175,13 @@ class Suite:
             if before is not None:
                 before()
             m.samples.append(run(cmd))
+        return self.add(m)
+
+    def add(self, m: Measure) -> Measure:
+        """Record a measure whose samples are taken, and say its figures."""
         self.measures.append(m)
         med, lo, hi = m.stat("wall")
-        self.say(f"  {name}: median {med:.2f} s ({lo:.2f}–{hi:.2f}), peak {m.stat('tree_mb')[2]:.0f} MB")
+        self.say(f"  {m.name}: median {med:.2f} s ({lo:.2f}–{hi:.2f}), peak {m.stat('tree_mb')[2]:.0f} MB")
         return m
 
     # --- the measures -----------------------------------------------------------------------------
@@ -364,10 +368,7 @@ class Suite:
                 if floor is not None:
                     floor.samples.append(run(floor_cmd))
             for each in (m, floor) if floor is not None else (m,):
-                self.measures.append(each)
-                med, lo, hi = each.stat("wall")
-                peak = each.stat("tree_mb")[2]
-                self.say(f"  {each.name}: median {med:.2f} s ({lo:.2f}–{hi:.2f}), peak {peak:.0f} MB")
+                self.add(each)
             self.extra[f"edit_summary: {label}"] = _summary_line(m.samples[-1].stdout)
             if floor is not None:
                 ratio = m.stat("wall")[0] / floor.stat("wall")[0]
