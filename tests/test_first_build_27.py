@@ -6,6 +6,8 @@ notes; `briefs.compose.citations._KnownMacros` takes the same elements from a ta
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 pytest.importorskip("citeproc", reason="citeproc-py is not installed")
@@ -14,6 +16,7 @@ from citeproc.model import CitationStylesElement
 
 from briefs.compose import citations
 from briefs.compose.citations import DEFAULT_STYLE, Citations, _Style
+from tests.conftest import SHIPPED_DATA, RunCli
 from tests.test_citations import BYLINED, FPRI, UNBYLINED
 
 
@@ -56,3 +59,62 @@ def test_notes_need_no_xpath_search_for_macros(monkeypatch: pytest.MonkeyPatch) 
     assert [e for e in searches if e.startswith("cs:macro")]
     assert [n.text for n in again] == [n.text for n in notes]
     assert notes[-1].short and not notes[0].short
+
+
+# Fitting from the layout's heights: every audience at page limits other than its own, so that the cut falls
+# elsewhere in the priority order, against the search that drops one item per layout.
+GRID = [("principal", 3), ("congress", 3), ("public", 3), ("public", 5), ("desk", 3)]
+
+
+def _fit(audience_id: str, pages: int, *, search: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[object, int]:
+    import briefs.compose.fit as fit
+    import briefs.formats.pdf as pdf
+    from briefs.data.audiences import TemplateDirs
+    from briefs.data.load import load_audience, load_dataset
+    from tests.conftest import SHIPPED_TEMPLATES
+
+    loaded, _ = load_dataset(SHIPPED_DATA / "kazakhstan-2022")
+    found, _ = load_audience(SHIPPED_TEMPLATES / "audiences" / f"{audience_id}.yaml")
+    assert loaded is not None and found is not None
+    audience = found.audience.model_copy(
+        update={"limits": found.audience.limits.model_copy(update={"pages": pages}), "overflow": "trim"}
+    )
+    layouts: list[int] = []
+    real = pdf.render_pdf
+
+    def counted(*args: object, **kwargs: object) -> object:
+        layouts.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as patch:
+        patch.setattr(pdf, "render_pdf", counted)
+        patch.setattr(fit, "PROVE_OVER", not search)
+        patch.setattr(fit, "ESTIMATE_CUT", not search)
+        rendered = fit.render_group(loaded, audience, TemplateDirs(SHIPPED_TEMPLATES), ["pdf", "md", "html"], None)
+    assert not rendered.errors, rendered.errors
+    return rendered, len(layouts)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("audience", "pages"), GRID)
+def test_fitting_from_the_layout_ends_where_the_search_does(
+    audience: str, pages: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The estimate from the first layout's heights picks the drops, and `cannot_fit` spares the layout that
+    only shows a brief with one drop fewer runs over: the same cut and the same bytes as one drop per layout."""
+    ours, ours_layouts = _fit(audience, pages, search=False, monkeypatch=monkeypatch)
+    searched, searched_layouts = _fit(audience, pages, search=True, monkeypatch=monkeypatch)
+    assert ours.drop_order == searched.drop_order  # type: ignore[attr-defined]
+    assert ours.files == searched.files  # type: ignore[attr-defined]
+    assert ours_layouts <= searched_layouts
+    print(f"{audience} at {pages} pages: {ours_layouts} layouts, the search {searched_layouts}")
+
+
+def test_the_html_written_out_has_no_marks(tmp_path: Path, run_cli: RunCli) -> None:
+    """The marks fitting lays out with (`data-briefs-item`) are never in the HTML a reader gets."""
+    code, _, stderr = run_cli(
+        "--data", str(SHIPPED_DATA), "--audience", "congress", "--format", "html", "--out", tmp_path
+    )
+    assert code == 0, stderr
+    html = (tmp_path / "kazakhstan-2022" / "congress.html").read_text(encoding="utf-8")
+    assert "data-briefs-item" not in html and "<p>" in html

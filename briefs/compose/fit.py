@@ -9,8 +9,11 @@ fit is reported once per brief, in a reader's words: the section's heading and t
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from math import inf
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -119,9 +122,26 @@ NOT_DROPS = ("+", "@", "%")
 how LibreOffice laid out the Word brief."""
 
 
+MARKS = "briefs_marks"
+"""The template variable that asks the `mark` macro to mark each item's opening tag (`data-briefs-item`)."""
+_MARK = re.compile(r'(<[A-Za-z][^<>]*?) data-briefs-item="[^"<>]*"')
+
+
+def unmarked(html: str) -> str:
+    """The laid-out HTML as it is written out: without the items' marks (only ever inside a tag)."""
+    return _MARK.sub(r"\1", html)
+
+
+PROVE_OVER = True
+"""Fitting skips laying out a brief its last layout shows cannot fit (`cannot_fit` in `_render_group`); False
+lays every candidate out, as before (tests compare the two)."""
 ESTIMATE_CUT = True
 """Fitting drops at once what the first layout says it takes (`_render_group`'s ``jump``), then confirms;
 False searches one drop per layout, as before issue 27 (tests compare the two)."""
+TAKEN_MORE = 1.05
+"""Dropping items takes out ~3-9% more than their boxes and notes (a part's heading goes with its last
+paragraph, the gaps between items): `_height_over`'s estimate counts this much more (measured on the shipped
+briefs). Only the estimate: what fits is decided by layouts and `cannot_fit`."""
 REFILL_ROOM = 0.15
 """A fitted brief whose last page is at least this share empty tries to take dropped items back."""
 REFILL_TRIES = 6
@@ -170,12 +190,55 @@ def _render_group(
         return text, len(text.split())
 
     def render_html(brief: Brief) -> str:
-        return render(html_env, template_name(dirs, stem, "html"), dirs, context_for(brief, "html"))
+        """The HTML that is laid out: items marked (`MARK`), so the layout says how tall each is."""
+        context = context_for(brief, "html") | {MARKS: True}
+        return render(html_env, template_name(dirs, stem, "html"), dirs, context)
 
     fetched: dict[Path, None] = {}  # what every layout fetched, in order
+    heights: dict[str, tuple[float, float, float]] = {}  # each marked item's `Geometry.items` in the layouts so far
+    note_heights: dict[str, float] = {}  # each note's least height in the layouts so far, by its text
+
+    def cannot_fit(candidate: Brief, base: Brief, base_pdf: RenderedPdf | None) -> bool:
+        """Whether the layout of ``base``, which fits, shows that ``candidate`` (``base`` with items put back) cannot.
+
+        Issue 27: the search's last question, whether the brief fits with one drop fewer, was a layout of its
+        own. The items put back need at least their height in an earlier layout (less a line each, for the
+        width of their note numbers); the notes of ``base`` that ``candidate`` words otherwise (a source's
+        full note becoming short) give back at most their whole height. If that is more than the room
+        ``base`` leaves on its pages and on pages it does not use, plus what each page break can give back
+        (`Geometry.slack`), the candidate cannot fit, with no layout. Anything the bound does not cover
+        answers False, and the candidate is laid out: a brief whose date or abridgement note would change,
+        an item put back that labels others (a key judgment), a note the layout did not find.
+        """
+        if page_limit is None or base_pdf is None or not PROVE_OVER:
+            return False
+        geometry = base_pdf.geometry
+        if geometry is None or candidate.abridged != base.abridged or candidate.date != base.date:
+            return False
+        before = set(base.item_keys())
+        shown = candidate.item_keys()
+        back = [k for k in shown if k not in before]
+        if not back or not before.issubset(shown):
+            return False
+        labelling = {i.key for s in candidate.sections if s.kind == "judgments" for i in s.items}
+        if labelling.intersection(back):
+            return False
+        gain = sum(max(0.0, heights[k][0] - heights[k][1]) for k in back if k in heights)
+        unchanged = Counter(n.html for n in candidate.notes)
+        for note in base.notes:
+            if unchanged[note.html] > 0:
+                unchanged[note.html] -= 1
+            elif note.n in geometry.notes:
+                gain -= geometry.notes[note.n]
+            else:
+                return False
+        gain += sum(note_heights.get(text, 0.0) * count for text, count in unchanged.items())  # notes it adds
+        room = geometry.free + (page_limit - base_pdf.pages) * geometry.page + (page_limit - 1) * geometry.slack
+        return gain > room
+
     layouts: dict[str, RenderedPdf] = {}  # one layout per distinct HTML: the start's step back lays out twice
 
-    def lay_out(html_text: str) -> RenderedPdf:
+    def lay_out(html_text: str, shown: Brief) -> RenderedPdf:
         if html_text in layouts:
             return layouts[html_text]
         pdf = render_pdf(
@@ -187,6 +250,14 @@ def _render_group(
             template_file=template_path(dirs, template_name(dirs, stem, "html")),
         )
         fetched.update(dict.fromkeys(pdf.loaded))
+        geometry = pdf.geometry if trim and page_limit is not None and PROVE_OVER else None
+        if geometry is not None:
+            for key, (height, line, outer) in geometry.items.items():
+                seen = heights.get(key)  # the least seen: a note number's width can move a line
+                heights[key] = (min(height, seen[0]), max(line, seen[1]), outer) if seen else (height, line, outer)
+            for note in shown.notes:
+                if note.n in geometry.notes:  # a note's height is its text's: the same in any brief that words it so
+                    note_heights[note.html] = min(geometry.notes[note.n], note_heights.get(note.html, inf))
         if len(layouts) > 1:  # only the last two are wanted again (the loop after a step back); ~0.1-1 MB each
             del layouts[next(iter(layouts))]
         layouts[html_text] = pdf
@@ -216,7 +287,7 @@ def _render_group(
             shorter = brief_without(remembered[:-1])
             fits_shorter = word_limit is None or render_md(shorter)[1] <= word_limit
             if fits_shorter and page_limit is not None:
-                fits_shorter = lay_out(render_html(shorter)).pages <= page_limit
+                fits_shorter = lay_out(render_html(shorter), shorter).pages <= page_limit
             if fits_shorter:
                 raise _KnownCutMissError("fits without its last drop")
         dropped = list(remembered)
@@ -237,7 +308,7 @@ def _render_group(
             return False, None
         if page_limit is None:
             return True, None
-        pdf = lay_out(render_html(candidate))
+        pdf = lay_out(render_html(candidate), candidate)
         return pdf.pages <= page_limit, pdf
 
     def over_limit(what: str, key: str, limit: int) -> Rendered:
@@ -262,12 +333,19 @@ def _render_group(
         last drop is what the search would have stopped at.
         """
         nonlocal brief
-        if len(dropped) <= keep or not measure(brief)[0]:
+        if len(dropped) <= keep:
             return
-        while len(dropped) > keep and measure(shorter := brief_without(dropped[:-1]))[0]:
-            log.debug("%s/%s: keeping %s after all", dataset.id, audience.id, dropped[-1])
-            dropped.pop()
-            brief = shorter
+        fits, base_pdf = measure(brief)
+        while fits and len(dropped) > keep:
+            shorter = brief_without(dropped[:-1])
+            if cannot_fit(shorter, brief, base_pdf):
+                log.debug("%s/%s: %s stays out: the layout has no room for it", dataset.id, audience.id, dropped[-1])
+                return
+            fits, shorter_pdf = measure(shorter)
+            if fits:
+                log.debug("%s/%s: keeping %s after all", dataset.id, audience.id, dropped[-1])
+                dropped.pop()
+                brief, base_pdf = shorter, shorter_pdf
 
     if start and trim and known_cut is None:
         walked = brief
@@ -302,16 +380,25 @@ def _render_group(
         fits, or the search goes on from there: the same result in two or three layouts, not one per drop.
         """
         nonlocal brief
-        used = pdf.pages - pdf.room  # pages of content, the last one in part
-        words = render_md(brief)[1]
-        need = words * (1 - limit / used) if used > limit else 0.0
         base, trial, candidate = len(dropped), list(dropped), brief
-        while words - render_md(candidate)[1] < need:
-            options = [k for k in candidate.droppable() if k not in trial]
-            if not options:
-                break
-            trial.append(options[0])
-            candidate = brief_without(trial)
+        over = _height_over(pdf, limit, brief, heights)
+        if over is not None:
+            while over(candidate):  # the layout's own heights: what each drop takes out, its notes too
+                options = [k for k in candidate.droppable() if k not in trial]
+                if not options:
+                    break
+                trial.append(options[0])
+                candidate = brief_without(trial)
+        else:  # no geometry (a template without marks, say): from the words each drop takes out
+            used = pdf.pages - pdf.room  # pages of content, the last one in part
+            words = render_md(brief)[1]
+            need = words * (1 - limit / used) if used > limit else 0.0
+            while words - render_md(candidate)[1] < need:
+                options = [k for k in candidate.droppable() if k not in trial]
+                if not options:
+                    break
+                trial.append(options[0])
+                candidate = brief_without(trial)
         if len(trial) - base < 2:
             return False  # one drop: the search's next step anyway
         for key in trial[base:]:
@@ -328,7 +415,7 @@ def _render_group(
             html_text = render_html(brief)
             if not needs_layout:
                 break
-            pdf = lay_out(html_text)
+            pdf = lay_out(html_text, brief)
             pages = pdf.pages
             if page_limit is None or pdf.pages <= page_limit:
                 fitted = pdf
@@ -352,6 +439,9 @@ def _render_group(
             candidate = brief_without(trial)
             if key not in candidate.item_keys():
                 continue  # still out: it leans on something that is out
+            if cannot_fit(candidate, brief, fitted):
+                log.debug("%s/%s: %s stays out: the layout has no room for it", dataset.id, audience.id, key)
+                continue
             ok, candidate_pdf = measure(candidate)
             if ok:
                 restored.append(key)
@@ -361,10 +451,10 @@ def _render_group(
                 if fitted is not None and fitted.room < REFILL_ROOM:
                     break
     if restored and fitted is None and needs_layout:  # a word limit alone: the refill made no layout
-        fitted = lay_out(render_html(brief))
+        fitted = lay_out(render_html(brief), brief)
     if "html" in formats:
         # The loop's HTML is the brief's unless the refill put items back since.
-        out["html"] = (render_html(brief) if restored else html_text).encode("utf-8")
+        out["html"] = unmarked(render_html(brief) if restored else html_text).encode("utf-8")
     if fitted is not None:
         pages = fitted.pages
         if "pdf" in formats:
@@ -450,6 +540,45 @@ def _render_group(
     return Rendered(
         out, pages, told, errors, drop_order=order, notes=notes, extra_dropped=extra, assets=assets, word_cut=word_cut
     )
+
+
+def _height_over(
+    pdf: RenderedPdf, limit: int, brief: Brief, heights: dict[str, tuple[float, float, float]]
+) -> Callable[[Brief], bool] | None:
+    """From ``brief``'s layout, a guess whether a brief with fewer items still runs over ``limit`` pages, or None.
+
+    The guess (issue 27) is the layout's content height less what the candidate leaves out: each item's
+    height and the notes it no longer has, plus a note of average height for each note worded anew (a
+    source's short note becoming its first, full one) and a line for the abridgement note; against the
+    first ``limit`` pages' text areas less the gap this layout leaves at each page break. It is only an
+    estimate: the drops it picks are the search's own, and fitting confirms them by laying the brief out.
+    """
+    geometry = pdf.geometry
+    if geometry is None or not heights or not geometry.areas:
+        return None
+    pages = len(geometry.areas)
+    gap = (geometry.free - geometry.frees[-1]) / (pages - 1) if pages > 1 else 0.0
+    areas = list(geometry.areas[:limit]) + [geometry.page] * max(0, limit - pages)
+    room = sum(areas) - gap * (limit - 1)
+    shown = set(brief.item_keys())
+    note_height = sum(geometry.notes.values()) / len(geometry.notes) if geometry.notes else 0.0
+    line = max(entry[1] for entry in heights.values())
+
+    def over(candidate: Brief) -> bool:
+        left_out = shown.difference(candidate.item_keys())
+        taken = sum(heights[k][2] for k in left_out if k in heights)
+        kept = Counter(n.html for n in candidate.notes)
+        for note in brief.notes:
+            if kept[note.html] > 0:
+                kept[note.html] -= 1
+            else:
+                taken += geometry.notes.get(note.n, 0.0)
+        height = geometry.used - taken * TAKEN_MORE + note_height * sum(kept.values())
+        if candidate.abridged and not brief.abridged:
+            height += line
+        return height > room
+
+    return over
 
 
 def _known_word_cut(entries: list[str], layout: str) -> tuple[int, list[str]] | None:

@@ -10,7 +10,9 @@ import hashlib
 import logging
 import mimetypes
 import os
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import unquote, urlsplit
@@ -32,13 +34,27 @@ class RenderedPdf:
     """
 
     def __init__(
-        self, pages: int, write: Callable[[], bytes], room: float = 0.0, loaded: tuple[Path, ...] = ()
+        self,
+        pages: int,
+        write: Callable[[], bytes],
+        room: float = 0.0,
+        loaded: tuple[Path, ...] = (),
+        measure: Callable[[], Geometry | None] | None = None,
     ) -> None:
         self.pages = pages
         self.loaded = loaded  # the files the layout fetched (fonts, stylesheets, images), resolved
         self._write = write
         self._data: bytes | None = None
         self.room = room  # the share of the last page's text area left empty (0 = full)
+        self._measure = measure
+        self._geometry: Geometry | None = None
+
+    @property
+    def geometry(self) -> Geometry | None:
+        """How much room the layout leaves and how tall its marked items are (read on first use), or None."""
+        if self._measure is not None:
+            self._geometry, self._measure = self._measure(), None
+        return self._geometry
 
     @property
     def data(self) -> bytes:
@@ -46,6 +62,42 @@ class RenderedPdf:
         if self._data is None:
             self._data = self._write()
         return self._data
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """What a layout says of its room and of the items fitting may drop, in points (issue 27).
+
+    Read from WeasyPrint's laid-out boxes, which are not public API: `layout_geometry` returns None for
+    anything it does not expect, and fitting then lays out as before.
+    """
+
+    areas: tuple[float, ...]
+    """Each page's text area, in page order."""
+    frees: tuple[float, ...]
+    """Each page's room below its lowest line or leaf box (at least what is left)."""
+    items: dict[str, tuple[float, float, float]]
+    """Per marked item (``data-briefs-item``): its boxes' heights summed over pages, its tallest line, and its
+    boxes' heights with their margins (an estimate of what it takes, where the first is a floor)."""
+    notes: dict[int, float]
+    """Per endnote (``id="note-N"``): its height."""
+    slack: float
+    """What a page break can give back as the text moves: the largest margin plus the tallest table header."""
+
+    @property
+    def free(self) -> float:
+        """Room left on the laid-out pages, summed."""
+        return sum(self.frees)
+
+    @property
+    def page(self) -> float:
+        """The tallest page's text area: the room a page the layout did not need would add."""
+        return max(self.areas, default=0.0)
+
+    @property
+    def used(self) -> float:
+        """The height the content takes, page breaks' gaps left out."""
+        return sum(self.areas) - self.free
 
 
 class FetchRefusedError(Exception):
@@ -290,7 +342,8 @@ def render_pdf(
             raise InputError([Problem(template_file, None, None, "", r) for r in dict.fromkeys(refused)])
         return bytes(data)
 
-    return RenderedPdf(len(document.pages), write, last_page_room(document), tuple(dict.fromkeys(served)))
+    pages, room, loaded = len(document.pages), last_page_room(document), tuple(dict.fromkeys(served))
+    return RenderedPdf(pages, write, room, loaded, measure=lambda: layout_geometry(document))
 
 
 def last_page_room(document: Any) -> float:
@@ -315,3 +368,89 @@ def last_page_room(document: Any) -> float:
         return max(0.0, min(1.0, 1.0 - used / height)) if height else 0.0
     except Exception:  # WeasyPrint's internals moved: never refill rather than fail
         return 0.0
+
+
+_NOTE_ID = re.compile(r"note-(\d+)")
+
+
+def layout_geometry(document: Any) -> Geometry | None:
+    """`Geometry` of a laid-out document, or None where the layout holds what it cannot account for.
+
+    Heights are border boxes (no margins), and a page's used height runs to its lowest line or leaf box,
+    so an item's height is at most what it adds and a page's free room at least what is left: fitting
+    uses both to show that a brief cannot fit (`briefs.compose.fit`). Heights are in the page's flow: an
+    item set in N columns counts 1/N of its height, and the room at the foot of a region's shorter
+    columns counts as room, 1/N of it (content put back fills those gaps before the columns grow).
+    Out-of-flow boxes (absolute, fixed, running) take no room and are skipped; footnotes, or columns
+    whose count is not a number, give None.
+    """
+    try:
+        areas: list[float] = []
+        frees: list[float] = []
+        column_breaks: list[float] = []
+        margin = header = 0.0
+        items: dict[str, list[float]] = {}
+        notes: dict[int, float] = {}
+        for page in document.pages:
+            page_box = page._page_box
+            footnotes = getattr(page_box, "footnote_area", None)
+            if footnotes is not None and footnotes.children:
+                return None
+            top, height = page_box.content_box_y(), page_box.height
+            room = breaks = 0.0
+
+            def walk(box: Any, item: str | None, note: int | None, scale: float, top: float = top) -> float:
+                """The lowest bottom under ``box``; records items' and notes' heights (times ``scale``) and room."""
+                nonlocal margin, header, room, breaks
+                if box.style["position"] not in ("static", "relative"):  # absolute, fixed or running
+                    return top
+                element = getattr(box, "element", None)
+                if element is not None and getattr(box, "element_tag", None) is not None:
+                    key = element.get("data-briefs-item")
+                    if key is not None and key != item:
+                        entry = items.setdefault(key, [0.0, 0.0, 0.0])
+                        entry[0] += box.border_height() * scale
+                        entry[2] += box.margin_height() * scale
+                        item = key
+                    found = _NOTE_ID.fullmatch(element.get("id") or "")
+                    if found and int(found.group(1)) != note:
+                        note = int(found.group(1))
+                        notes[note] = notes.get(note, 0.0) + box.border_height() * scale
+                margin = max(margin, box.margin_top or 0.0, box.margin_bottom or 0.0)
+                if getattr(box, "is_header", False):
+                    header = max(header, box.border_height())
+                if type(box).__name__ == "LineBox":
+                    if item is not None:
+                        items[item][1] = max(items[item][1], box.height * scale)
+                    return float(box.position_y + box.height)
+                children = getattr(box, "children", None) or ()
+                if not children:
+                    return float(box.position_y + box.border_height())
+                columns = [c for c in children if getattr(c, "is_column", False)]
+                bottom = max((walk(c, item, note, scale, top) for c in children if c not in columns), default=top)
+                if columns:
+                    count = box.style["column_count"]
+                    if not isinstance(count, int):
+                        raise ValueError("columns without a count")
+                    n = max(count, len(columns))
+                    feet = [walk(c, item, note, scale / n, top) for c in columns]
+                    region = max(feet)
+                    room += scale * sum(region - foot for foot in feet) / n
+                    breaks += scale * (n - 1) / n
+                    bottom = max(bottom, region)
+                return bottom
+
+            lowest = top
+            for root in page_box.children:
+                if type(root).__name__ != "MarginBox":
+                    lowest = max(lowest, walk(root, None, None, 1.0))
+            areas.append(float(height))
+            frees.append(max(0.0, top + height - lowest) + room)
+            column_breaks.append(breaks)
+        # A column break, like a page break, can give back a margin as the text moves.
+        frees = [free + breaks * margin for free, breaks in zip(frees, column_breaks, strict=True)]
+        boxes = {k: (v[0], v[1], v[2]) for k, v in items.items()}
+        return Geometry(tuple(areas), tuple(frees), boxes, notes, margin + header)
+    except Exception:  # WeasyPrint's internals moved, or a layout this does not account for: fitting lays out
+        log.debug("no layout geometry", exc_info=True)
+        return None
