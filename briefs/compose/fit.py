@@ -374,10 +374,11 @@ def _render_group(
     def jump(pdf: RenderedPdf, limit: int) -> bool:
         """From the first layout over the page limit, drop at once what it takes to fit, as estimated.
 
-        The layout says how far over the brief runs (pages, and how full its last page is); the Markdown
-        says how many words each next drop takes out (~10 ms each, a layout ~300 ms). The drops are the
-        search's own, in its order; then, as from a previous cut, one drop fewer while the brief still
-        fits, or the search goes on from there: the same result in two or three layouts, not one per drop.
+        The layout says how far over the brief runs and how tall each item and note is (`_height_over`);
+        where it cannot (a template that does not mark its items), the Markdown says how many words each
+        next drop takes out (~10 ms each, a layout ~300 ms). The drops are the search's own, in its order;
+        then, as from a previous cut, one drop fewer while the brief still fits, or the search goes on from
+        there: the same result in two or three layouts, not one per drop.
         """
         nonlocal brief
         base, trial, candidate = len(dropped), list(dropped), brief
@@ -388,6 +389,8 @@ def _render_group(
                 if not options:
                     break
                 trial.append(options[0])
+                candidate = items_without(trial)  # its notes as numbered parts: no citeproc for a guess
+            if candidate is not brief:
                 candidate = brief_without(trial)
         else:  # no geometry (a template without marks, say): from the words each drop takes out
             used = pdf.pages - pdf.room  # pages of content, the last one in part
@@ -563,14 +566,15 @@ def _height_over(
     shown = set(brief.item_keys())
     note_height = sum(geometry.notes.values()) / len(geometry.notes) if geometry.notes else 0.0
     line = max(entry[1] for entry in heights.values())
+    worded = _note_forms(brief)
 
     def over(candidate: Brief) -> bool:
         left_out = shown.difference(candidate.item_keys())
         taken = sum(heights[k][2] for k in left_out if k in heights)
-        kept = Counter(n.html for n in candidate.notes)
-        for note in brief.notes:
-            if kept[note.html] > 0:
-                kept[note.html] -= 1
+        kept = Counter(_note_forms(candidate))
+        for note, form in zip(brief.notes, worded, strict=True):
+            if kept[form] > 0:
+                kept[form] -= 1
             else:
                 taken += geometry.notes.get(note.n, 0.0)
         height = geometry.used - taken * TAKEN_MORE + note_height * sum(kept.values())
@@ -579,6 +583,20 @@ def _height_over(
         return height > room
 
     return over
+
+
+def _note_forms(brief: Brief) -> list[tuple[tuple[str, tuple[int, ...], bool], ...]]:
+    """Each note of ``brief`` as what its wording follows from: its sources and paragraphs, each in full (its
+    source's first citation) or short. Needs no formatted text, so an estimate can compare unformatted briefs."""
+    seen: set[str] = set()
+    forms = []
+    for note in brief.notes:
+        form = []
+        for part in note.parts:
+            form.append((part.source.id, part.paragraphs, part.source.id in seen))
+            seen.add(part.source.id)
+        forms.append(tuple(form))
+    return forms
 
 
 def _known_word_cut(entries: list[str], layout: str) -> tuple[int, list[str]] | None:
