@@ -1166,8 +1166,14 @@ def _order_paragraph_properties(props: Any) -> None:
 
 
 def _style(document: Document, paragraph: Paragraph, name: str) -> None:
-    """Give ``paragraph`` the style ``name`` if the reference document defines it (a designer's may not)."""
-    if any(s.name == name for s in document.styles):
+    """Give ``paragraph`` the style ``name`` if the reference document defines it (a designer's may not).
+
+    Looked up by name in the styles part, as ``document.styles[name]`` does: building every style object
+    to compare names was most of the page furniture's time (issue 27).
+    """
+    from docx.styles import BabelFish
+
+    if document.styles.element.get_by_name(BabelFish.ui2internal(name)) is not None:
         paragraph.style = document.styles[name]
 
 
