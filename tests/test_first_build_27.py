@@ -118,3 +118,49 @@ def test_the_html_written_out_has_no_marks(tmp_path: Path, run_cli: RunCli) -> N
     assert code == 0, stderr
     html = (tmp_path / "kazakhstan-2022" / "congress.html").read_text(encoding="utf-8")
     assert "data-briefs-item" not in html and "<p>" in html
+
+
+@pytest.mark.slow
+def test_a_template_without_marks_fits_to_the_same_brief(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A designer's template that does not call `m.mark` gives fitting no heights: it estimates from words
+    and confirms with layouts, as before, and ends at the same cut and bytes."""
+    import briefs.compose.fit as fit
+
+    marked, marked_layouts = _fit("congress", 2, search=False, monkeypatch=monkeypatch)
+    monkeypatch.setattr(fit, "MARKS", "no_such_variable")  # the macro sees no request to mark
+    plain, plain_layouts = _fit("congress", 2, search=False, monkeypatch=monkeypatch)
+    assert plain.drop_order == marked.drop_order  # type: ignore[attr-defined]
+    assert plain.files == marked.files  # type: ignore[attr-defined]
+    assert marked_layouts == 2 < plain_layouts, (marked_layouts, plain_layouts)
+
+
+def _geometry(html: str) -> object:
+    from briefs.formats.pdf import render_pdf
+    from tests.conftest import SHIPPED_TEMPLATES
+
+    page = "@page { size: 400px 300px; margin: 50px } body { margin: 0; font: 10px/12px serif } p, ol { margin: 0 }"
+    page = f"<style>{page}</style>"
+    pdf = render_pdf(page + html, base_url=SHIPPED_TEMPLATES, asset_roots=(SHIPPED_TEMPLATES,), identity="test")
+    return pdf.geometry
+
+
+def test_geometry_reads_item_heights_room_and_columns() -> None:
+    one_line = '<p data-briefs-item="a">One line.</p>'
+    two_lines = '<p data-briefs-item="b">Two<br>lines.</p>'
+    geometry = _geometry(one_line + two_lines + '<ol><li id="note-1">A note.</li></ol>')
+    assert geometry is not None
+    assert geometry.areas == (200.0,)  # 300px less two 50px margins (CSS pixels, WeasyPrint's unit)
+    assert geometry.items["a"][:2] == (12.0, 12.0) and geometry.items["b"][0] == 24.0
+    assert geometry.notes == {1: 12.0}
+    assert geometry.frees == (200.0 - 48.0,)  # three lines used
+    # In two columns an item takes half its height from the page, and a short column's foot is room.
+    columns = f'<div style="columns: 2; column-gap: 0">{one_line}{two_lines}</div>'
+    geometry = _geometry(columns)
+    assert geometry is not None
+    assert geometry.items["a"][0] == 6.0 and geometry.items["b"][0] == 12.0
+    used = 200.0 - geometry.frees[0]
+    assert 18.0 <= used <= 24.0  # 36px of lines in two columns: 24px tall, 12px of room at a foot
+    # An absolutely placed box takes no room; footnotes are not accounted for.
+    fixed = '<div style="position: absolute; bottom: 0">Stamp</div>'
+    assert _geometry(one_line + fixed).frees == (188.0,)  # type: ignore[union-attr]
+    assert _geometry('<p>Text<span style="float: footnote">A footnote.</span></p>') is None

@@ -66,7 +66,7 @@ class RenderedPdf:
 
 @dataclass(frozen=True)
 class Geometry:
-    """What a layout says of its room and of the items fitting may drop, in points (issue 27).
+    """What a layout says of its room and of the items fitting may drop, in CSS pixels (issue 27).
 
     Read from WeasyPrint's laid-out boxes, which are not public API: `layout_geometry` returns None for
     anything it does not expect, and fitting then lays out as before.
@@ -393,9 +393,9 @@ def layout_geometry(document: Any) -> Geometry | None:
         notes: dict[int, float] = {}
         for page in document.pages:
             page_box = page._page_box
-            footnotes = getattr(page_box, "footnote_area", None)
-            if footnotes is not None and footnotes.children:
-                return None
+            content = [c for c in page_box.children if type(c).__name__ != "MarginBox"]
+            if len(content) > 1 and any(getattr(c, "children", None) for c in content[1:]):
+                return None  # footnotes (or anything but the flow) on the page: its room is not the flow's
             top, height = page_box.content_box_y(), page_box.height
             room = breaks = 0.0
 
@@ -440,10 +440,7 @@ def layout_geometry(document: Any) -> Geometry | None:
                     bottom = max(bottom, region)
                 return bottom
 
-            lowest = top
-            for root in page_box.children:
-                if type(root).__name__ != "MarginBox":
-                    lowest = max(lowest, walk(root, None, None, 1.0))
+            lowest = max((walk(root, None, None, 1.0) for root in content), default=top)
             areas.append(float(height))
             frees.append(max(0.0, top + height - lowest) + room)
             column_breaks.append(breaks)
