@@ -164,3 +164,39 @@ def test_geometry_reads_item_heights_room_and_columns() -> None:
     fixed = '<div style="position: absolute; bottom: 0">Stamp</div>'
     assert _geometry(one_line + fixed).frees == (188.0,)  # type: ignore[union-attr]
     assert _geometry('<p>Text<span style="float: footnote">A footnote.</span></p>') is None
+
+
+@pytest.mark.slow
+def test_a_forced_rebuild_confirms_the_cut_in_one_layout(
+    tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The heights of the dropped items are remembered with the cut: a rebuild of the same inputs lays the cut
+    out, and its room shows the brief with one drop fewer cannot fit. Garbled heights are ignored (two layouts)."""
+    import json
+
+    import briefs.pipeline.seen_cuts as seen_cuts
+    from tests.test_cuts import _counting_layouts
+
+    monkeypatch.setattr(seen_cuts, "ENABLED", False)
+    out = tmp_path / "out"
+    argv = ["--data", str(SHIPPED_DATA), "--audience", "congress", "--format", "pdf", "--jobs", "1", "--out", str(out)]
+    code, _, stderr = run_cli(*argv)
+    assert code == 0, stderr
+    name = out / "kazakhstan-2022" / "congress.pdf"
+    first = name.read_bytes()
+    state_file = out / ".briefs" / "state.json"
+    state = json.loads(state_file.read_text(encoding="utf-8"))
+    memo = state["cuts"]["kazakhstan-2022/congress"]
+    last = [k for k in memo["drop_order"] if not k.startswith("+")][-1]
+    assert any(h.startswith(f"{last}=") for h in memo["heights"]), memo
+    layouts = _counting_layouts(monkeypatch)
+    code, _, stderr = run_cli(*argv, "--force", "-v")
+    assert code == 0 and ", dropping " not in stderr, stderr
+    assert len(layouts) == 1 and name.read_bytes() == first
+    for garbled in (["x"], [f"{last}=a,b,c"], [f"{last}=-5,0,0"], [f"{last}=nan,0,0"], [f"={1e9},0,0"]):
+        state = json.loads(state_file.read_text(encoding="utf-8"))
+        state["cuts"]["kazakhstan-2022/congress"]["heights"] = garbled
+        state_file.write_text(json.dumps(state), encoding="utf-8")
+        layouts.clear()
+        code, _, stderr = run_cli(*argv, "--force")
+        assert code == 0 and len(layouts) == 2 and name.read_bytes() == first, (garbled, len(layouts))

@@ -9,11 +9,11 @@ fit is reported once per brief, in a reader's words: the section's heading and t
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from math import inf
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +49,10 @@ class Rendered:
     """How LibreOffice laid the Word brief out, when it measured it: ``%layout=<its install>``,
     ``%pages=<n>`` and ``%drop=<key>`` for each item dropped beyond the brief's cut. Remembered with
     the cut, it spares the next build of the same inputs its LibreOffice runs (issue 27)."""
+    heights: list[str] = field(default_factory=list)
+    """How tall the layouts found each dropped item: ``<key>=<height>,<line>,<with margins>`` in CSS pixels
+    (`Geometry.items`). Remembered with the cut, they let the next build of the same inputs show without a
+    layout that the brief with one drop fewer cannot fit (issue 27)."""
     assets: dict[str, list[str]] = field(default_factory=dict)
     """Per format, the files its layouts loaded (fonts, stylesheets, images) that shaped it, relative to the
     template folder that held each: `base/fonts/LiberationSerif-Regular.ttf`. The PDF's always; the other
@@ -117,9 +121,9 @@ def render_group(
 
 PREVIOUS_CUT = "~"
 """Opens a ``known_cut`` that was found for other inputs (the brief before an edit): a place to start from."""
-NOT_DROPS = ("+", "@", "%")
+NOT_DROPS = ("+", "@", "%", "^")
 """How a remembered cut marks what is not a drop: an item the refill put back, a file the layout loaded,
-how LibreOffice laid out the Word brief."""
+how LibreOffice laid out the Word brief, how tall a dropped item is (`Rendered.heights`)."""
 
 
 MARKS = "briefs_marks"
@@ -257,7 +261,7 @@ def _render_group(
                 heights[key] = (min(height, seen[0]), max(line, seen[1]), outer) if seen else (height, line, outer)
             for note in shown.notes:
                 if note.n in geometry.notes:  # a note's height is its text's: the same in any brief that words it so
-                    note_heights[note.html] = min(geometry.notes[note.n], note_heights.get(note.html, inf))
+                    note_heights[note.html] = min(geometry.notes[note.n], note_heights.get(note.html, math.inf))
         if len(layouts) > 1:  # only the last two are wanted again (the loop after a step back); ~0.1-1 MB each
             del layouts[next(iter(layouts))]
         layouts[html_text] = pdf
@@ -273,6 +277,11 @@ def _render_group(
     # file, options and "What changed"), so it is the search's result. A build that writes no PDF takes
     # it without laying the brief out (issue 27): a Word or HTML rebuild costs no WeasyPrint layout.
     trusted = known_cut is not None and "pdf" not in formats and page_limit is not None and bool(known_assets)
+    for entry in known_cut or ():
+        # Measured for these very inputs (the cut's key covers them), so they are this build's heights too.
+        parsed = _measured(entry) if entry.startswith("^") else None
+        if parsed is not None:
+            heights[parsed[0]] = parsed[1]
     if known_cut is not None:
         if word_limit is None and page_limit is None:
             raise _KnownCutMissError("has no limit to cut for")
@@ -287,7 +296,14 @@ def _render_group(
             shorter = brief_without(remembered[:-1])
             fits_shorter = word_limit is None or render_md(shorter)[1] <= word_limit
             if fits_shorter and page_limit is not None:
-                fits_shorter = lay_out(render_html(shorter), shorter).pages <= page_limit
+                # The cut's own layout first (the loop below takes it again): where it fits and leaves too
+                # little room for the last drop, the brief with one drop fewer needs no layout.
+                cut = brief_without(remembered)
+                cut_pdf = lay_out(render_html(cut), cut)
+                if cut_pdf.pages <= page_limit and cannot_fit(shorter, cut, cut_pdf):
+                    fits_shorter = False
+                else:
+                    fits_shorter = lay_out(render_html(shorter), shorter).pages <= page_limit
             if fits_shorter:
                 raise _KnownCutMissError("fits without its last drop")
         dropped = list(remembered)
@@ -540,9 +556,38 @@ def _render_group(
         extra["docx"] = [d for d in left_out(dataset, audience, changes, word) if d not in told]
     names = known_assets if trusted else asset_names(dirs, fetched)
     assets = {fmt: names if fmt == "pdf" or page_limit is not None else [] for fmt in formats}
+    measured = [_measure_entry(k, heights[k]) for k in dropped if k in heights]
     return Rendered(
-        out, pages, told, errors, drop_order=order, notes=notes, extra_dropped=extra, assets=assets, word_cut=word_cut
+        out,
+        pages,
+        told,
+        errors,
+        drop_order=order,
+        notes=notes,
+        extra_dropped=extra,
+        assets=assets,
+        word_cut=word_cut,
+        heights=measured,
     )
+
+
+def _measure_entry(key: str, measured: tuple[float, float, float]) -> str:
+    """`Rendered.heights`'s entry for one item: its height rounded down, its line up (what `cannot_fit` credits
+    an item is never more than it measured)."""
+    height, line, outer = measured
+    return f"{key}={math.floor(height * 100) / 100},{math.ceil(line * 100) / 100},{round(outer, 2)}"
+
+
+def _measured(entry: str) -> tuple[str, tuple[float, float, float]] | None:
+    """A remembered ``^<key>=<height>,<line>,<with margins>``, or None if it is not one."""
+    key, sep, values = entry[1:].rpartition("=")
+    try:
+        height, line, outer = (float(v) for v in values.split(","))
+    except ValueError:
+        return None
+    if not sep or not key or not all(math.isfinite(v) and v >= 0 for v in (height, line, outer)):
+        return None
+    return key, (height, line, outer)
 
 
 def _height_over(

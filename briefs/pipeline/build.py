@@ -473,10 +473,14 @@ def build(
             word_cut = (
                 tuple(w for w in word if isinstance(w, str) and w.startswith("%")) if isinstance(word, list) else ()
             )
+            # And how tall the layouts found the dropped items, so confirming the cut needs no layout of
+            # the brief with one drop fewer where the cut's own layout leaves too little room for it.
+            high = memo.get("heights")
+            measured = tuple(f"^{h}" for h in high if isinstance(h, str)) if isinstance(high, list) else ()
             assets = memo.get("assets")
             if isinstance(assets, list) and all(isinstance(a, str) for a in assets):
-                return (*order, *(f"@{a}" for a in assets), *word_cut)
-            return (*order, *word_cut)
+                return (*order, *(f"@{a}" for a in assets), *word_cut, *measured)
+            return (*order, *word_cut, *measured)
 
         def last_seconds(key: tuple[str, str]) -> float:
             value = seconds.get("/".join(key))
@@ -517,6 +521,10 @@ def build(
                         memo["word_cut"] = outcome.word_cut
                     elif isinstance(previous, dict) and previous.get("key") == memo["key"] and "word_cut" in previous:
                         memo["word_cut"] = previous["word_cut"]  # a build without the DOCX keeps its layout
+                    if outcome.heights:
+                        memo["heights"] = outcome.heights
+                    elif isinstance(previous, dict) and previous.get("key") == memo["key"] and "heights" in previous:
+                        memo["heights"] = previous["heights"]  # a build that laid nothing out keeps them
                     cuts["/".join(key)] = memo
                     remember_cut(*key, outcome.drop_order)
             for member in members:

@@ -142,6 +142,7 @@ def encode_outcome(outcome: Any) -> dict[str, Any]:
             "extra_dropped": {k: list(v) for k, v in outcome.extra_dropped.items()},
             "assets": {k: list(v) for k, v in outcome.assets.items()},
             "word_cut": list(outcome.word_cut),
+            "heights": list(outcome.heights),
         }
     if isinstance(outcome, list) and all(isinstance(p, Problem) for p in outcome):
         return {
@@ -202,6 +203,7 @@ def decode_outcome(value: Any) -> Any:
             },
             assets={k: _texts(v, "assets") for k, v in _text_map(value.get("assets", {}), "assets", list).items()},
             word_cut=_texts(value.get("word_cut", []), "word_cut"),
+            heights=_texts(value.get("heights", []), "heights"),
         )
     if kind == "problems":
         problems = []
