@@ -300,8 +300,8 @@ def _render_group(
                 # little room for the last drop, the brief with one drop fewer needs no layout.
                 cut = brief_without(remembered)
                 cut_pdf = lay_out(render_html(cut), cut)
-                if cut_pdf.pages <= page_limit and cannot_fit(shorter, cut, cut_pdf):
-                    fits_shorter = False
+                if cut_pdf.pages > page_limit or cannot_fit(shorter, cut, cut_pdf):
+                    fits_shorter = False  # over already, or no room for the last drop: pages never shrink with more
                 else:
                     fits_shorter = lay_out(render_html(shorter), shorter).pages <= page_limit
             if fits_shorter:
