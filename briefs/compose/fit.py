@@ -97,12 +97,13 @@ def render_group(
     """Render one dataset for one audience in ``formats``, trimming to its limits if it allows.
 
     Trimming finds the shortest run of drops, least important first, that fits. It drops at once what
-    the first layout says it takes and confirms (issue 27: about three layouts, not one per drop; see
-    `ESTIMATE_CUT`). A ``known_cut`` opening with `PREVIOUS_CUT` is the cut of the brief before an
-    edit: the search starts there. Any other ``known_cut`` (the drops the last trimming of the same
-    inputs made, see `trim_key`) saves the search (issue 8). It is taken only if it is still the start
-    of the priority order, fits, and does not fit without its last drop: two layouts, and the same
-    items as the search (pages and words never grow when an item is dropped). Otherwise the search runs.
+    the first layout says it takes and confirms (issue 27: two or three layouts, not one per drop; see
+    `ESTIMATE_CUT`, and `cannot_fit` for when a layout's room shows one drop fewer cannot fit). A
+    ``known_cut`` opening with `PREVIOUS_CUT` is the cut of the brief before an edit: the search starts
+    there. Any other ``known_cut`` (the drops the last trimming of the same inputs made, see `trim_key`)
+    saves the search (issue 8). It is taken only if it is still the start of the priority order, fits,
+    and does not fit without its last drop: one or two layouts, and the same items as the search (pages
+    and words never grow when an item is dropped). Otherwise the search runs.
 
     Trimming never depends on which formats were asked for, so a PDF and a Markdown brief built at
     different times from the same inputs hold the same items (issue 4).
