@@ -200,3 +200,15 @@ def test_a_forced_rebuild_confirms_the_cut_in_one_layout(
         layouts.clear()
         code, _, stderr = run_cli(*argv, "--force")
         assert code == 0 and len(layouts) == 2 and name.read_bytes() == first, (garbled, len(layouts))
+
+
+def test_items_side_by_side_add_no_height() -> None:
+    """Cards in a flex row, a float or a table cell do not stack: putting one back need not make the page
+    longer, so the geometry credits such an item nothing (the bound then lays the brief out)."""
+    card = '<div data-briefs-item="{0}" style="{1}">Card<br>two lines.</div>'
+    row = f'<div style="display: flex">{card.format("a", "")}{card.format("b", "")}</div>'
+    floated = card.format("c", "float: left; width: 100px")
+    cell = '<table><tr><td><p data-briefs-item="d">In a cell.</p></td></tr></table>'
+    geometry = _geometry(row + floated + cell + card.format("e", ""))
+    assert geometry is not None
+    assert {k: v[0] for k, v in geometry.items.items()} == {"a": 0.0, "b": 0.0, "c": 0.0, "d": 0.0, "e": 24.0}

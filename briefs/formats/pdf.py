@@ -385,6 +385,11 @@ def layout_geometry(document: Any) -> Geometry | None:
     whose count is not a number, give None.
     """
     try:
+        from weasyprint.formatting_structure import boxes
+
+        # Where an item's height adds to the page: a block, or a table row, stacked in a block or a row group.
+        # In a flex or grid container, a table cell or a line, items sit side by side, so an item counts 0.
+        stacking = (boxes.BlockBox, boxes.TableRowGroupBox)
         areas: list[float] = []
         frees: list[float] = []
         column_breaks: list[float] = []
@@ -399,23 +404,31 @@ def layout_geometry(document: Any) -> Geometry | None:
             top, height = page_box.content_box_y(), page_box.height
             room = breaks = 0.0
 
-            def walk(box: Any, item: str | None, note: int | None, scale: float, top: float = top) -> float:
-                """The lowest bottom under ``box``; records items' and notes' heights (times ``scale``) and room."""
+            def walk(
+                box: Any, item: str | None, note: int | None, scale: float, top: float = top, stacked: bool = True
+            ) -> float:
+                """The lowest bottom under ``box``; records items' and notes' heights (times ``scale``) and room.
+
+                ``stacked``: ``box`` sits in a block or row group, under the boxes before it.
+                """
                 nonlocal margin, header, room, breaks
                 if box.style["position"] not in ("static", "relative"):  # absolute, fixed or running
                     return top
                 element = getattr(box, "element", None)
                 if element is not None and getattr(box, "element_tag", None) is not None:
+                    adds = stacked and box.style["float"] == "none"
+                    adds = adds and isinstance(box, (boxes.BlockBox, boxes.TableRowBox))
                     key = element.get("data-briefs-item")
                     if key is not None and key != item:
                         entry = items.setdefault(key, [0.0, 0.0, 0.0])
-                        entry[0] += box.border_height() * scale
-                        entry[2] += box.margin_height() * scale
+                        entry[0] += box.border_height() * scale if adds else 0.0
+                        entry[2] += box.margin_height() * scale if adds else 0.0
                         item = key
                     found = _NOTE_ID.fullmatch(element.get("id") or "")
                     if found and int(found.group(1)) != note:
                         note = int(found.group(1))
-                        notes[note] = notes.get(note, 0.0) + box.border_height() * scale
+                        if adds:  # a note beside others is not found: fitting then lays out, as before
+                            notes[note] = notes.get(note, 0.0) + box.border_height() * scale
                 margin = max(margin, box.margin_top or 0.0, box.margin_bottom or 0.0)
                 if getattr(box, "is_header", False):
                     header = max(header, box.border_height())
@@ -427,13 +440,16 @@ def layout_geometry(document: Any) -> Geometry | None:
                 if not children:
                     return float(box.position_y + box.border_height())
                 columns = [c for c in children if getattr(c, "is_column", False)]
-                bottom = max((walk(c, item, note, scale, top) for c in children if c not in columns), default=top)
+                inside = isinstance(box, stacking)
+                bottom = max(
+                    (walk(c, item, note, scale, top, inside) for c in children if c not in columns), default=top
+                )
                 if columns:
                     count = box.style["column_count"]
                     if not isinstance(count, int):
                         raise ValueError("columns without a count")
                     n = max(count, len(columns))
-                    feet = [walk(c, item, note, scale / n, top) for c in columns]
+                    feet = [walk(c, item, note, scale / n, top, True) for c in columns]
                     region = max(feet)
                     room += scale * sum(region - foot for foot in feet) / n
                     breaks += scale * (n - 1) / n
