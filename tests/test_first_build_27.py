@@ -209,6 +209,10 @@ def test_items_side_by_side_add_no_height() -> None:
     row = f'<div style="display: flex">{card.format("a", "")}{card.format("b", "")}</div>'
     floated = card.format("c", "float: left; width: 100px")
     cell = '<table><tr><td><p data-briefs-item="d">In a cell.</p></td></tr></table>'
-    geometry = _geometry(row + floated + cell + card.format("e", ""))
+    boxed = f'<div style="height: 60px"><div>{card.format("f", "")}</div></div>'
+    rows = '<table><tbody><tr data-briefs-item="g"><td>A row.</td></tr></tbody></table>'
+    geometry = _geometry(row + floated + cell + boxed + rows + card.format("e", ""))
     assert geometry is not None
-    assert {k: v[0] for k, v in geometry.items.items()} == {"a": 0.0, "b": 0.0, "c": 0.0, "d": 0.0, "e": 24.0}
+    heights = {k: v[0] for k, v in geometry.items.items()}
+    assert heights == {"a": 0.0, "b": 0.0, "c": 0.0, "d": 0.0, "f": 0.0, "g": heights["g"], "e": 24.0}
+    assert heights["g"] >= 12.0  # a table row stacks under the rows before it

@@ -387,9 +387,16 @@ def layout_geometry(document: Any) -> Geometry | None:
     try:
         from weasyprint.formatting_structure import boxes
 
-        # Where an item's height adds to the page: a block, or a table row, stacked in a block or a row group.
-        # In a flex or grid container, a table cell or a line, items sit side by side, so an item counts 0.
-        stacking = (boxes.BlockBox, boxes.TableRowGroupBox)
+        # Where an item's height adds to the page: a block, or a table row, stacked in blocks, tables and row
+        # groups of no set height all the way from the page. In a flex or grid container, a table cell or a
+        # line, items sit side by side, and a box of set height does not grow: there an item counts 0.
+        stacking = (boxes.BlockBox, boxes.TableBox, boxes.TableRowGroupBox)
+
+        def grows(box: Any) -> bool:
+            """Whether ``box`` is as tall as its content: no set height, no upper limit."""
+            limit = box.style["max_height"]
+            return box.style["height"] == "auto" and getattr(limit, "value", None) == float("inf")
+
         areas: list[float] = []
         frees: list[float] = []
         column_breaks: list[float] = []
@@ -440,7 +447,7 @@ def layout_geometry(document: Any) -> Geometry | None:
                 if not children:
                     return float(box.position_y + box.border_height())
                 columns = [c for c in children if getattr(c, "is_column", False)]
-                inside = isinstance(box, stacking)
+                inside = stacked and isinstance(box, stacking) and grows(box)
                 bottom = max(
                     (walk(c, item, note, scale, top, inside) for c in children if c not in columns), default=top
                 )
@@ -449,7 +456,7 @@ def layout_geometry(document: Any) -> Geometry | None:
                     if not isinstance(count, int):
                         raise ValueError("columns without a count")
                     n = max(count, len(columns))
-                    feet = [walk(c, item, note, scale / n, top, True) for c in columns]
+                    feet = [walk(c, item, note, scale / n, top, inside) for c in columns]
                     region = max(feet)
                     room += scale * sum(region - foot for foot in feet) / n
                     breaks += scale * (n - 1) / n
