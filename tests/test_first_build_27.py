@@ -160,6 +160,9 @@ def test_geometry_reads_item_heights_room_and_columns() -> None:
     assert geometry.items["a"][0] == 6.0 and geometry.items["b"][0] == 12.0
     used = 200.0 - geometry.frees[0]
     assert 18.0 <= used <= 24.0  # 36px of lines in two columns: 24px tall, 12px of room at a foot
+    # A box of set height takes that height, though what it holds runs over its foot.
+    spilt = '<div style="height: 12px"><p>One<br>two<br>three lines.</p></div>'
+    assert _geometry(spilt).frees == (188.0,)  # type: ignore[union-attr]
     # An absolutely placed box takes no room; footnotes are not accounted for.
     fixed = '<div style="position: absolute; bottom: 0">Stamp</div>'
     assert _geometry(one_line + fixed).frees == (188.0,)  # type: ignore[union-attr]

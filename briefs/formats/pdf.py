@@ -461,6 +461,8 @@ def layout_geometry(document: Any) -> Geometry | None:
                     room += scale * sum(region - foot for foot in feet) / n
                     breaks += scale * (n - 1) / n
                     bottom = max(bottom, region)
+                if not grows(box):  # the flow goes on below the box, whatever its content: not below that
+                    return float(box.position_y + box.border_height())
                 return bottom
 
             lowest = max((walk(root, None, None, 1.0) for root in content), default=top)
