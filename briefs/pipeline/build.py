@@ -517,14 +517,15 @@ def build(
                     if laid_out:
                         memo["assets"] = laid_out[0]
                     previous = cuts.get("/".join(key))
-                    if outcome.word_cut:
-                        memo["word_cut"] = outcome.word_cut
-                    elif isinstance(previous, dict) and previous.get("key") == memo["key"] and "word_cut" in previous:
-                        memo["word_cut"] = previous["word_cut"]  # a build without the DOCX keeps its layout
-                    if outcome.heights:
-                        memo["heights"] = outcome.heights
-                    elif isinstance(previous, dict) and previous.get("key") == memo["key"] and "heights" in previous:
-                        memo["heights"] = previous["heights"]  # a build that laid nothing out keeps them
+                    if not (isinstance(previous, dict) and previous.get("key") == memo["key"]):
+                        previous = {}  # found for other inputs: nothing of it holds for these
+                    # What this build measured, or else what a build of the same inputs did: a build without
+                    # the DOCX keeps LibreOffice's layout, one that laid nothing out the items' heights.
+                    for name, measured in (("word_cut", outcome.word_cut), ("heights", outcome.heights)):
+                        if measured:
+                            memo[name] = measured
+                        elif name in previous:
+                            memo[name] = previous[name]
                     cuts["/".join(key)] = memo
                     remember_cut(*key, outcome.drop_order)
             for member in members:
