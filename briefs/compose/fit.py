@@ -229,15 +229,12 @@ def _render_group(
         if labelling.intersection(back):
             return False
         gain = sum(max(0.0, heights[k][0] - heights[k][1]) for k in back if k in heights)
-        unchanged = Counter(n.html for n in candidate.notes)
-        for note in base.notes:
-            if unchanged[note.html] > 0:
-                unchanged[note.html] -= 1
-            elif note.n in geometry.notes:
-                gain -= geometry.notes[note.n]
-            else:
+        gone, added = _notes_changed([n.html for n in base.notes], [n.html for n in candidate.notes])
+        for i in gone:
+            if base.notes[i].n not in geometry.notes:
                 return False
-        gain += sum(note_heights.get(text, 0.0) * count for text, count in unchanged.items())  # notes it adds
+            gain -= geometry.notes[base.notes[i].n]
+        gain += sum(note_heights.get(text, 0.0) * count for text, count in added.items())  # notes it adds
         room = geometry.free + (page_limit - base_pdf.pages) * geometry.page + (page_limit - 1) * geometry.slack
         return gain > room
 
@@ -278,6 +275,7 @@ def _render_group(
     # file, options and "What changed"), so it is the search's result. A build that writes no PDF takes
     # it without laying the brief out (issue 27): a Word or HTML rebuild costs no WeasyPrint layout.
     trusted = known_cut is not None and "pdf" not in formats and page_limit is not None and bool(known_assets)
+    cut: Brief | None = None  # the remembered cut's brief, when its confirmation selected it
     for entry in known_cut or ():
         # Measured for these very inputs (the cut's key covers them), so they are this build's heights too.
         parsed = _measured(entry) if entry.startswith("^") else None
@@ -297,18 +295,19 @@ def _render_group(
             shorter = brief_without(remembered[:-1])
             fits_shorter = word_limit is None or render_md(shorter)[1] <= word_limit
             if fits_shorter and page_limit is not None:
-                # The cut's own layout first (the loop below takes it again): where it fits and leaves too
-                # little room for the last drop, the brief with one drop fewer needs no layout.
-                cut = brief_without(remembered)
-                cut_pdf = lay_out(render_html(cut), cut)
-                if cut_pdf.pages > page_limit or cannot_fit(shorter, cut, cut_pdf):
-                    fits_shorter = False  # over already, or no room for the last drop: pages never shrink with more
-                else:
-                    fits_shorter = lay_out(render_html(shorter), shorter).pages <= page_limit
+                settled = False  # whether the brief's own layout already shows one drop fewer cannot fit
+                if not restored:
+                    # The brief's own layout first (the loop below takes it again): where it runs over, or leaves
+                    # too little room for the last drop, the brief with one drop fewer needs no layout. (With
+                    # items the refill put back, the brief is not the greedy cut: its layout would be one more.)
+                    cut = brief_without(remembered)
+                    cut_pdf = lay_out(render_html(cut), cut)
+                    settled = cut_pdf.pages > page_limit or cannot_fit(shorter, cut, cut_pdf)
+                fits_shorter = not settled and lay_out(render_html(shorter), shorter).pages <= page_limit
             if fits_shorter:
                 raise _KnownCutMissError("fits without its last drop")
         dropped = list(remembered)
-    brief = brief_without([k for k in dropped if k not in restored])
+    brief = cut if cut is not None else brief_without([k for k in dropped if k not in restored])
 
     def drop_one(what: str, limit: int) -> None:
         nonlocal brief
@@ -399,26 +398,25 @@ def _render_group(
         """
         nonlocal brief
         base, trial, candidate = len(dropped), list(dropped), brief
-        over = _height_over(pdf, limit, brief, heights)
-        if over is not None:
-            while over(candidate):  # the layout's own heights: what each drop takes out, its notes too
-                options = [k for k in candidate.droppable() if k not in trial]
-                if not options:
-                    break
-                trial.append(options[0])
-                candidate = items_without(trial)  # its notes as numbered parts: no citeproc for a guess
-            if candidate is not brief:
-                candidate = brief_without(trial)
-        else:  # no geometry (a template without marks, say): from the words each drop takes out
+        over = _height_over(pdf, limit, brief, heights)  # the layout's own heights: each drop's, its notes' too
+        guess = items_without  # its notes as numbered parts: no citeproc for a guess
+        if over is None:  # no geometry (a template without marks, say): from the words each drop takes out
             used = pdf.pages - pdf.room  # pages of content, the last one in part
             words = render_md(brief)[1]
             need = words * (1 - limit / used) if used > limit else 0.0
-            while words - render_md(candidate)[1] < need:
-                options = [k for k in candidate.droppable() if k not in trial]
-                if not options:
-                    break
-                trial.append(options[0])
-                candidate = brief_without(trial)
+
+            def over(candidate: Brief) -> bool:
+                return words - render_md(candidate)[1] < need  # the Markdown counts its formatted notes
+
+            guess = brief_without
+        while over(candidate):
+            options = [k for k in candidate.droppable() if k not in trial]
+            if not options:
+                break
+            trial.append(options[0])
+            candidate = guess(trial)
+        if candidate is not brief and guess is not brief_without:
+            candidate = brief_without(trial)
         if len(trial) - base < 2:
             return False  # one drop: the search's next step anyway
         for key in trial[base:]:
@@ -602,8 +600,8 @@ def _height_over(
     first ``limit`` pages' text areas less the gap this layout leaves at each page break. It is only an
     estimate: the drops it picks are the search's own, and fitting confirms them by laying the brief out.
     """
-    geometry = pdf.geometry
-    if geometry is None or not heights or not geometry.areas:
+    geometry = pdf.geometry if heights else None  # no heights: no marks, so no walk of the layout either
+    if geometry is None or not geometry.areas:
         return None
     pages = len(geometry.areas)
     gap = (geometry.free - geometry.frees[-1]) / (pages - 1) if pages > 1 else 0.0
@@ -617,18 +615,28 @@ def _height_over(
     def over(candidate: Brief) -> bool:
         left_out = shown.difference(candidate.item_keys())
         taken = sum(heights[k][2] for k in left_out if k in heights)
-        kept = Counter(_note_forms(candidate))
-        for note, form in zip(brief.notes, worded, strict=True):
-            if kept[form] > 0:
-                kept[form] -= 1
-            else:
-                taken += geometry.notes.get(note.n, 0.0)
-        height = geometry.used - taken * TAKEN_MORE + note_height * sum(kept.values())
+        gone, added = _notes_changed(worded, _note_forms(candidate))
+        taken += sum(geometry.notes.get(brief.notes[i].n, 0.0) for i in gone)
+        height = geometry.used - taken * TAKEN_MORE + note_height * sum(added.values())
         if candidate.abridged and not brief.abridged:
             height += line
         return height > room
 
     return over
+
+
+def _notes_changed(before: list[Any], after: list[Any]) -> tuple[list[int], Counter[Any]]:
+    """Which notes of ``before`` (by index) ``after`` does not word the same, and what ``after`` adds.
+
+    Notes are compared by what they read as (their text, or `_note_forms`), as many times as each occurs."""
+    left = Counter(after)
+    gone = []
+    for i, note in enumerate(before):
+        if left[note] > 0:
+            left[note] -= 1
+        else:
+            gone.append(i)
+    return gone, +left
 
 
 def _note_forms(brief: Brief) -> list[tuple[tuple[str, tuple[int, ...], bool], ...]]:
