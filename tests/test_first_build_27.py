@@ -2,6 +2,8 @@
 
 citeproc-py looked a CSL macro up by XPath each time an element called one, half its time for a brief's
 notes; `briefs.compose.citations._KnownMacros` takes the same elements from a table built once per style.
+It also keeps what each element of the style renders (`calls_variable`) and finds (`xpath_search`), the
+sources are parsed once per formatter, and an item finds its reference once (`_Item`).
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ import pytest
 
 pytest.importorskip("citeproc", reason="citeproc-py is not installed")
 
+from citeproc import CitationItem
 from citeproc.model import CitationStylesElement
 
 from briefs.compose import citations
 from briefs.compose.citations import DEFAULT_STYLE, Citations, _Style
+from briefs.data.load import load_datasets
 from tests.conftest import SHIPPED_DATA, RunCli
 from tests.test_citations import BYLINED, FPRI, UNBYLINED
 
@@ -219,3 +223,50 @@ def test_items_side_by_side_add_no_height() -> None:
     heights = {k: v[0] for k, v in geometry.items.items()}
     assert heights == {"a": 0.0, "b": 0.0, "c": 0.0, "d": 0.0, "f": 0.0, "g": heights["g"], "e": 24.0}
     assert heights["g"] >= 12.0  # a table row stacks under the rows before it
+
+
+def _every_form(citations_of: type[Citations]) -> list[str]:
+    """Every note form (full and short, with and without a paragraph) and entry of the shipped sources."""
+    texts: list[str] = []
+    for loaded in load_datasets(SHIPPED_DATA):
+        sources = loaded.dataset.sources
+        ids = [s.id for s in sources]
+        formatter = citations_of(sources)
+        cites = [(i, None) for i in ids] * 2 + [(i, 3) for i in ids] * 2
+        texts += [f"{n.text}|{n.html}|{n.markdown}" for n in formatter.notes(cites)]
+        texts += [f"{e.text}|{e.html}|{e.markdown}" for e in formatter.bibliography(ids)]
+    return texts
+
+
+def test_what_is_kept_renders_what_citeproc_alone_renders(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(citations, "cache_dir", lambda: None)
+    kept = _every_form(Citations)
+    assert len(kept) > 100
+    # citeproc-py's own: every lookup made again each time, the sources parsed for every form.
+    for name in ("get_macro", "calls_variable", "xpath_search"):
+        monkeypatch.delattr(citations._KnownMacros, name)
+    monkeypatch.setattr(citations, "_Item", CitationItem)
+
+    class Parsing(Citations):
+        def _bibliography(self) -> object:
+            self._parsed = None
+            return super()._bibliography()
+
+    assert _every_form(Parsing) == kept
+
+
+def test_the_kept_answers_are_citeproc_s(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(citations, "cache_dir", lambda: None)
+    formatter = Citations(load_datasets(SHIPPED_DATA)[0].dataset.sources)
+    formatter.notes([(s.id, 2) for s in formatter._sources.values()])
+    root = formatter._style.root
+    calls, found = root._briefs_calls, root._briefs_found
+    assert len(calls) > 50 and len(found) > 50
+    for element, answer in calls.items():
+        assert answer is type(element).__mro__[2].calls_variable(element)  # the class citeproc-py made it
+    for (element, expression), elements in found.items():
+        assert list(elements) == element.xpath(expression, namespaces=element.nsmap)
+    # A list handed out is the caller's own: changing it changes nothing kept.
+    layout = root.xpath_search("./cs:citation/cs:layout")
+    layout.clear()
+    assert root.xpath_search("./cs:citation/cs:layout")

@@ -198,10 +198,62 @@ class _KnownMacros:
         found = table.get(name) if table is not None else None
         return found if found is not None else super().get_macro(name)  # type: ignore[misc]
 
+    def xpath_search(self, expression: str) -> list[Any]:
+        """The elements ``expression`` finds from this element: citeproc-py's search, done once per pair.
+
+        citeproc-py searches again each time it renders an element (``./cs:substitute[1]``, its layout, its
+        enclosing ``cs:names``: ~12,000 searches for the shipped dataset's notes). The style's tree does not
+        change once parsed, so each answer is kept in a table on its root as `calls_variable`'s is.
+        """
+        table = getattr(self.get_root(), "_briefs_found", None)  # type: ignore[attr-defined]
+        if table is None:
+            return list(super().xpath_search(expression))  # type: ignore[misc]
+        key = (self, expression)
+        found = table.get(key)
+        if found is None:
+            found = table[key] = tuple(super().xpath_search(expression))  # type: ignore[misc]
+        return list(found)
+
+    def calls_variable(self) -> bool:
+        """Whether this element renders a variable: citeproc-py's answer, worked out once per element.
+
+        citeproc-py asks it again of every child of every group it renders, and each answer walks the
+        element's whole subtree and the macros it calls (~35,000 calls for one brief's notes; issue 27). The
+        answer depends only on the style's elements and attributes, which rendering never changes, so it is
+        kept in a table on the style's root, keyed by the element (the table keeps the element's proxy, so
+        lxml hands the same one back). An element of a tree without the table is asked as before.
+        """
+        table: dict[Any, bool] | None = getattr(self.get_root(), "_briefs_calls", None)  # type: ignore[attr-defined]
+        if table is None:
+            return bool(super().calls_variable())  # type: ignore[misc]
+        found = table.get(self)
+        if found is None:
+            found = table[self] = bool(super().calls_variable())  # type: ignore[misc]
+        return found
+
 
 def _with_known_macros(cls: type) -> type:
     """``cls`` with `_KnownMacros`'s lookup first (named as citeproc-py names it)."""
     return type(cls.__name__, (_KnownMacros, cls), {"__doc__": cls.__doc__, "__module__": __name__})
+
+
+class _Item(CitationItem):  # type: ignore[misc]
+    """citeproc-py's citation item, its reference looked up once instead of on each of its ~300 reads a note.
+
+    citeproc-py finds an item's reference through its citation, that citation's bibliography and the
+    bibliography's sources on every read (a fifth of its time for the shipped notes; issue 27). Each item
+    here is made for one render and registered in one bibliography, whose sources never change, so the
+    first reference found is the one every later read would find. An item not yet registered finds none
+    and keeps nothing.
+    """
+
+    @property
+    def reference(self) -> Any:
+        """The item's reference in its bibliography's sources (`CitationItem.reference`), kept once found."""
+        kept = self.__dict__.get("_briefs_reference")
+        if kept is None:
+            kept = self.__dict__["_briefs_reference"] = CitationItem.reference.fget(self)
+        return kept
 
 
 _CSL_NS = "http://purl.org/net/xbiblio/csl"
@@ -237,6 +289,9 @@ class _Style(CitationStylesStyle):  # type: ignore[misc]
         for element in self.root.iter():
             if element.get("text-case") == "title" and element.get("variable") in _CASED_VARIABLES:
                 del element.attrib["text-case"]
+        # The tree is final from here: what an element renders and finds can be kept (`_KnownMacros`).
+        self.root._briefs_calls = {}
+        self.root._briefs_found = {}
 
 
 def is_organisation(name: str) -> bool:
@@ -417,6 +472,7 @@ class Citations:
         self._style = _Style(self._style_path)
         self._forms: dict[tuple[str, bool, bool], str] = {}
         self._entries: dict[str, str | None] = {}  # citeproc's entry per source, rendered once
+        self._parsed: Any = None  # the sources as citeproc reads them, parsed on the first render
         self._kept = self._kept_file()
         self._read_kept()
         self._kept_size = len(self._forms) + len(self._entries)
@@ -471,8 +527,14 @@ class Citations:
         self._kept_size = len(self._forms) + len(self._entries)
 
     def _bibliography(self) -> CitationStylesBibliography:
-        """A fresh citeproc bibliography: citation positions start again."""
-        return CitationStylesBibliography(self._style, CiteProcJSON(self._data), _Marks)
+        """A fresh citeproc bibliography: citation positions start again.
+
+        Over the sources parsed once: citeproc-py only reads them (a bibliography keeps its own keys and
+        items), and parsing them again for every form rendered was a tenth of its time (issue 27).
+        """
+        if self._parsed is None:
+            self._parsed = CiteProcJSON(self._data)
+        return CitationStylesBibliography(self._style, self._parsed, _Marks)
 
     def _source(self, source_id: str) -> CitableSource:
         try:
@@ -490,15 +552,12 @@ class Citations:
         if form not in self._forms:
             bib = self._bibliography()
             key = self._keys[source_id]
-            if paragraph is None:
-                item = CitationItem(key)
-            else:
-                item = CitationItem(key, locator=Locator("paragraph", _PARAGRAPH))
+            item = _Item(key) if paragraph is None else _Item(key, locator=Locator("paragraph", _PARAGRAPH))
             citation = Citation([item])
             bib.register(citation)
             # The style picks the short form when the source is among the cites before this one; an earlier
             # cite is handed over as that history rather than rendered.
-            earlier = Citation([CitationItem(key)]).cites if short else []
+            earlier = Citation([_Item(key)]).cites if short else []
             self._forms[form] = str(self._style.render_citation(citation, earlier, _unknown))
         raw = self._forms[form]
         return raw if paragraph is None else raw.replace(_PARAGRAPH, str(paragraph), 1)
@@ -521,7 +580,7 @@ class Citations:
         bib = self._bibliography()
         for source_id in dict.fromkeys(source_ids):
             self._source(source_id)
-            bib.register(Citation([CitationItem(self._keys[source_id])]))
+            bib.register(Citation([_Item(self._keys[source_id])]))
         bib.sort()
         entries: list[FormattedEntry] = []
         for item in bib.items:
