@@ -260,12 +260,15 @@ def test_the_kept_answers_are_citeproc_s(monkeypatch: pytest.MonkeyPatch) -> Non
     formatter = Citations(load_datasets(SHIPPED_DATA)[0].dataset.sources)
     formatter.notes([(s.id, 2) for s in formatter._sources.values()])
     root = formatter._style.root
-    calls, found = root._briefs_calls, root._briefs_found
-    assert len(calls) > 50 and len(found) > 50
-    for element, answer in calls.items():
-        assert answer is type(element).__mro__[2].calls_variable(element)  # the class citeproc-py made it
-    for (element, expression), elements in found.items():
-        assert list(elements) == element.xpath(expression, namespaces=element.nsmap)
+    assert len(root._briefs_calls) > 50 and len(root._briefs_found) > 50
+    # The locale file citeproc-py falls back to is read with the same classes, and its searches are kept too.
+    (system,) = [locale for locale in root.locales if locale.getroottree().getroot() is not root]
+    assert system.style is root and len(system._briefs_found) > 5
+    for tree in (root, system):
+        for element, answer in tree._briefs_calls.items():
+            assert answer is type(element).__mro__[2].calls_variable(element)  # the class citeproc-py made it
+        for (element, expression), elements in tree._briefs_found.items():
+            assert list(elements) == element.xpath(expression, namespaces=element.nsmap)
     # A list handed out is the caller's own: changing it changes nothing kept.
     layout = root.xpath_search("./cs:citation/cs:layout")
     layout.clear()

@@ -289,6 +289,14 @@ class _Style(CitationStylesStyle):  # type: ignore[misc]
         for element in self.root.iter():
             if element.get("text-case") == "title" and element.get("variable") in _CASED_VARIABLES:
                 del element.attrib["text-case"]
+        # citeproc-py reads each locale file it falls back to with its own classes: read again with these, the
+        # locales' terms and dates are kept too (their searches were a tenth of citeproc's time; issue 27).
+        for n, locale in enumerate(self.root.locales):
+            if locale.getroottree().getroot() is not self.root:
+                again = etree.parse(locale.getroottree().docinfo.URL, parser).getroot()
+                again.style = self.root
+                again._briefs_calls, again._briefs_found = {}, {}
+                self.root.locales[n] = again
         # The tree is final from here: what an element renders and finds can be kept (`_KnownMacros`).
         self.root._briefs_calls = {}
         self.root._briefs_found = {}
