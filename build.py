@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from briefs.cli import main
+from briefs.cli import exit_process, main
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    exit_process(main(sys.argv[1:]))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
+from briefs.cli import exit_process, main
 
-from briefs.cli import main
-
-sys.exit(main())
+exit_process(main())

@@ -358,6 +358,12 @@ def connect_dask(address: str, time_limit: float | None) -> DaskRelay:
     return relay
 
 
+def close_kept() -> None:
+    """Stop the kept worker pools and Dask clients now (as at exit): a process about to end calls it."""
+    _shutdown_pools()
+    _close_clients()
+
+
 def prestart(kind: str, scheduler: str | None) -> None:
     """Start the Dask client's process now, without waiting for it (it connects while the build loads data).
 
