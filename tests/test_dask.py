@@ -187,3 +187,47 @@ def test_a_malformed_scheduler_address_is_one_line(address: str, mini_data: Path
     assert done.returncode == 1
     assert done.stderr.splitlines() == [done.stderr.strip()] and "cannot reach the Dask scheduler" in done.stderr
     assert not out.exists()
+
+
+def test_the_client_process_starts_before_the_data_loads(two_datasets: Path, tmp_path: Path, scheduler: str) -> None:
+    # The build starts the Dask client's process first, so it connects while the data loads. It once failed
+    # silently there (Dask's connect timeout asked of a configuration without distributed's defaults) and
+    # started only after planning: a second or two of every Dask build.
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    script = f"""
+import sys
+import briefs.pipeline.build as build
+from briefs.pipeline import executors
+from briefs.cli import main
+planned = build.make_plan
+def make_plan(options):
+    print("relay before planning:", list(executors._relays) == [{scheduler!r}], "distributed imported:",
+          "distributed" in sys.modules, flush=True)
+    return planned(options)
+build.make_plan = make_plan
+sys.exit(main(["--data", {str(two_datasets)!r}, "--out", {str(tmp_path / "out")!r}, "--format", "md",
+               "--scheduler", {scheduler!r}]))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "relay before planning: True distributed imported: False" in done.stdout
+
+
+def test_the_connect_timeout_default_is_distributed_s() -> None:
+    import dask
+    import yaml
+    from dask.utils import parse_timedelta
+
+    from briefs.pipeline.dask_relay import DASK_CONNECT_DEFAULT, connect_seconds
+
+    own = yaml.safe_load((Path(distributed.__file__).parent / "distributed.yaml").read_text(encoding="utf-8"))
+    found = own["distributed"]["comm"]["timeouts"]["connect"]
+    assert parse_timedelta(found, default="seconds") == parse_timedelta(DASK_CONNECT_DEFAULT, default="seconds")
+    with dask.config.set({"distributed.comm.timeouts.connect": "7s"}):
+        assert connect_seconds() == 7.0

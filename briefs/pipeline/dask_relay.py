@@ -227,12 +227,23 @@ def decode_outcome(value: Any) -> Any:
 # --- the parent's side -----------------------------------------------------------------------------
 
 
+DASK_CONNECT_DEFAULT = "30s"
+"""distributed's own default for ``distributed.comm.timeouts.connect`` (its distributed.yaml)."""
+
+
 def connect_seconds() -> float:
-    """Dask's connect timeout, as this process's Dask configuration sets it."""
+    """Dask's connect timeout, as this process's Dask configuration sets it, else distributed's default.
+
+    Read without importing distributed, whose defaults join Dask's configuration only when it is imported:
+    the build starts the child before it has (`briefs.pipeline.executors.prestart`). Asked for the key
+    without a default, Dask raised KeyError there, and the child only started once the data was loaded.
+    A setting of the user's (a Dask YAML file, ``DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT``) is read as before.
+    """
     import dask
     from dask.utils import parse_timedelta
 
-    return float(parse_timedelta(dask.config.get("distributed.comm.timeouts.connect"), default="seconds"))
+    value = dask.config.get("distributed.comm.timeouts.connect", default=DASK_CONNECT_DEFAULT)
+    return float(parse_timedelta(value, default="seconds"))
 
 
 class DaskRelay:
