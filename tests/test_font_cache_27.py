@@ -64,3 +64,39 @@ def test_a_stray_file_is_remade_and_an_empty_setting_keeps_nothing(
     assert docx_fonts.cache_dir() is None
     assert subset_face(face, CHARACTERS | {"Ж"}) == docx_fonts._subset(face.read_bytes(), CHARACTERS | {"Ж"})
     assert len(list(cache.iterdir())) == 1
+
+
+def _read_with_fonttools(family: str, bold: bool) -> tuple[dict[int, float], float]:
+    from fontTools.ttLib import TTFont
+
+    path = shipped_face(family, "Bold" if bold else "Regular")
+    assert path is not None
+    tt = TTFont(path)
+    scale = tt["head"].unitsPerEm
+    metrics = tt["hmtx"].metrics
+    widths = {code: metrics[glyph][0] / scale for code, glyph in tt.getBestCmap().items() if glyph in metrics}
+    return widths, sum(widths.values()) / len(widths)
+
+
+@pytest.mark.parametrize(("family", "bold"), [("Liberation Sans", False), ("Liberation Serif", True)])
+def test_the_advance_widths_are_kept_exactly(
+    family: str, bold: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The widths Word tables are measured in, kept beside the subsets: the same floats as fontTools reads.
+    from briefs.formats import docx
+
+    monkeypatch.setenv("BRIEFS_CACHE_DIR", str(tmp_path / "cache"))
+    docx._advances.cache_clear()
+    made = docx._advances(family, bold)
+    (kept,) = (tmp_path / "cache" / "advances").iterdir()
+    docx._advances.cache_clear()
+    taken = docx._advances(family, bold)
+    docx._advances.cache_clear()
+    assert made == taken == _read_with_fonttools(family, bold)
+    # A file that is not a table is read from the font again, and replaced.
+    kept.write_text('{"widths": [1, 2]}', encoding="utf-8")
+    assert docx._advances(family, bold) == made
+    assert '"mean"' in kept.read_text(encoding="utf-8")
+    docx._advances.cache_clear()
+    assert docx._advances(family, bold) == made
+    docx._advances.cache_clear()

@@ -622,19 +622,53 @@ SHORT_COLUMN = 1 / 6
 """A column whose longest cell sets in this share of the text width or less is as wide as that cell."""
 
 
+ADVANCES_RECIPE = "briefs docx advances 1"
+"""Names how `_advances` reads a font: a change to it must change this, so no kept table outlives it."""
+
+
 @functools.cache  # read once per process: the same shipped face for every table of every Word brief
 def _advances(font: str, bold: bool) -> tuple[dict[int, float], float] | None:
-    """Each character's advance width in ems for a shipped Liberation font, and the font's mean; None if not shipped."""
-    from fontTools.ttLib import TTFont
+    """Each character's advance width in ems for a shipped Liberation font, and the font's mean; None if not shipped.
+
+    Kept on disk (`cache_dir`) beside the subset fonts, named by the font's bytes, fontTools' version and
+    `ADVANCES_RECIPE`: reading a face with fontTools (importing it, then its tables) was ~35 ms of each
+    process's first Word brief (issue 27), for a table that only changes with the font. JSON keeps the
+    widths exactly (floats written as their shortest round-tripping repr); a file that does not hold a
+    table is read from the font again.
+    """
+    import json
+
+    import fontTools
 
     path = shipped_face(font, "Bold" if bold else "Regular")
     if path is None:
         return None
-    tt = TTFont(path, lazy=True)
+    data = path.read_bytes()
+    folder = cache_dir()
+    kept = None
+    if folder is not None:
+        recipe = f"{ADVANCES_RECIPE}\0{fontTools.version}".encode()
+        kept = folder / "advances" / f"{hashlib.sha256(hashlib.sha256(data).digest() + recipe).hexdigest()}.json"
+        try:
+            table = json.loads(kept.read_text(encoding="utf-8"))
+            widths = {int(code): float(width) for code, width in table["widths"].items()}
+            return widths, float(table["mean"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            pass
+    from fontTools.ttLib import TTFont
+
+    tt = TTFont(io.BytesIO(data), lazy=True)
     scale = tt["head"].unitsPerEm
     metrics = tt["hmtx"].metrics
     widths = {code: metrics[glyph][0] / scale for code, glyph in tt.getBestCmap().items() if glyph in metrics}
-    return widths, sum(widths.values()) / max(len(widths), 1)
+    mean = sum(widths.values()) / max(len(widths), 1)
+    if kept is not None and not keep(kept, json.dumps({"widths": widths, "mean": mean}).encode(), newest=KEPT_ADVANCES):
+        log.debug("could not keep the advance widths in %s", kept.parent)
+    return widths, mean
+
+
+KEPT_ADVANCES = 16
+"""At most this many advance tables are kept (~60 KB each): one per shipped face Word tables are measured in."""
 
 
 def _word_twips(word: str, points: float, advances: tuple[dict[int, float], float] | None) -> int:
