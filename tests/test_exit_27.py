@@ -101,11 +101,3 @@ def test_build_py_reports_writes_and_exits_with_its_status(two_datasets: Path, t
     bad = subprocess.run(build, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2
     assert "broken.yaml" in bad.stderr and "nothing written" in bad.stderr
-
-
-def test_a_reader_that_goes_away_is_not_an_error(tmp_path: Path) -> None:
-    # `build.py list | head -1`: the pipe closes early; the exit is quiet and successful.
-    shell = f"{sys.executable} {REPO / 'build.py'} list | head -c 1"
-    done = subprocess.run(["sh", "-c", shell], cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0
-    assert "Exception ignored" not in done.stderr and "BrokenPipe" not in done.stderr
