@@ -711,9 +711,10 @@ def exit_process(code: int) -> NoReturn:
     fixed cost of planning a build), and the system frees the memory at once anyway. Everything an exit
     owes is still done, in the order Python does it: the worker pools and the Dask client are stopped
     and their threads joined, the exit handlers run (logging's flush, temporary folders), and the
-    standard streams are flushed. A process with another thread still running, or run under a tracer or
-    profiler (coverage, ``python -m cProfile``, a debugger, which write their results after this), or on a
-    Python without CPython's exit-handler list, exits as usual.
+    standard streams are flushed (if that fails, the status is 120, as Python makes it). A process with
+    another thread still running, or run under a tracer or profiler (coverage, ``python -m cProfile``, a
+    debugger, which write their results after this), or on a Python without CPython's exit-handler list,
+    exits as usual.
     """
     import atexit
     import threading
@@ -727,8 +728,12 @@ def exit_process(code: int) -> NoReturn:
         sys.exit(code)
     run_handlers()
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError, AttributeError):  # a reader gone, a closed stream
+        try:
             stream.flush()
+        except OSError:  # what was written is lost (a reader gone): Python exits 120 then, too
+            code = 120
+        except (ValueError, AttributeError):  # a closed stream or none (pythonw): skipped, as Python does
+            pass
     os._exit(code)
 
 

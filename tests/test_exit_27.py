@@ -7,6 +7,7 @@ exits as Python does. Each test runs a real process: the point is what the proce
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -31,8 +32,10 @@ print("buffered line")  # a pipe's stdout is block-buffered: lost unless flushed
 def _python(code: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     script = tmp_path / "probe.py"
     script.write_text(textwrap.dedent(code), encoding="utf-8")
+    # Buffered streams whatever the caller's setting (PYTHONUNBUFFERED), as a user's pipe has them.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
     return subprocess.run(
-        [sys.executable, str(script)], cwd=REPO, capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, str(script)], cwd=REPO, capture_output=True, text=True, timeout=60, check=False, env=env
     )
 
 
@@ -101,3 +104,17 @@ def test_build_py_reports_writes_and_exits_with_its_status(two_datasets: Path, t
     bad = subprocess.run(build, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2
     assert "broken.yaml" in bad.stderr and "nothing written" in bad.stderr
+
+
+def test_output_lost_at_the_last_flush_exits_120_as_python_does(tmp_path: Path) -> None:
+    # A reader that went away before the last flush: what was written is lost, and the status says so.
+    lost = """
+    import os, sys
+    sys.stdout.write("never read")  # buffered
+    read, write = os.pipe()
+    os.close(read)
+    os.dup2(write, sys.stdout.fileno())  # stdout is now a pipe with no reader
+    """
+    lost = textwrap.dedent(lost)
+    assert _python(lost + "from briefs.cli import exit_process\nexit_process(0)\n", tmp_path).returncode == 120
+    assert _python(lost + "raise SystemExit(0)\n", tmp_path).returncode == 120  # Python's own exit
