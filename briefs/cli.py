@@ -723,7 +723,7 @@ def exit_process(code: int) -> NoReturn:
     if executors is not None:
         executors.close_kept()
     run_handlers = getattr(atexit, "_run_exitfuncs", None)
-    others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon and t.is_alive()]
+    others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
     if run_handlers is None or others or sys.gettrace() is not None or sys.getprofile() is not None:
         sys.exit(code)
     run_handlers()
